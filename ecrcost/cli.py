@@ -1,0 +1,175 @@
+"""The ecrcost command line: a thin typer shell over the Python API."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import InputError
+from .load import load, sample_path
+from .model import estimate as run_estimate
+from .output import write_atomic
+from .pricebook import load_pricebook
+from .render import machine, terminal
+from .result import Estimate
+
+app = typer.Typer(
+    help="Estimate what an Amazon ECR registry costs: deduplicated layer storage, tiered transfer, to the cent.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+Month = Annotated[str | None, typer.Option("--month", help="Billing month YYYY-MM (UTC). Default: the current month.")]
+FreeGB = Annotated[str, typer.Option("--free-internet-gb", help="Account-wide free internet allowance to apply, GB "
+                                     "(AWS grants 100 shared by all services). Default 0.")]
+Blob = Annotated[bool, typer.Option("--blob-mounting", help="Layers shared across repositories of one registry "
+                                    "are stored once (registry blob mounting enabled).")]
+Prices = Annotated[Path | None, typer.Option("--prices", help="JSON price book patching the bundled one.")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")]
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors():
+    """Bad input → one line on stderr, exit code 2, no traceback."""
+    try:
+        yield
+    except InputError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def working(message: str):
+    """A spinner on a terminal; nothing in pipes and CI."""
+    if sys.stderr.isatty():
+        with terminal.console(stderr=True).status(message):
+            yield
+    else:
+        yield
+
+
+def _price(path: Path, month: str | None, free_gb: str, blob: bool, prices: Path | None) -> Estimate:
+    try:
+        free = Decimal(free_gb)
+    except InvalidOperation:
+        raise InputError(f"not a number: '{free_gb}'", column="--free-internet-gb") from None
+    if not free.is_finite():
+        raise InputError(f"not a finite number: '{free_gb}'", column="--free-internet-gb")
+    book = load_pricebook(prices)
+    with working(f"Reading {path}"):
+        usage = load(path, book)
+    with working("Pricing"):
+        return run_estimate(usage, month=month, prices=book, free_internet_gb=free, blob_mounting=blob)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+
+
+@app.command()
+def estimate(
+    path: Annotated[Path, typer.Argument(help="Scenario CSV or inventory folder.")],
+    month: Month = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Output = None,
+    free_internet_gb: FreeGB = "0",
+    blob_mounting: Blob = False,
+    prices: Prices = None,
+) -> None:
+    """Price one input (scenario CSV or inventory folder) for one month."""
+    with user_errors():
+        est = _price(path, month, free_internet_gb, blob_mounting, prices)
+        if format is Format.table:
+            con = terminal.console()
+            if output is None:
+                con.print(terminal.estimate_table(est))
+                if (notes := terminal.notes_panel(est)) is not None:
+                    con.print(notes)
+                return
+            with con.capture() as cap:
+                con.print(terminal.estimate_table(est))
+            _emit(cap.get(), output)
+            return
+        render = {Format.json: machine.to_json, Format.csv: machine.to_csv, Format.markdown: machine.to_markdown}
+        _emit(render[format](est), output)
+
+
+@app.command()
+def report(
+    path: Annotated[Path | None, typer.Argument(help="Scenario CSV or inventory folder. Default: the bundled "
+                                                "sample registry.")] = None,
+    month: Month = None,
+    free_internet_gb: FreeGB = "0",
+    blob_mounting: Blob = False,
+    prices: Prices = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many repositories to list.")] = 10,
+    namespace_depth: Annotated[int, typer.Option("--namespace-depth", min=1,
+                                                 help="Path segments that name a namespace.")] = 1,
+) -> None:
+    """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers."""
+    with user_errors():
+        est = _price(path or sample_path(), month, free_internet_gb, blob_mounting, prices)
+        terminal.console().print(terminal.report(est, top=top, namespace_depth=namespace_depth))
+
+
+@app.command()
+def prices(
+    region: Annotated[str | None, typer.Option("--region", help="Only this region (and ECR Public).")] = None,
+    prices: Prices = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Show the price book in use, with the source, date and confidence of each figure.
+
+    Confidence: V = AWS primary source, S = secondary source quoting AWS, R = unverified assumption
+    (shown in yellow; override with --prices), user = from your --prices file."""
+    with user_errors():
+        frame = load_pricebook(prices).table(region)
+        if format is Format.table:
+            terminal.console().print(terminal.prices_table(frame))
+        elif format is Format.json:
+            sys.stdout.write(frame.to_json(orient="records", indent=2) + "\n")
+        elif format is Format.csv:
+            sys.stdout.write(frame.to_csv(index=False))
+        else:
+            sys.stdout.write(frame.to_markdown(index=False) if hasattr(frame, "to_markdown") else frame.to_string())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecrcost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Readers that turn files people write (scenario CSV, inventory folder) into Usage tables."""

@@ -1,0 +1,68 @@
+"""Exact money: Decimal arithmetic and rounding that keeps every breakdown summing to its total."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+# Enough digits that a rational share of a tiered amount is exact far below a micro-dollar.
+CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP)
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+MICRO = Decimal("0.000001")
+
+
+def dec(value: object) -> Decimal:
+    """A Decimal from an int, str or Decimal (never from a binary float)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError("money and quantities are never built from binary floats")
+    return Decimal(value)  # type: ignore[arg-type]
+
+
+def round_half_up(amount: Decimal, quantum: Decimal = CENT) -> Decimal:
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def allocate(total: Decimal, exact: Sequence[Decimal], quantum: Decimal) -> list[Decimal]:
+    """Round ``exact`` amounts to ``quantum`` so that they add up to ``total`` exactly.
+
+    Largest-remainder method: every amount is floored, then the missing quanta go to the amounts
+    with the largest remainders (ties to the earlier one). ``total`` must be a multiple of
+    ``quantum`` within ``len(exact)`` quanta of the exact sum.
+    """
+    if not exact:
+        if total != 0:
+            raise ValueError("cannot allocate a non-zero total over no lines")
+        return []
+    floors = [a.quantize(quantum, rounding=ROUND_FLOOR) for a in exact]
+    missing = int((total - sum(floors, ZERO)) / quantum)
+    if missing < 0 or missing > len(exact):
+        raise ValueError(f"total {total} is not within rounding distance of the lines")
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:missing]:
+        floors[i] += quantum
+    return floors
+
+
+def round_lines(exact: Sequence[Decimal], quantum: Decimal = CENT) -> list[Decimal]:
+    """Round each amount so the rounded lines sum to the rounded (half-up) exact total."""
+    total = round_half_up(sum(exact, ZERO), quantum)
+    return allocate(total, exact, quantum)
+
+
+def share(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split ``amount`` in proportion to ``weights`` (exact to 60 significant digits).
+
+    The last non-zero weight takes the remainder so the shares sum to ``amount`` exactly.
+    """
+    total = sum(weights, ZERO)
+    if total == 0:
+        return [ZERO for _ in weights]
+    shares = [CONTEXT.divide(CONTEXT.multiply(amount, w), total) for w in weights]
+    last = max(i for i, w in enumerate(weights) if w != 0)
+    shares[last] = amount - (sum(shares, ZERO) - shares[last])
+    return shares

@@ -1,0 +1,1 @@
+"""Renderers: they only render an Estimate, they make no pricing decisions."""

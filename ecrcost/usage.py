@@ -1,0 +1,62 @@
+"""Usage: the tables every source produces and the model prices. The model never knows where a row
+came from.
+
+Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact ``Decimal``):
+
+``storage`` — stored volume already expressed per month (scenarios):
+    account_id, region, registry (private|public), repository, storage_class (standard|archive),
+    storage_gb (GB-month)
+``transfer`` — monthly data transfer out of a repository:
+    account_id, region, registry, repository, internet_out_gb, cross_region_out_gb,
+    destination_region, same_region_out_gb, nat_gateway_gb, interface_endpoint_gb
+``images`` — one row per manifest (inventories): account_id, region, repository, image_digest,
+    size_bytes (int), pushed_at, deleted_at (UTC; NaT = still stored), image_status, image_tags,
+    last_pulled_at, manifest_media_type, parent_digest
+``layers`` — one row per (image, blob): account_id, region, repository, image_digest, layer_digest,
+    size_bytes (int)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+KEY = ["account_id", "region", "registry", "repository"]
+STORAGE_COLUMNS = [*KEY, "storage_class", "storage_gb"]
+TRANSFER_GB = ["internet_out_gb", "cross_region_out_gb", "same_region_out_gb", "nat_gateway_gb",
+               "interface_endpoint_gb"]
+TRANSFER_COLUMNS = [*KEY, "destination_region", *TRANSFER_GB]
+IMAGE_COLUMNS = ["account_id", "region", "repository", "image_digest", "size_bytes", "pushed_at", "deleted_at",
+                 "image_status", "image_tags", "last_pulled_at", "manifest_media_type", "parent_digest"]
+LAYER_COLUMNS = ["account_id", "region", "repository", "image_digest", "layer_digest", "size_bytes"]
+
+INDEX_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+
+
+def empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What was stored and moved, before prices. Build it with :func:`ecrcost.load` or by hand."""
+
+    storage: pd.DataFrame = field(default_factory=lambda: empty(STORAGE_COLUMNS))
+    transfer: pd.DataFrame = field(default_factory=lambda: empty(TRANSFER_COLUMNS))
+    images: pd.DataFrame | None = None
+    layers: pd.DataFrame | None = None
+    source: str = ""
+
+    @property
+    def regions(self) -> set[str]:
+        found: set[str] = set()
+        for table in (self.storage, self.transfer, self.images):
+            if table is not None and len(table):
+                found |= set(table["region"].unique())
+        if len(self.transfer):
+            found |= {r for r in self.transfer["destination_region"].unique() if r}
+        return found
