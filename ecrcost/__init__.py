@@ -18,5 +18,15 @@ from .result import Estimate
 from .usage import Usage
 
 __version__ = "0.1.0"
-__all__ = ["Estimate", "InputError", "Month", "PriceBook", "Usage", "__version__", "estimate", "load",
-           "load_pricebook", "sample_path"]
+__all__ = [
+    "Estimate",
+    "InputError",
+    "Month",
+    "PriceBook",
+    "Usage",
+    "__version__",
+    "estimate",
+    "load",
+    "load_pricebook",
+    "sample_path",
+]

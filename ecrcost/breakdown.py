@@ -28,12 +28,16 @@ def by(estimate: Estimate, column: str, quantum: Decimal = CENT, depth: int = 1)
     if column == "namespace":
         table["namespace"] = [namespace(r, depth) for r in table["repository"]]
     grouped = table.groupby(column, sort=False)
-    out = pd.DataFrame({
-        "repositories": grouped.size(),
-        "storage_gb_month": grouped["storage_gb_month"].agg(lambda s: sum(s, ZERO)),
-        **{c: grouped[c].agg(lambda s: sum(s, ZERO)) for c in MONEY},
-    }).reset_index()
-    return out.sort_values(["total_usd", column], ascending=[False, True], key=_sort_key).reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "repositories": grouped.size(),
+            "storage_gb_month": grouped["storage_gb_month"].agg(lambda s: sum(s, ZERO)),
+            **{c: grouped[c].agg(lambda s: sum(s, ZERO)) for c in MONEY},
+        }
+    ).reset_index()
+    return out.sort_values(["total_usd", column], ascending=[False, True], key=_sort_key).reset_index(
+        drop=True
+    )
 
 
 def top_repositories(estimate: Estimate, n: int = 10, quantum: Decimal = CENT) -> pd.DataFrame:

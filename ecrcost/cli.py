@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,27 +21,51 @@ from .render import machine, terminal
 from .result import Estimate
 
 app = typer.Typer(
-    help="Estimate what an Amazon ECR registry costs: deduplicated layer storage, tiered transfer, to the cent.",
+    help="Estimate what an Amazon ECR registry costs: deduplicated layer storage, tiered transfer, "
+    "to the cent.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
 
 
-Month = Annotated[str | None, typer.Option("--month", help="Billing month YYYY-MM (UTC). Default: the current month.")]
-FreeGB = Annotated[str, typer.Option("--free-internet-gb", help="Account-wide free internet allowance to apply, GB "
-                                     "(AWS grants 100 shared by all services). Default 0.")]
-Blob = Annotated[bool, typer.Option("--blob-mounting", help="Layers shared across repositories of one registry "
-                                    "are stored once (registry blob mounting enabled).")]
-Prices = Annotated[Path | None, typer.Option("--prices", help="JSON price book patching the bundled one.")]
-Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")]
+Month = Annotated[
+    str | None,
+    typer.Option(
+        "--month", metavar="YYYY-MM", help="Billing month YYYY-MM (UTC). Default: the current month."
+    ),
+]
+FreeGB = Annotated[
+    str,
+    typer.Option(
+        "--free-internet-gb",
+        metavar="GB",
+        help="Account-wide free internet allowance to apply, GB "
+        "(AWS grants 100 shared by all services). Default 0.",
+    ),
+]
+Blob = Annotated[
+    bool,
+    typer.Option(
+        "--blob-mounting",
+        help="Layers shared across repositories of one registry "
+        "are stored once (registry blob mounting enabled).",
+    ),
+]
+Prices = Annotated[
+    Path | None, typer.Option("--prices", metavar="FILE", help="JSON price book patching the bundled one.")
+]
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."),
+]
 
 
 def fail(message: str) -> None:
@@ -113,21 +137,28 @@ def estimate(
                 con.print(terminal.estimate_table(est))
             _emit(cap.get(), output)
             return
-        render = {Format.json: machine.to_json, Format.csv: machine.to_csv, Format.markdown: machine.to_markdown}
+        render = {
+            Format.json: machine.to_json,
+            Format.csv: machine.to_csv,
+            Format.markdown: machine.to_markdown,
+        }
         _emit(render[format](est), output)
 
 
 @app.command()
 def report(
-    path: Annotated[Path | None, typer.Argument(help="Scenario CSV or inventory folder. Default: the bundled "
-                                                "sample registry.")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario CSV or inventory folder. Default: the bundled sample registry."),
+    ] = None,
     month: Month = None,
     free_internet_gb: FreeGB = "0",
     blob_mounting: Blob = False,
     prices: Prices = None,
     top: Annotated[int, typer.Option("--top", min=1, help="How many repositories to list.")] = 10,
-    namespace_depth: Annotated[int, typer.Option("--namespace-depth", min=1,
-                                                 help="Path segments that name a namespace.")] = 1,
+    namespace_depth: Annotated[
+        int, typer.Option("--namespace-depth", min=1, help="Path segments that name a namespace.")
+    ] = 1,
 ) -> None:
     """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers."""
     with user_errors():
@@ -154,7 +185,7 @@ def prices(
         elif format is Format.csv:
             sys.stdout.write(frame.to_csv(index=False))
         else:
-            sys.stdout.write(frame.to_markdown(index=False) if hasattr(frame, "to_markdown") else frame.to_string())
+            sys.stdout.write(machine.markdown_table(frame))
 
 
 def _version(value: bool) -> None:
@@ -165,8 +196,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     pass
 

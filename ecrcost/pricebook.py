@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,22 @@ import pandas as pd
 from .errors import InputError
 from .tiers import Tier
 
-CONFIDENCE = {"V": "AWS primary source", "S": "secondary source quoting AWS", "R": "unverified assumption",
-              "user": "from --prices"}
+CONFIDENCE = {
+    "V": "AWS primary source",
+    "S": "secondary source quoting AWS",
+    "R": "unverified assumption",
+    "user": "from --prices",
+}
 # Items every region needs, the keys of a region's entry in the JSON.
-REGION_ITEMS = ("storage", "archive_storage", "archive_retrieval", "internet_out", "inter_region_out",
-                "nat_gateway", "interface_endpoint")
+REGION_ITEMS = (
+    "storage",
+    "archive_storage",
+    "archive_retrieval",
+    "internet_out",
+    "inter_region_out",
+    "nat_gateway",
+    "interface_endpoint",
+)
 PUBLIC_ITEMS = ("storage", "storage_free_gb_month", "internet_free_gb", "anonymous_free_gb", "internet_out")
 
 
@@ -95,9 +107,15 @@ class PriceBook:
             for name in items:
                 item = entry[name]
                 src = sources.get(item.get("source", ""), {})
-                base = {"region": code, "item": name, "unit": item.get("unit", ""),
-                        "source": src.get("title", item.get("source", "")), "url": src.get("url", ""),
-                        "as_of": item.get("as_of", ""), "confidence": item.get("confidence", "")}
+                base = {
+                    "region": code,
+                    "item": name,
+                    "unit": item.get("unit", ""),
+                    "source": src.get("title", item.get("source", "")),
+                    "url": src.get("url", ""),
+                    "as_of": item.get("as_of", ""),
+                    "confidence": item.get("confidence", ""),
+                }
                 if "tiers" in item:
                     lower = "0"
                     for t in item["tiers"]:
@@ -109,7 +127,9 @@ class PriceBook:
                     rows.append({**base, "tier": "", "price": item["value"]})
                 for dest, price in sorted(item.get("pairs", {}).items()):
                     rows.append({**base, "item": f"{name} to {dest}", "tier": "", "price": price})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(
+            rows, columns=["region", "item", "tier", "price", "unit", "confidence", "as_of", "source", "url"]
+        )
 
     def unverified(self) -> set[tuple[str, str]]:
         """(region, item) pairs whose confidence is R (assumed, not sourced)."""
@@ -131,12 +151,13 @@ def _num(value: Any) -> Decimal:
 
 def _tiers(item: dict[str, Any]) -> tuple[Tier, ...]:
     tiers = tuple(
-        Tier(None if t["up_to_gb"] is None else _num(t["up_to_gb"]), _num(t["usd_per_gb"])) for t in item["tiers"]
+        Tier(None if t["up_to_gb"] is None else _num(t["up_to_gb"]), _num(t["usd_per_gb"]))
+        for t in item["tiers"]
     )
     bounds = [t.up_to_gb for t in tiers]
     if not tiers or bounds[-1] is not None or any(b is None for b in bounds[:-1]):
         raise ValueError("tiers must end with one open tier (up_to_gb: null)")
-    if any(a >= b for a, b in zip(bounds[:-2], bounds[1:-1], strict=False)):  # type: ignore[operator]
+    if any(a >= b for a, b in pairwise(bounds[:-1])):  # type: ignore[operator]
         raise ValueError("tier bounds must increase")
     return tiers
 
@@ -202,5 +223,9 @@ def load_pricebook(override: str | Path | None = None) -> PriceBook:
         raise InputError("a price book is a JSON object", file=path)
     _patch(doc, patch, str(path))
     doc.setdefault("sources", {})[f"override:{path}"] = {
-        "title": f"override file {path}", "url": "", "as_of": "", "confidence": "user"}
+        "title": f"override file {path}",
+        "url": "",
+        "as_of": "",
+        "confidence": "user",
+    }
     return PriceBook(doc, str(path))

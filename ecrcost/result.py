@@ -15,8 +15,13 @@ from .usage import KEY
 STORAGE_PARTS = ["standard_storage_usd", "archive_storage_usd", "public_storage_usd"]
 TRANSFER_PARTS = ["internet_usd", "cross_region_usd", "public_internet_usd"]
 PARTS = STORAGE_PARTS + TRANSFER_PARTS
-QUANTITIES = ["storage_gb_month", "archive_gb_month", "internet_out_gb", "cross_region_out_gb",
-              "same_region_out_gb"]
+QUANTITIES = [
+    "storage_gb_month",
+    "archive_gb_month",
+    "internet_out_gb",
+    "cross_region_out_gb",
+    "same_region_out_gb",
+]
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,12 @@ class Estimate:
 
     period: Month
     exact: pd.DataFrame
-    internet_tiers: pd.DataFrame  # scope, account_id, region, tier, from_gb, to_gb, usd_per_gb, gb, usd (exact)
-    network: pd.DataFrame  # KEY, nat_gateway_gb, nat_gateway_usd, interface_endpoint_gb, interface_endpoint_usd
+    internet_tiers: (
+        pd.DataFrame
+    )  # scope, account_id, region, tier, from_gb, to_gb, usd_per_gb, gb, usd (exact)
+    network: (
+        pd.DataFrame
+    )  # KEY, nat_gateway_gb, nat_gateway_usd, interface_endpoint_gb, interface_endpoint_usd
     notes: tuple[str, ...] = ()
     assumptions: dict[str, Any] = field(default_factory=dict)
     currency: str = "USD"
@@ -64,21 +73,16 @@ class Estimate:
         return sum(self.network["nat_gateway_usd"], ZERO) + sum(self.network["interface_endpoint_usd"], ZERO)
 
     def tiers(self, quantum: Decimal = MICRO) -> pd.DataFrame:
-        """Internet tier lines, rounded so that each scope's lines sum to its rounded total."""
+        """Internet tier lines, rounded so that they sum to the rounded internet charges."""
         out = self.internet_tiers.copy()
-        if len(out):
-            out["usd"] = round_groups(out, ["scope", "account_id", "region"], "usd", quantum)
+        totals = self.totals(quantum)
+        usd = list(out["usd"])
+        for scope, charge in (("private", "internet_usd"), ("public", "public_internet_usd")):
+            rows = [i for i, s in enumerate(out["scope"]) if s == scope]
+            for i, v in zip(rows, allocate(totals[charge], [usd[i] for i in rows], quantum), strict=True):
+                usd[i] = v
+        out["usd"] = pd.Series(usd, index=out.index, dtype=object)
         return out
-
-
-def round_groups(frame: pd.DataFrame, by: list[str], column: str, quantum: Decimal) -> list[Decimal]:
-    """Round ``column`` with the largest-remainder method within each group of ``by``."""
-    out = [ZERO] * len(frame)
-    for _, idx in frame.groupby(by, sort=False).indices.items():
-        values = [frame[column].iloc[i] for i in idx]
-        for i, v in zip(idx, allocate(round_half_up(sum(values, ZERO), quantum), values, quantum), strict=True):
-            out[i] = v
-    return out
 
 
 def controlled_round(exact: pd.DataFrame, quantum: Decimal) -> pd.DataFrame:

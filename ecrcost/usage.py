@@ -24,11 +24,28 @@ import pandas as pd
 
 KEY = ["account_id", "region", "registry", "repository"]
 STORAGE_COLUMNS = [*KEY, "storage_class", "storage_gb"]
-TRANSFER_GB = ["internet_out_gb", "cross_region_out_gb", "same_region_out_gb", "nat_gateway_gb",
-               "interface_endpoint_gb"]
+TRANSFER_GB = [
+    "internet_out_gb",
+    "cross_region_out_gb",
+    "same_region_out_gb",
+    "nat_gateway_gb",
+    "interface_endpoint_gb",
+]
 TRANSFER_COLUMNS = [*KEY, "destination_region", *TRANSFER_GB]
-IMAGE_COLUMNS = ["account_id", "region", "repository", "image_digest", "size_bytes", "pushed_at", "deleted_at",
-                 "image_status", "image_tags", "last_pulled_at", "manifest_media_type", "parent_digest"]
+IMAGE_COLUMNS = [
+    "account_id",
+    "region",
+    "repository",
+    "image_digest",
+    "size_bytes",
+    "pushed_at",
+    "deleted_at",
+    "image_status",
+    "image_tags",
+    "last_pulled_at",
+    "manifest_media_type",
+    "parent_digest",
+]
 LAYER_COLUMNS = ["account_id", "region", "repository", "image_digest", "layer_digest", "size_bytes"]
 
 INDEX_MEDIA_TYPES = (

@@ -13,9 +13,21 @@ import pandas as pd
 from ..money import MICRO
 from ..result import PARTS, Estimate
 
-REPOSITORY_KEYS = ["account_id", "region", "registry", "repository", "storage_gb_month", "archive_gb_month",
-                   "storage_usd", "internet_out_gb", "cross_region_out_gb", "same_region_out_gb", "transfer_usd",
-                   "total_usd", *PARTS]
+REPOSITORY_KEYS = [
+    "account_id",
+    "region",
+    "registry",
+    "repository",
+    "storage_gb_month",
+    "archive_gb_month",
+    "storage_usd",
+    "internet_out_gb",
+    "cross_region_out_gb",
+    "same_region_out_gb",
+    "transfer_usd",
+    "total_usd",
+    *PARTS,
+]
 QUANTITY = Decimal("0.000000001")
 
 
@@ -45,14 +57,24 @@ def dumps(doc: Any) -> str:
 
 
 def _records(frame: pd.DataFrame, money: set[str]) -> list[dict[str, Any]]:
-    return [{k: number(v, MICRO if k in money else QUANTITY) for k, v in rec.items()}
-            for rec in frame.to_dict(orient="records")]
+    return [
+        {k: number(v, MICRO if k in money else QUANTITY) for k, v in rec.items()}
+        for rec in frame.to_dict(orient="records")
+    ]
 
 
 def to_dict(est: Estimate) -> dict[str, Any]:
     repos = est.repositories()
     totals = est.totals()
-    money = {"storage_usd", "transfer_usd", "total_usd", "usd", "nat_gateway_usd", "interface_endpoint_usd", *PARTS}
+    money = {
+        "storage_usd",
+        "transfer_usd",
+        "total_usd",
+        "usd",
+        "nat_gateway_usd",
+        "interface_endpoint_usd",
+        *PARTS,
+    }
     return {
         "period": str(est.period),
         "currency": est.currency,
@@ -62,9 +84,12 @@ def to_dict(est: Estimate) -> dict[str, Any]:
         "charges": {p: number(totals[p]) for p in PARTS},
         "repositories": _records(repos[REPOSITORY_KEYS], money),
         "internet_tiers": _records(est.tiers().astype(object).where(est.tiers().notna(), None), money),
-        "network": {"note": "NAT gateway / interface endpoint processing, billed under Amazon VPC, not ECR; "
-                            "not included in total_usd",
-                    "total_usd": number(est.network_usd), "repositories": _records(est.network, money)},
+        "network": {
+            "note": "NAT gateway / interface endpoint processing, billed under Amazon VPC, not ECR; "
+            "not included in total_usd",
+            "total_usd": number(est.network_usd),
+            "repositories": _records(est.network, money),
+        },
         "assumptions": {k: number(v) if isinstance(v, Decimal) else v for k, v in est.assumptions.items()},
         "notes": list(est.notes),
     }
@@ -84,21 +109,37 @@ def to_csv(est: Estimate) -> str:
 def to_markdown(est: Estimate, quantum: Decimal = Decimal("0.01")) -> str:
     repos = est.repositories(quantum)
     totals = est.totals(quantum)
-    lines = [f"# ECR cost estimate, {est.period}", "",
-             f"**Total: ${totals['total_usd']:,}** (storage ${totals['storage_usd']:,}, "
-             f"transfer ${totals['transfer_usd']:,})", "",
-             "| account | region | repository | storage GB-month | storage USD | internet GB | cross-region GB "
-             "| transfer USD | total USD |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# ECR cost estimate, {est.period}",
+        "",
+        f"**Total: ${totals['total_usd']:,}** (storage ${totals['storage_usd']:,}, "
+        f"transfer ${totals['transfer_usd']:,})",
+        "",
+        "| account | region | repository | storage GB-month | storage USD | internet GB | cross-region GB "
+        "| transfer USD | total USD |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in repos.itertuples():
-        lines.append(f"| {r.account_id} | {r.region} | {_md(r.repository)} | {r.storage_gb_month:,.3f} | "
-                     f"{r.storage_usd:,} | {r.internet_out_gb:,} | {r.cross_region_out_gb:,} | {r.transfer_usd:,} | "
-                     f"{r.total_usd:,} |")
-    lines.append(f"| | | **total** | | **{totals['storage_usd']:,}** | | | **{totals['transfer_usd']:,}** | "
-                 f"**{totals['total_usd']:,}** |")
+        lines.append(
+            f"| {r.account_id} | {r.region} | {_md(r.repository)} | {r.storage_gb_month:,.3f} | "
+            f"{r.storage_usd:,} | {r.internet_out_gb:,} | {r.cross_region_out_gb:,} | {r.transfer_usd:,} | "
+            f"{r.total_usd:,} |"
+        )
+    lines.append(
+        f"| | | **total** | | **{totals['storage_usd']:,}** | | | **{totals['transfer_usd']:,}** | "
+        f"**{totals['total_usd']:,}** |"
+    )
     if est.notes:
         lines += ["", *[f"- {n}" for n in est.notes]]
     return "\n".join(lines) + "\n"
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """Any DataFrame as a GitHub-flavoured Markdown table."""
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(_md(str(v)) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body]) + "\n"
 
 
 def _md(text: str) -> str:

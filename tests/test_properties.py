@@ -1,0 +1,226 @@
+"""Property tests: the invariants that must hold for every input, not just the worked examples."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pandas as pd
+from conftest import digest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ecrcost
+from ecrcost.money import CENT, MICRO, allocate, round_half_up, round_lines, share
+from ecrcost.pricebook import load_pricebook
+from ecrcost.tiers import tiered_cost
+from ecrcost.usage import IMAGE_COLUMNS, LAYER_COLUMNS, Usage
+
+TIERS = load_pricebook().region("us-east-1").internet_tiers
+BOUNDS = [t.up_to_gb for t in TIERS if t.up_to_gb is not None]
+gb = st.decimals(min_value=0, max_value=500_000, places=3, allow_nan=False, allow_infinity=False)
+free_gb = st.decimals(min_value=0, max_value=200, places=1)
+
+
+@given(st.sampled_from(BOUNDS), st.decimals(min_value=D("0.001"), max_value=1, places=3), free_gb)
+def test_tier_cost_is_continuous_at_the_bounds(bound, eps, free):
+    below, at, above = (tiered_cost(x, TIERS, free) for x in (bound - eps, bound, bound + eps))
+    rate_below = next(t.usd_per_gb for t in TIERS if t.up_to_gb is not None and bound <= t.up_to_gb)
+    rate_above = next(t.usd_per_gb for t in TIERS if t.up_to_gb is None or bound < t.up_to_gb)
+    assert at - below == eps * rate_below
+    assert above - at == eps * rate_above
+
+
+@given(gb, gb, free_gb)
+def test_tier_cost_never_decreases_with_volume(a, b, free):
+    lo, hi = sorted((a, b))
+    assert tiered_cost(lo, TIERS, free) <= tiered_cost(hi, TIERS, free)
+
+
+@given(gb, st.decimals(min_value=D("0.001"), max_value=100, places=3), free_gb)
+def test_marginal_rate_is_the_rate_of_the_tier(x, delta, free):
+    lower = 0
+    for tier in TIERS:
+        upper = tier.up_to_gb
+        if x >= max(lower, free) and (upper is None or x + delta <= upper):
+            assert (
+                tiered_cost(x + delta, TIERS, free) - tiered_cost(x, TIERS, free) == delta * tier.usd_per_gb
+            )
+        lower = upper
+
+
+@given(st.decimals(min_value=0, max_value=10**7, places=6), st.lists(gb, min_size=1, max_size=30))
+def test_shares_sum_to_the_amount_exactly(amount, weights):
+    shares = share(amount, weights)
+    if sum(weights) == 0:
+        assert all(s == 0 for s in shares)
+    else:
+        assert sum(shares) == amount
+        assert all(s >= 0 for s in shares)
+
+
+@given(
+    st.lists(st.decimals(min_value=0, max_value=10**6, places=9), min_size=1, max_size=40),
+    st.sampled_from([CENT, MICRO]),
+)
+def test_rounded_lines_sum_to_the_rounded_total(amounts, quantum):
+    rounded = round_lines(amounts, quantum)
+    assert sum(rounded) == round_half_up(sum(amounts), quantum)
+    assert all(abs(r - a) < quantum for r, a in zip(rounded, amounts, strict=True))
+    assert allocate(sum(rounded), rounded, quantum) == rounded
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.decimals(min_value=0, max_value=5000, places=4),
+            st.decimals(min_value=0, max_value=20000, places=4),
+            st.decimals(min_value=0, max_value=300, places=4),
+            st.sampled_from(["standard", "archive"]),
+            st.sampled_from(["us-east-1", "eu-west-1", "ap-northeast-1"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    free_gb,
+)
+@settings(max_examples=40, deadline=None)
+def test_every_breakdown_sums_to_its_total(rows, free):
+    storage = pd.DataFrame(
+        [
+            {
+                "account_id": "",
+                "region": r,
+                "registry": "private",
+                "repository": f"r{i}",
+                "storage_class": c,
+                "storage_gb": s,
+            }
+            for i, (s, _, _, c, r) in enumerate(rows)
+        ]
+    )
+    transfer = pd.DataFrame(
+        [
+            {
+                "account_id": "",
+                "region": r,
+                "registry": "private",
+                "repository": f"r{i}",
+                "destination_region": "",
+                "internet_out_gb": n,
+                "cross_region_out_gb": x,
+                "same_region_out_gb": D(0),
+                "nat_gateway_gb": D(0),
+                "interface_endpoint_gb": D(0),
+            }
+            for i, (_, n, x, _, r) in enumerate(rows)
+        ]
+    )
+    est = ecrcost.estimate(Usage(storage=storage, transfer=transfer), month="2026-10", free_internet_gb=free)
+    for quantum in (CENT, MICRO):
+        table = est.repositories(quantum)
+        totals = est.totals(quantum)
+        assert totals["total_usd"] == round_half_up(
+            sum(
+                est.exact[c].sum()
+                for c in ["standard_storage_usd", "archive_storage_usd", "internet_usd", "cross_region_usd"]
+            ),
+            quantum,
+        )
+        assert totals["storage_usd"] + totals["transfer_usd"] == totals["total_usd"]
+        assert all(table["storage_usd"] + table["transfer_usd"] == table["total_usd"])
+        tiers = est.tiers(quantum)
+        assert sum(tiers["usd"]) == totals["internet_usd"] or quantum == CENT
+
+
+MONTH = ecrcost.Month(2026, 6)
+instants = st.datetimes(min_value=datetime(2026, 4, 1), max_value=datetime(2026, 8, 1)).map(
+    lambda d: d.replace(tzinfo=UTC)
+)
+
+
+@st.composite
+def inventories(draw):
+    """Random repositories whose images draw layers from a small shared pool."""
+    pool = draw(st.lists(st.integers(min_value=0, max_value=2**34), min_size=1, max_size=8))
+    images, layers = [], []
+    for i in range(draw(st.integers(min_value=1, max_value=10))):
+        repo = draw(st.sampled_from(["a", "b", "team/c"]))
+        pushed = draw(instants)
+        deleted = draw(st.none() | st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=60)))
+        held = draw(st.sets(st.integers(min_value=0, max_value=len(pool) - 1), max_size=len(pool)))
+        d = digest(f"image{i}")
+        images.append(
+            {
+                "account_id": "",
+                "region": "us-east-1",
+                "repository": repo,
+                "image_digest": d,
+                "size_bytes": sum(pool[j] for j in held),
+                "pushed_at": pushed,
+                "deleted_at": pushed + deleted if deleted is not None else pd.NaT,
+                "image_status": "ACTIVE",
+                "image_tags": "",
+                "last_pulled_at": pd.NaT,
+                "manifest_media_type": "",
+                "parent_digest": "",
+            }
+        )
+        layers += [
+            {
+                "account_id": "",
+                "region": "us-east-1",
+                "repository": repo,
+                "image_digest": d,
+                "layer_digest": digest(f"layer{j}"),
+                "size_bytes": pool[j],
+            }
+            for j in held
+        ]
+    images = pd.DataFrame(images, columns=IMAGE_COLUMNS)
+    for c in ("pushed_at", "deleted_at", "last_pulled_at"):
+        images[c] = pd.to_datetime(images[c], utc=True)
+    return images, pd.DataFrame(layers, columns=LAYER_COLUMNS)
+
+
+@given(inventories(), st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_deduplicated_storage_never_exceeds_the_naive_sum(inventory, blob_mounting):
+    images, layers = inventory
+    dedup = ecrcost.estimate(Usage(images=images, layers=layers), month=MONTH, blob_mounting=blob_mounting)
+    naive = ecrcost.estimate(Usage(images=images), month=MONTH)
+    assert sum(dedup.exact["storage_gb_month"]) <= sum(naive.exact["storage_gb_month"])
+
+
+@given(st.integers(min_value=0, max_value=2**40), instants, st.none() | instants)
+@settings(deadline=None)
+def test_proration_is_between_zero_and_one(size, pushed, deleted):
+    if deleted is not None and deleted < pushed:
+        pushed, deleted = deleted, pushed
+    images = pd.DataFrame(
+        [
+            {
+                "account_id": "",
+                "region": "us-east-1",
+                "repository": "a",
+                "image_digest": digest("x"),
+                "size_bytes": size,
+                "pushed_at": pushed,
+                "deleted_at": deleted or pd.NaT,
+                "image_status": "ACTIVE",
+                "image_tags": "",
+                "last_pulled_at": pd.NaT,
+                "manifest_media_type": "",
+                "parent_digest": "",
+            }
+        ],
+        columns=IMAGE_COLUMNS,
+    )
+    for c in ("pushed_at", "deleted_at", "last_pulled_at"):
+        images[c] = pd.to_datetime(images[c], utc=True)
+    est = ecrcost.estimate(Usage(images=images), month=MONTH)
+    gb_month = sum(est.exact["storage_gb_month"])
+    fraction = gb_month / (D(size) / 2**30) if size else D(0)
+    assert 0 <= fraction <= 1
+    if size and pushed <= MONTH.start and deleted is None:
+        assert fraction == 1
