@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
 import pandas as pd
@@ -27,15 +29,22 @@ def estimate(
     prices: PriceBook | None = None,
     free_internet_gb: Decimal | int | str = 0,
     blob_mounting: bool = False,
+    now: datetime | None = None,
 ) -> Estimate:
     """Price one month of ``usage``.
 
     ``free_internet_gb``: the account-wide free internet allowance to apply (AWS grants 100 GB shared
     by all services; default 0 because other services usually use it). ``blob_mounting``: layers
-    shared across repositories of one registry are stored once.
+    shared across repositories of one registry are stored once. ``now`` (default: the clock) only
+    decides whether the month is still running, which the notes then say.
     """
     with localcontext(CONTEXT):
-        return _estimate(usage, month, prices, dec(free_internet_gb), blob_mounting)
+        est = _estimate(usage, month, prices, dec(free_internet_gb), blob_mounting)
+    now = now or datetime.now(UTC)
+    if usage.images is not None and est.period.start <= now < est.period.end:
+        note = f"{est.period} is not over: storage is projected to the month's end as if every image stays."
+        est = replace(est, notes=(note, *est.notes))
+    return est
 
 
 def _estimate(
