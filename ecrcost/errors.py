@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# Characters that would break "one line on stderr" or garble a terminal: C0/C1 controls, DEL, the
+# Unicode line and paragraph separators, and lone surrogates (undecodable bytes of a file name).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character escaped, so it prints as exactly one line."""
+
+    def escape(m: re.Match[str]) -> str:
+        ch = m.group()
+        if ch in _ESCAPES:
+            return _ESCAPES[ch]
+        return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+    return _UNPRINTABLE.sub(escape, text)
 
 
 class InputError(Exception):
     """Bad input. The CLI turns it into one line on stderr and exit code 2.
 
     ``file``, ``row`` (1-based line number in a CSV, row number in Parquet) and ``column`` locate the
-    problem when it has a place.
+    problem when it has a place. A ``column`` starting with ``-`` is a command-line option.
     """
 
     def __init__(
@@ -35,5 +53,7 @@ class InputError(Exception):
         if self.row is not None:
             where.append(f"{self.row_label} {self.row}")
         if self.column:
-            where.append(f"column '{self.column}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+            where.append(
+                f"option {self.column}" if self.column.startswith("-") else f"column '{self.column}'"
+            )
+        return one_line(f"{', '.join(where)}: {self.message}" if where else self.message)

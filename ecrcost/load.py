@@ -22,7 +22,7 @@ def load(path: str | Path, prices: PriceBook | None = None) -> Usage:
         return read_inventory(path, prices)
     if not path.exists():
         raise InputError("no such file or folder", file=path)
-    if path.stem in ("images", "layers"):
+    if path.stem in ("images", "layers", "transfer") and path.suffix.lower() in (".csv", ".parquet"):
         raise InputError(f"this is one table of an inventory: pass its folder ({path.parent})", file=path)
     return read_scenario(path, prices)
 

@@ -12,11 +12,20 @@ from . import checks
 from .tables import read_table
 
 REQUIRED = ["repository", "storage_gb"]
-OPTIONAL = ["region", "account_id", "storage_class", "registry", "internet_out_gb", "cross_region_out_gb",
-            "destination_region", "same_region_out_gb",
-            # ecrcost extensions: traffic that crosses a NAT gateway or an interface endpoint on its way
-            # to ECR (billed under VPC, reported apart from the ECR bill)
-            "nat_gateway_gb", "interface_endpoint_gb"]
+OPTIONAL = [
+    "region",
+    "account_id",
+    "storage_class",
+    "registry",
+    "internet_out_gb",
+    "cross_region_out_gb",
+    "destination_region",
+    "same_region_out_gb",
+    # ecrcost extensions: traffic that crosses a NAT gateway or an interface endpoint on its way
+    # to ECR (billed under VPC, reported apart from the ECR bill)
+    "nat_gateway_gb",
+    "interface_endpoint_gb",
+]
 DEFAULT_REGION = "us-east-1"
 
 
@@ -24,7 +33,7 @@ def read_scenario(path: Path, prices: PriceBook) -> Usage:
     raw = read_table(path, REQUIRED, OPTIONAL)
     f = raw.frame.copy()
     known = prices.regions.keys()
-    f["repository"] = checks.required_text(raw, "repository", checks.REPOSITORY, "repository name")
+    f["repository"] = checks.repository(raw)
     f["region"] = checks.region(raw, "region", known, DEFAULT_REGION)
     f["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
     f["storage_class"] = checks.enum(raw, "storage_class", ["standard", "archive"], "standard", casefold=True)
@@ -36,13 +45,26 @@ def read_scenario(path: Path, prices: PriceBook) -> Usage:
 
     public = f["registry"] == "public"
     checks_first = [
-        (public & (f["region"] != DEFAULT_REGION), "region",
-         "ECR Public repositories live in us-east-1, got '{value}'"),
-        (public & (f["storage_class"] == "archive"), "storage_class", "ECR Public has no archive storage class"),
-        ((f["cross_region_out_gb"] > 0) & (f["destination_region"] == f["region"]), "destination_region",
-         "destination '{value}' is the source region: same-region transfer goes in same_region_out_gb"),
-        (f.duplicated([*KEY, "storage_class"]), "repository",
-         "repository '{value}' appears twice with the same account, region, registry and storage class"),
+        (
+            public & (f["region"] != DEFAULT_REGION),
+            "region",
+            "ECR Public repositories live in us-east-1, got '{value}'",
+        ),
+        (
+            public & (f["storage_class"] == "archive"),
+            "storage_class",
+            "ECR Public has no archive storage class",
+        ),
+        (
+            (f["cross_region_out_gb"] > 0) & (f["destination_region"] == f["region"]),
+            "destination_region",
+            "destination '{value}' is the source region: same-region transfer goes in same_region_out_gb",
+        ),
+        (
+            f.duplicated([*KEY, "storage_class"]),
+            "repository",
+            "repository '{value}' appears twice with the same account, region, registry and storage class",
+        ),
     ]
     for bad, column, message in checks_first:
         if bool(bad.any()):
@@ -50,5 +72,8 @@ def read_scenario(path: Path, prices: PriceBook) -> Usage:
             value = f[column].iloc[index]
             raise raw.error(message.format(value=value), index, column)
 
-    return Usage(storage=f[STORAGE_COLUMNS].reset_index(drop=True),
-                 transfer=f[TRANSFER_COLUMNS].reset_index(drop=True), source=str(path))
+    return Usage(
+        storage=f[STORAGE_COLUMNS].reset_index(drop=True),
+        transfer=f[TRANSFER_COLUMNS].reset_index(drop=True),
+        source=str(path),
+    )

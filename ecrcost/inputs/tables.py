@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -15,14 +18,41 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 
+# What a file that is not CSV text usually is, by its first bytes.
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"PAR1", "a Parquet file (give it the .parquet suffix)"),
+    (b"\x1f\x8b", "gzip-compressed data (decompress it first)"),
+    (b"BZh", "bzip2-compressed data (decompress it first)"),
+    (b"\xfd7zXZ\x00", "xz-compressed data (decompress it first)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first)"),
+    (b"PK\x03\x04", "a ZIP archive or Excel workbook (export it as CSV UTF-8)"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Office document (export it as CSV UTF-8)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xfe", "UTF-16 text (save it as UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (save it as UTF-8)"),
+]
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
 
 @dataclass(frozen=True)
 class RawTable:
-    """A file's rows before checking: CSV cells as strings, Parquet columns as stored."""
+    """A file's rows before checking: CSV cells as stripped strings, Parquet columns as stored."""
 
     path: Path
     frame: pd.DataFrame
     kind: str  # "csv" or "parquet"
+    # Parquet: where a column stores null (absent for columns without nulls). A CSV has blanks instead.
+    nulls: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def null(self, column: str) -> pd.Series:
+        """True where a Parquet cell is null (never for CSV: blanks there are empty strings)."""
+        mask = self.nulls.get(column)
+        if mask is None:
+            return pd.Series(False, index=self.frame.index)
+        return pd.Series(mask, index=self.frame.index)
 
     def error(self, message: str, index: int | None = None, column: str | None = None) -> InputError:
         """An InputError for data row ``index`` (0-based) of this file."""
@@ -36,53 +66,80 @@ class RawTable:
 def read_table(path: Path, required: Iterable[str], optional: Iterable[str]) -> RawTable:
     """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns."""
     required, optional = list(required), list(optional)
-    if not path.is_file():
+    if not path.exists():
         raise InputError("file not found", file=path)
+    if not path.is_file():
+        raise InputError("not a regular file", file=path)
     if path.suffix.lower() == ".parquet":
         table = _read_parquet(path)
         names = table.column_names
-        _check_header(path, names, required, optional)
-        frame = table.to_pandas()
-        kind = "parquet"
-    else:
-        names = _csv_header(path)
-        _check_header(path, names, required, optional)
-        frame = _read_csv(path, names)
-        kind = "csv"
-    return RawTable(path, frame, kind)
+        _check_header(path, names, required, optional, header_row=None)
+        try:
+            frame = table.to_pandas()
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            raise InputError(f"cannot convert the Parquet data ({_first_line(exc)})", file=path) from None
+        nulls = {
+            name: table.column(name).is_null().to_numpy(zero_copy_only=False)
+            for name in names
+            if table.column(name).null_count
+        }
+        return RawTable(path, frame, "parquet", nulls)
+    names = _csv_header(path)
+    _check_header(path, names, required, optional, header_row=1)
+    return RawTable(path, _read_csv(path, names), "csv")
 
 
-def _check_header(path: Path, names: list[str], required: list[str], optional: list[str]) -> None:
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_header(
+    path: Path, names: list[str], required: list[str], optional: list[str], header_row: int | None
+) -> None:
     dups = sorted(n for n, c in Counter(names).items() if c > 1)
     if dups:
-        raise InputError(f"duplicate column(s): {', '.join(dups)}", file=path, row=1, column=dups[0])
+        raise InputError(f"duplicate column(s): {', '.join(dups)}", file=path, row=header_row, column=dups[0])
     blank = [i + 1 for i, n in enumerate(names) if not n]
     if blank:
-        raise InputError(f"header has an empty column name (column {blank[0]})", file=path, row=1)
+        raise InputError(f"header has an empty column name (column {blank[0]})", file=path, row=header_row)
     allowed = set(required) | set(optional)
     unknown = [n for n in names if n not in allowed]
     if unknown:
         raise InputError(
             f"unknown column(s): {', '.join(unknown)} (allowed: {', '.join(required + optional)})",
-            file=path, row=1, column=unknown[0],
+            file=path,
+            row=header_row,
+            column=unknown[0],
         )
     missing = [n for n in required if n not in names]
     if missing:
-        raise InputError(f"missing required column(s): {', '.join(missing)}", file=path, row=1, column=missing[0])
+        raise InputError(
+            f"missing required column(s): {', '.join(missing)}", file=path, row=header_row, column=missing[0]
+        )
 
 
 def _read_parquet(path: Path) -> pa.Table:
     try:
         return pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0]})", file=path) from None
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        message = _first_line(exc)
+        if "magic bytes" in message:
+            message = "no Parquet magic bytes: corrupted, truncated or not Parquet"
+        raise InputError(f"not a readable Parquet file ({message})", file=path) from None
 
 
 def _sniff_text(path: Path) -> None:
-    with path.open("rb") as fh:
-        head = fh.read(65536)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
     if not head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise InputError("file is empty (expected a header row)", file=path)
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            raise InputError(f"not CSV text but {what}", file=path)
     if b"\x00" in head:
         raise InputError("binary file: expected CSV text (UTF-8)", file=path)
 
@@ -90,13 +147,23 @@ def _sniff_text(path: Path) -> None:
 def _csv_header(path: Path) -> list[str]:
     _sniff_text(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
             header = next(csv.reader(fh, strict=True))
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=path, row=1) from None
     except csv.Error as exc:
         raise InputError(f"malformed header ({exc})", file=path, row=1) from None
+    if not header:
+        raise InputError("the first line is blank: expected the header row", file=path, row=1)
+    bad = [i for i, name in enumerate(header) if _SURROGATE.search(name)]
+    if bad:
+        raise _not_utf8(path, 1, None, header[bad[0]])
     return [h.strip() for h in header]
+
+
+def _not_utf8(path: Path, line: int, column: str | None, text: str) -> InputError:
+    byte = ord(_SURROGATE.search(text).group()) - 0xDC00  # type: ignore[union-attr]
+    return InputError(
+        f"not UTF-8 text (byte 0x{byte:02x}): save the file as UTF-8", file=path, row=line, column=column
+    )
 
 
 def _read_csv(path: Path, names: list[str]) -> pd.DataFrame:
@@ -112,33 +179,45 @@ def _read_csv(path: Path, names: list[str]) -> pd.DataFrame:
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        raise _locate_csv_error(path, len(names)) from None
+        error, rows = _locate_csv_error(path, names)
+        if error is None and rows == 0:  # a header without a line break after it
+            return pd.DataFrame({name: pd.Series([], dtype="str") for name in names})
+        raise (error or InputError("malformed CSV", file=path)) from None
     frame = table.to_pandas()
     for name in names:
         frame[name] = frame[name].str.strip()
     return frame
 
 
-def _locate_csv_error(path: Path, ncols: int) -> InputError:
-    """Find the first line a strict CSV reader rejects (only called after the fast reader failed)."""
-    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return InputError(f"not UTF-8 text ({exc.reason})", file=path, row=number)
-    end = 0
+def _locate_csv_error(path: Path, names: list[str]) -> tuple[InputError | None, int]:
+    """The first line a strict CSV reader rejects, and how many data rows it read (only called after
+    the fast reader failed)."""
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    end, rows, header = 0, 0, True
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, strict=True)
-            for row in reader:
-                start, end = end + 1, reader.line_num
-                if start > 1 and row and len(row) != ncols:
-                    return InputError(f"row has {len(row)} fields, the header has {ncols}", file=path, row=start)
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row:
+                continue
+            bad = [i for i, cell in enumerate(row) if _SURROGATE.search(cell)]
+            if bad:
+                column = names[bad[0]] if not header and bad[0] < len(names) else None
+                return _not_utf8(path, start, column, row[bad[0]]), rows
+            if header:
+                header = False
+            else:
+                rows += 1
+                if len(row) != len(names):
+                    fields = f"{len(row)} field" + ("s" if len(row) != 1 else "")
+                    return InputError(
+                        f"row has {fields}, the header has {len(names)}", file=path, row=start
+                    ), rows
     except csv.Error as exc:
-        if "end of data" in str(exc):
-            return InputError("unterminated quoted field", file=path, row=end + 1)
-        return InputError(f"malformed CSV ({exc})", file=path, row=end + 1)
-    return InputError("malformed CSV", file=path)
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            return InputError("unterminated quoted field", file=path, row=end + 1), rows
+        return InputError(f"malformed CSV ({exc})", file=path, row=end + 1), rows
+    return None, rows
 
 
 def _csv_line_of(path: Path, index: int) -> int:
