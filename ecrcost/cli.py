@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.26 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, one_line
 from .load import load, sample_path
 from .model import estimate as run_estimate
 from .output import write_atomic
@@ -20,7 +25,31 @@ from .pricebook import load_pricebook
 from .render import machine, terminal
 from .result import Estimate
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (an unknown option, ``--format xml``) as one ``error:`` line and exit 2, like every
+    other bad input, instead of click's usage block."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click_errors.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            rv = 2
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "ecrcost"
+            typer.echo(one_line(f"error: {exc.format_message()} (see '{command} --help')"), err=True)
+            rv = 2
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            rv = 1
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Estimate what an Amazon ECR registry costs: deduplicated layer storage, tiered transfer, "
     "to the cent.",
     no_args_is_help=True,
@@ -93,17 +122,11 @@ def working(message: str):
 
 
 def _price(path: Path, month: str | None, free_gb: str, blob: bool, prices: Path | None) -> Estimate:
-    try:
-        free = Decimal(free_gb)
-    except InvalidOperation:
-        raise InputError(f"not a number: '{free_gb}'", column="--free-internet-gb") from None
-    if not free.is_finite():
-        raise InputError(f"not a finite number: '{free_gb}'", column="--free-internet-gb")
     book = load_pricebook(prices)
     with working(f"Reading {path}"):
         usage = load(path, book)
     with working("Pricing"):
-        return run_estimate(usage, month=month, prices=book, free_internet_gb=free, blob_mounting=blob)
+        return run_estimate(usage, month=month, prices=book, free_internet_gb=free_gb, blob_mounting=blob)
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 
 import pandas as pd
 
@@ -21,6 +21,7 @@ from .usage import KEY, TRANSFER_GB, Usage
 GB = 2**30
 TIER_COLUMNS = ["scope", "account_id", "region", "tier", "from_gb", "to_gb", "usd_per_gb", "gb", "usd"]
 US_PER_SECOND = 1_000_000
+MAX_GB = Decimal(10**15)  # an allowance beyond this is a typo, not a plan
 
 
 def estimate(
@@ -39,7 +40,7 @@ def estimate(
     decides whether the month is still running, which the notes then say.
     """
     with localcontext(CONTEXT):
-        est = _estimate(usage, month, prices, dec(free_internet_gb), blob_mounting)
+        est = _estimate(usage, month, prices, _free_gb(free_internet_gb), blob_mounting)
     now = now or datetime.now(UTC)
     if usage.images is not None and est.period.start <= now < est.period.end:
         note = f"{est.period} is not over: storage is projected to the month's end as if every image stays."
@@ -52,8 +53,6 @@ def _estimate(
 ) -> Estimate:
     period = month if isinstance(month, Month) else Month.parse(month)
     prices = prices or load_pricebook()
-    if free < 0:
-        raise InputError("--free-internet-gb must be ≥ 0", column="--free-internet-gb")
     for region in sorted(usage.regions):
         prices.region(region)
 
@@ -90,6 +89,18 @@ def _estimate(
             "source": usage.source,
         },
     )
+
+
+def _free_gb(value: Decimal | int | str) -> Decimal:
+    try:
+        free = dec(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, TypeError):
+        free = Decimal("NaN")
+    if not free.is_finite() or not 0 <= free <= MAX_GB:
+        raise InputError(
+            f"'{value}' is not a number of GB between 0 and {MAX_GB:,}", column="--free-internet-gb"
+        )
+    return free
 
 
 def _items_used(exact: pd.DataFrame) -> set[tuple[str, str]]:

@@ -24,7 +24,7 @@ def dec(value: object) -> Decimal:
 
 
 def round_half_up(amount: Decimal, quantum: Decimal = CENT) -> Decimal:
-    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    return CONTEXT.quantize(amount, quantum)
 
 
 def allocate(total: Decimal, exact: Sequence[Decimal], quantum: Decimal) -> list[Decimal]:
@@ -38,7 +38,7 @@ def allocate(total: Decimal, exact: Sequence[Decimal], quantum: Decimal) -> list
         if total != 0:
             raise ValueError("cannot allocate a non-zero total over no lines")
         return []
-    floors = [a.quantize(quantum, rounding=ROUND_FLOOR) for a in exact]
+    floors = [a.quantize(quantum, rounding=ROUND_FLOOR, context=CONTEXT) for a in exact]
     missing = int((total - sum(floors, ZERO)) / quantum)
     if missing < 0 or missing > len(exact):
         raise ValueError(f"total {total} is not within rounding distance of the lines")
@@ -59,10 +59,11 @@ def share(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 
     The last non-zero weight takes the remainder so the shares sum to ``amount`` exactly.
     """
-    total = sum(weights, ZERO)
-    if total == 0:
-        return [ZERO for _ in weights]
-    shares = [CONTEXT.divide(CONTEXT.multiply(amount, w), total) for w in weights]
-    last = max(i for i, w in enumerate(weights) if w != 0)
-    shares[last] = amount - (sum(shares, ZERO) - shares[last])
-    return shares
+    with decimal.localcontext(CONTEXT):
+        total = sum(weights, ZERO)
+        if total == 0:
+            return [ZERO for _ in weights]
+        shares = [amount * w / total for w in weights]
+        last = max(i for i, w in enumerate(weights) if w != 0)
+        shares[last] = amount - (sum(shares, ZERO) - shares[last])
+        return shares

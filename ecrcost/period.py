@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from .errors import InputError
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 @dataclass(frozen=True)

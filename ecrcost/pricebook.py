@@ -79,11 +79,11 @@ class PriceBook:
     def __init__(self, doc: dict[str, Any], origin: str) -> None:
         self.doc = doc
         self.origin = origin
-        try:
-            self.regions = {code: _region(code, entry) for code, entry in doc["regions"].items()}
-            self.public = _public(doc["public"])
-        except (KeyError, TypeError, InvalidOperation, ValueError) as exc:
-            raise InputError(f"price book is incomplete or malformed ({exc!r})", file=origin) from None
+        self.regions = {
+            code: _parse(f"regions.{code}", _region, code, entry)
+            for code, entry in _section(doc, "regions", origin).items()
+        }
+        self.public = _parse("public", _public, _section(doc, "public", origin))
 
     def region(self, code: str) -> RegionPrices:
         try:
@@ -138,6 +138,22 @@ class PriceBook:
             out |= {(code, n) for n in REGION_ITEMS if entry[n].get("confidence") == "R"}
         out |= {("public", n) for n in PUBLIC_ITEMS if self.doc["public"][n].get("confidence") == "R"}
         return out
+
+
+def _section(doc: dict[str, Any], name: str, origin: str) -> dict[str, Any]:
+    if not isinstance(doc.get(name), dict):
+        raise InputError(f"price book has no '{name}' object", file=origin)
+    return doc[name]
+
+
+def _parse(where: str, parse: Any, *args: Any) -> Any:
+    """Run ``parse`` and name the price-book entry (``regions.eu-west-1``) it choked on."""
+    try:
+        return parse(*args)
+    except KeyError as exc:
+        raise InputError(f"price book entry {where} lacks {exc}") from None
+    except (TypeError, AttributeError, InvalidOperation, ValueError) as exc:
+        raise InputError(f"price book entry {where} is malformed ({exc})") from None
 
 
 def _num(value: Any) -> Decimal:
@@ -216,6 +232,8 @@ def load_pricebook(override: str | Path | None = None) -> PriceBook:
         patch = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("price file not found", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the price file ({exc.strerror or exc})", file=path) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise InputError(f"not a JSON price book ({getattr(exc, 'msg', exc)})", file=path, row=line) from None
@@ -228,4 +246,8 @@ def load_pricebook(override: str | Path | None = None) -> PriceBook:
         "as_of": "",
         "confidence": "user",
     }
-    return PriceBook(doc, str(path))
+    try:
+        return PriceBook(doc, str(path))
+    except InputError as exc:
+        exc.file = exc.file or str(path)
+        raise

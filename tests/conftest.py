@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import ecrcost
+
+# CI replays the same examples every run (a failure there is reproducible); locally hypothesis explores.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 GiB = 2**30
 MiB = 2**20

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..money import MICRO
+from ..money import CONTEXT, MICRO
 from ..result import PARTS, Estimate
 
 REPOSITORY_KEYS = [
@@ -35,7 +35,7 @@ class Number:
     """A Decimal that JSON output writes as a number literal with every one of its decimals."""
 
     def __init__(self, value: Decimal, quantum: Decimal = MICRO) -> None:
-        self.text = str(value.quantize(quantum))
+        self.text = str(CONTEXT.quantize(value, quantum))
 
 
 def number(value: Any, quantum: Decimal = MICRO) -> Any:
