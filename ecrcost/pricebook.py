@@ -21,12 +21,6 @@ import pandas as pd
 from .errors import InputError
 from .tiers import Tier
 
-CONFIDENCE = {
-    "V": "AWS primary source",
-    "S": "secondary source quoting AWS",
-    "R": "unverified assumption",
-    "user": "from --prices",
-}
 # Items every region needs, the keys of a region's entry in the JSON.
 REGION_ITEMS = (
     "storage",
