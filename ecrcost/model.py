@@ -80,7 +80,7 @@ def _estimate(
         exact=exact,
         internet_tiers=tiers,
         network=_network(usage.transfer, prices),
-        notes=tuple(notes),
+        notes=(*usage.notes, *notes),  # what the source says first (e.g. collect's partial coverage)
         assumptions={
             "free_internet_gb": free,
             "blob_mounting": blob_mounting,
@@ -126,7 +126,7 @@ def _storage_lines(usage: Usage, period: Month, blob_mounting: bool) -> tuple[pd
     notes: list[str] = []
     basis = "scenario"
     if usage.images is not None:
-        metered = meter(usage.images, usage.layers, period, blob_mounting)
+        metered = meter(usage.images, usage.layers, period, blob_mounting, usage.keys)
         notes.extend(metered.notes)
         basis = metered.basis
         denominator = Decimal(GB * period.seconds * US_PER_SECOND)

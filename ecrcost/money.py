@@ -12,6 +12,7 @@ CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP)
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
+SHARE_QUANTUM = Decimal("1e-30")
 
 
 def dec(value: object) -> Decimal:
@@ -55,15 +56,16 @@ def round_lines(exact: Sequence[Decimal], quantum: Decimal = CENT) -> list[Decim
 
 
 def share(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split ``amount`` in proportion to ``weights`` (exact to 60 significant digits).
+    """Split ``amount`` in proportion to ``weights``, each share to 1e-30 USD.
 
-    The last non-zero weight takes the remainder so the shares sum to ``amount`` exactly.
+    Shares share one exponent, so adding them is exact (amounts stay far below 10^30), and the last
+    non-zero weight takes the remainder: the shares sum to ``amount`` exactly.
     """
     with decimal.localcontext(CONTEXT):
         total = sum(weights, ZERO)
         if total == 0:
             return [ZERO for _ in weights]
-        shares = [amount * w / total for w in weights]
+        shares = [(amount * w / total).quantize(SHARE_QUANTUM) for w in weights]
         last = max(i for i, w in enumerate(weights) if w != 0)
-        shares[last] = amount - (sum(shares, ZERO) - shares[last])
+        shares[last] = amount - sum((v for i, v in enumerate(shares) if i != last), ZERO)
         return shares

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import sql
+from .keys import StorageKeys, keys_from_frames
 from .period import Month
-from .usage import INDEX_MEDIA_TYPES
 
 
 @dataclass(frozen=True)
@@ -39,83 +39,105 @@ def _us(ts: pd.Series, default: int) -> np.ndarray:
     return out
 
 
-def _image_frame(images: pd.DataFrame, month: Month) -> pd.DataFrame:
+def meter(
+    images: pd.DataFrame,
+    layers: pd.DataFrame | None,
+    month: Month,
+    blob_mounting: bool,
+    keys: StorageKeys | None = None,
+) -> Metered:
+    """Byte-time stored in ``month`` per (account, region, repository, storage class).
+
+    Works on integer keys (repository id, image row of each layer row, blob id), so DuckDB only sees
+    integer columns."""
     ms = int(month.start.timestamp()) * 1_000_000
     me = int(month.end.timestamp()) * 1_000_000
-    keys = ["account_id", "region", "repository"]
-    parents = images.loc[images["parent_digest"] != "", [*keys, "parent_digest"]].drop_duplicates()
-    parents = parents.rename(columns={"parent_digest": "image_digest"}).assign(has_children=True)
-    frame = images[[*keys, "image_digest", "size_bytes"]].merge(
-        parents, how="left", on=[*keys, "image_digest"]
-    )
-    frame["has_children"] = frame["has_children"].astype("boolean").fillna(False).astype(bool)
-    frame["is_index"] = (
-        images["manifest_media_type"].isin(INDEX_MEDIA_TYPES).to_numpy() | frame["has_children"]
-    )
-    frame["s"] = np.clip(_us(images["pushed_at"], ms), ms, me)
-    frame["e"] = np.clip(_us(images["deleted_at"], me), ms, me)
-    frame["archived"] = (images["image_status"] == "ARCHIVED").to_numpy()
-    return frame
-
-
-def meter(images: pd.DataFrame, layers: pd.DataFrame | None, month: Month, blob_mounting: bool) -> Metered:
-    """Byte-time stored in ``month`` per (account, region, repository, storage class)."""
-    img = _image_frame(images, month)
-    con = sql.connect()
-    con.register("img", img)
+    if keys is None or len(keys.repo) != len(images) or (layers is not None and keys.layer_image is None):
+        keys = keys_from_frames(images, layers)
+    n = len(images)
+    s = np.clip(_us(images["pushed_at"], ms), ms, me)
+    e = np.clip(_us(images["deleted_at"], me), ms, me)
+    archived = (images["image_status"] == "ARCHIVED").to_numpy(dtype=bool)
+    has_children = np.zeros(n, dtype=bool)
+    has_children[keys.parent[keys.parent >= 0]] = True
+    size = images["size_bytes"].to_numpy(dtype=np.int64)
     notes: list[str] = []
+    mounting = blob_mounting and layers is not None
     if layers is not None:
-        con.register("lay", layers)
-        # Images without layer rows (Docker schema 1, or not collected) count their own size as one blob;
-        # an index whose children are listed has nothing of its own to add.
-        bare = """SELECT i.account_id, i.region, i.repository, i.image_digest AS blob, i.size_bytes, i.s, i.e,
-                         i.archived
-                  FROM img i
-                  ANTI JOIN (SELECT DISTINCT account_id, region, repository, image_digest FROM lay) l
-                       USING (account_id, region, repository, image_digest)
-                  WHERE NOT i.has_children"""
-        blobs = f"""
-            SELECT l.account_id, l.region, l.repository, l.layer_digest AS blob, l.size_bytes, i.s, i.e,
-                   i.archived
-            FROM lay l JOIN img i USING (account_id, region, repository, image_digest)
-            UNION ALL {bare}"""
-        (count,) = con.execute(f"SELECT count(*) FROM ({bare})").fetchone()  # type: ignore[misc]
-        if count:
+        rows = keys.layer_image
+        has_layers = np.bincount(rows[rows >= 0], minlength=n) > 0
+        bare = np.flatnonzero(~has_layers & ~has_children)
+        if len(bare):
             notes.append(
-                f"{count} image(s) had no layer rows (e.g. Docker schema 1): billed by their image size."
+                f"{len(bare)} image(s) had no layer rows (e.g. Docker schema 1): billed by their image size."
             )
+        # Rows stored for no time this month add nothing (the union below skips them too).
+        live = e[rows] > s[rows]
+        rows_l, blob_l = rows[live], keys.blob[live]
+        bare = bare[e[bare] > s[bare]]
+        n_blob = int(keys.blob.max(initial=-1)) + 1
+        blobs = pd.DataFrame(
+            {
+                "repo": np.concatenate([keys.repo[rows_l], keys.repo[bare]]),
+                "blob": np.concatenate([blob_l.astype(np.int64), n_blob + bare.astype(np.int64)]),
+                "size_bytes": np.concatenate(
+                    [layers["size_bytes"].to_numpy(dtype=np.int64)[live], size[bare]]
+                ),
+                "s": np.concatenate([s[rows_l], s[bare]]),
+                "e": np.concatenate([e[rows_l], e[bare]]),
+                "archived": np.concatenate([archived[rows_l], archived[bare]]),
+            }
+        )
         basis = "layers"
     else:
-        blobs = """SELECT account_id, region, repository, image_digest AS blob, size_bytes, s, e, archived
-                   FROM img WHERE NOT has_children"""
+        own = np.flatnonzero(~has_children & (e > s))
+        blobs = pd.DataFrame(
+            {
+                "repo": keys.repo[own],
+                "blob": own.astype(np.int64),
+                "size_bytes": size[own],
+                "s": s[own],
+                "e": e[own],
+                "archived": archived[own],
+            }
+        )
         notes.append(
             "No layer data: storage is the sum of image sizes, so layers shared between images are "
             "over-counted. Add layers.csv (or run collect) for deduplicated storage."
         )
         basis = "image sizes"
-    # A blob is stored while any image holding it is: the union of those images' intervals (sorted by
-    # start, each interval adds what reaches past the latest end before it).
-    scope = "account_id, region" if blob_mounting and layers is not None else "account_id, region, repository"
-    # With blob mounting one copy per registry is charged to the repository that pushed it first.
-    owner = "min({'s': s, 'r': repository}).r" if blob_mounting and layers is not None else "repository"
+    if mounting:
+        blobs["registry"] = keys.registry[blobs["repo"].to_numpy()]
+    scope = "registry" if mounting else "repo"
+    # With blob mounting one copy per registry is charged to the repository that pushed it first
+    # (ties by name: repository ids are in name order).
+    owner = "min({'s': s, 'r': repo}).r" if mounting else "repo"
+    if (blobs["e"].to_numpy() == me).all():
+        # Nothing deleted within the month: each blob's union of intervals is [earliest push, month end].
+        stored = "max(e) - min(s)"
+        source = "blobs"
+    else:
+        # A blob is stored while any image holding it is: the union of those images' intervals (sorted by
+        # start, each interval adds what reaches past the latest end before it).
+        stored = "sum(greatest(e - greatest(s, coalesce(prev_e, s)), 0))"
+        source = f"""(SELECT *, max(e) OVER (PARTITION BY {scope}, blob ORDER BY s, e
+                                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+                      FROM blobs)"""
+    con = sql.connect()
+    con.register("blobs", blobs)
     unique = f"""
-        SELECT account_id, region, {owner} AS repository, blob, max(size_bytes) AS size_bytes,
-               sum(greatest(e - greatest(s, coalesce(prev_e, s)), 0)) AS us, bool_and(archived) AS archived
-        FROM (SELECT *, max(e) OVER (PARTITION BY {scope}, blob ORDER BY s, e
-                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
-              FROM ({blobs}) WHERE e > s)
-        GROUP BY {scope}, blob"""
-    rows = con.execute(f"""
-        SELECT account_id, region, repository,
-               CASE WHEN archived THEN 'archive' ELSE 'standard' END AS storage_class,
-               sum(size_bytes::HUGEINT * us) AS byte_us,
-               count(*) AS blobs
+        SELECT {owner} AS repo, max(size_bytes) AS size_bytes, {stored} AS us, bool_and(archived) AS archived
+        FROM {source} GROUP BY {scope}, blob"""
+    found = con.execute(f"""
+        SELECT repo, CASE WHEN archived THEN 'archive' ELSE 'standard' END AS storage_class,
+               sum(size_bytes::HUGEINT * us) AS byte_us, count(*) AS blobs
         FROM ({unique}) GROUP BY ALL ORDER BY ALL""").fetchall()  # HUGEINT sums arrive as exact Python ints
     con.close()
-    lines = pd.DataFrame(
-        rows, columns=["account_id", "region", "repository", "storage_class", "byte_us", "blobs"]
-    )
-    lines["byte_us"] = lines["byte_us"].astype(object)
+    ids = np.array([r[0] for r in found], dtype=np.int64)
+    lines = keys.repos.iloc[ids].reset_index(drop=True)
+    lines["storage_class"] = pd.Series([r[1] for r in found], dtype=object)
+    lines["byte_us"] = pd.Series([r[2] for r in found], dtype=object)
+    lines["blobs"] = pd.Series([r[3] for r in found], dtype=np.int64)
     if blob_mounting and layers is None:
         notes.append("--blob-mounting has no effect without layer data.")
     return Metered(lines, basis, tuple(notes))

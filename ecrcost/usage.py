@@ -19,6 +19,7 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -67,6 +68,10 @@ class Usage:
     images: pd.DataFrame | None = None
     layers: pd.DataFrame | None = None
     source: str = ""
+    notes: tuple[str, ...] = ()  # what the source wants said next to the totals (e.g. collect coverage)
+    # Integer keys of images and layers (ecrcost.keys.StorageKeys) when the loader already built them;
+    # None: metering builds them. Only valid for exactly these images and layers.
+    keys: Any = field(default=None, repr=False, compare=False)
 
     @property
     def regions(self) -> set[str]:

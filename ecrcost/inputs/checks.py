@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .tables import RawTable
 
@@ -52,7 +54,37 @@ def _first(raw: RawTable, bad: pd.Series, column: str, message: str) -> None:
 
 
 def _matches(col: pd.Series, pattern: str) -> pd.Series:
-    return col.str.fullmatch(pattern).fillna(False).astype(bool)
+    """Whole-value regex match (RE2, in pyarrow); a categorical is matched on its distinct values."""
+    full = f"^(?:{pattern.removeprefix('^').removesuffix('$')})$"
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        ok = _matches(pd.Series(col.cat.categories, dtype="str"), pattern).to_numpy()
+        codes = col.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, ok[np.maximum(codes, 0)], False), index=col.index)
+    found = pc.match_substring_regex(pa.array(col.astype("str")), full).fill_null(False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=col.index, dtype=bool)
+
+
+def blank(col: pd.Series) -> pd.Series:
+    """Which cells are empty text; a categorical is compared on its distinct values (no hashing)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        empty = np.asarray(col.cat.categories == "", dtype=bool)
+        codes = col.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, empty[np.maximum(codes, 0)], False), index=col.index)
+    return col == ""
+
+
+def _strip(col: pd.Series) -> pd.Series:
+    """Stripped text. A categorical stays categorical (its distinct values are stripped), so every
+    later check and join costs one pass over the distinct values, not over the rows."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        values = pa.array(col.cat.categories.astype("str"))
+        stripped = pc.utf8_trim_whitespace(values)
+        if values.equals(stripped):
+            return col
+        stripped_index = pd.Index(stripped.to_pandas(), dtype="str")
+        if stripped_index.is_unique:
+            return col.cat.rename_categories(stripped_index)
+    return col.astype("str").str.strip()
 
 
 def _text(raw: RawTable, column: str) -> pd.Series:
@@ -60,21 +92,26 @@ def _text(raw: RawTable, column: str) -> pd.Series:
     if col.dtype.kind not in "OUT" and str(col.dtype) not in ("str", "string", "category"):
         raise raw.error(f"must be text, the file stores {col.dtype}", None, column)
     _first(raw, col.isna(), column, "missing value: a value is required")
-    return col.astype("str").str.strip()
+    return _strip(col)
 
 
 def text(raw: RawTable, column: str, default: str = "") -> pd.Series:
     """Optional text: blank or absent becomes ``default``."""
     if column not in raw.frame:
         return pd.Series(default, index=raw.frame.index, dtype="str")
-    col = raw.frame[column]
-    col = col.where(col.notna(), default).astype("str").str.strip()
-    return col.where(col != "", default)
+    col = _strip(raw.frame[column])
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        if not np.any(np.asarray(col.cat.categories == default)):
+            col = col.cat.add_categories([default])
+        col = col.fillna(default)
+    else:
+        col = col.where(col.notna(), default)
+    return col.where(~blank(col), default)
 
 
 def required_text(raw: RawTable, column: str, pattern: str | None = None, what: str = "") -> pd.Series:
     col = _text(raw, column)
-    _first(raw, col == "", column, "blank value: a value is required")
+    _first(raw, blank(col), column, "blank value: a value is required")
     if pattern is not None:
         _first(raw, ~_matches(col, pattern), column, f"'{{value}}' is not a valid {what}")
     return col
@@ -101,7 +138,7 @@ def repository(raw: RawTable, column: str = "repository") -> pd.Series:
 
 def optional_pattern(raw: RawTable, column: str, pattern: str, what: str) -> pd.Series:
     col = text(raw, column)
-    _first(raw, (col != "") & ~_matches(col, pattern), column, f"'{{value}}' is not a valid {what}")
+    _first(raw, ~blank(col) & ~_matches(col, pattern), column, f"'{{value}}' is not a valid {what}")
     return col
 
 
@@ -121,14 +158,14 @@ def region(raw: RawTable, column: str, known: Iterable[str], default: str = "") 
     col = text(raw, column, default)
     _first(
         raw,
-        ~_matches(col, REGION.pattern) & (col != ""),
+        ~_matches(col, REGION.pattern) & ~blank(col),
         column,
         "'{value}' is not a region code (like us-east-1)",
     )
     known = set(known)
     _first(
         raw,
-        ~col.isin(known) & (col != ""),
+        ~col.isin(known) & ~blank(col),
         column,
         "unknown region '{value}': not in the price book (add it with --prices FILE)",
     )

@@ -1,15 +1,18 @@
 """Inventory folder: images (and optionally layers and transfer) as `collect` writes them (CONTRACT.md,
-input 2). CSV or Parquet."""
+input 2). CSV or Parquet. ``collect`` also writes ``repositories``, ``pulls`` (kept for people, not
+priced) and ``collection.json``, whose coverage becomes notes."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .. import sql
 from ..errors import InputError
+from ..keys import StorageKeys, keys_from_frames
 from ..pricebook import PriceBook
 from ..usage import IMAGE_COLUMNS, LAYER_COLUMNS, TRANSFER_COLUMNS, TRANSFER_GB, Usage
 from . import checks
@@ -48,19 +51,47 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
     images_raw = read_table(find_table(folder, "images", True), IMAGES_REQUIRED, IMAGES_OPTIONAL)  # type: ignore[arg-type]
     images = _images(images_raw, prices)
     layers_path = find_table(folder, "layers", False)
-    layers = (
-        _layers(read_table(layers_path, LAYERS_REQUIRED, LAYERS_OPTIONAL), images) if layers_path else None
-    )
+    if layers_path:  # the integer keys that the orphan check builds are the ones metering needs
+        layers, keys = _layers(read_table(layers_path, LAYERS_REQUIRED, LAYERS_OPTIONAL), images)
+    else:
+        layers, keys = None, keys_from_frames(images, None)
     transfer_path = find_table(folder, "transfer", False)
-    usage = Usage(images=images, layers=layers, source=str(folder))
+    usage = Usage(images=images, layers=layers, source=str(folder), keys=keys, notes=collection_notes(folder))
     if transfer_path:
-        usage = Usage(
-            images=images,
-            layers=layers,
-            source=str(folder),
-            transfer=_transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices),
-        )
+        transfer = _transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices)
+        usage = replace(usage, transfer=transfer)
     return usage
+
+
+def collection_notes(folder: Path) -> tuple[str, ...]:
+    """Coverage and transfer basis from ``collection.json`` (written by ``collect``), as notes."""
+    path = folder / "collection.json"
+    if not path.is_file():
+        return ()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        gaps = doc.get("coverage", {}).get("gaps", [])
+        transfer = doc.get("transfer", {})
+    except (OSError, ValueError, AttributeError):
+        raise InputError("not a collection summary (invalid JSON)", file=path) from None
+    notes = []
+    if gaps:
+        shown = "; ".join(_gap_label(g) for g in gaps[:5])
+        more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
+        notes.append(f"Partial coverage: {len(gaps)} item(s) could not be read ({shown}{more}); see {path}.")
+    if transfer:
+        notes.append(
+            f"Transfer is an estimate from pull counts: bytes per pull {transfer.get('bytes_per_pull')}, "
+            f"internet share {transfer.get('internet_share')}, cross-region share "
+            f"{transfer.get('cross_region_share')}."
+        )
+    return tuple(notes)
+
+
+def _gap_label(gap: dict) -> str:
+    keys = ("account_id", "region", "repository", "image_digest")
+    where = "/".join(str(gap.get(k)) for k in keys if gap.get(k))
+    return f"{where or 'collection'} {gap.get('operation', '')} {gap.get('error_code', '')}".strip()
 
 
 def _images(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
@@ -111,7 +142,7 @@ def _where(raw: RawTable, index: int) -> str:
     return f"{error.row_label} {error.row}"
 
 
-def _layers(raw: RawTable, images: pd.DataFrame) -> pd.DataFrame:
+def _layers(raw: RawTable, images: pd.DataFrame) -> tuple[pd.DataFrame, StorageKeys]:
     out = pd.DataFrame(index=raw.frame.index)
     for column in ("account_id", "region"):
         if column in raw.frame:
@@ -133,28 +164,17 @@ def _layers(raw: RawTable, images: pd.DataFrame) -> pd.DataFrame:
     out["layer_digest"] = checks.required_text(raw, "layer_digest", checks.DIGEST, "digest (algorithm:hex)")
     out["size_bytes"] = checks.byte_count(raw, "size_bytes")
     out = out[LAYER_COLUMNS]
-    orphan = _first_orphan(out, images)
-    if orphan is not None:
+    keys = keys_from_frames(images, out)
+    orphans = np.flatnonzero(keys.layer_image < 0)
+    if len(orphans):
+        orphan = int(orphans[0])
         raise raw.error(
             f"image '{out['image_digest'].iloc[orphan]}' is not in images of repository "
             f"'{out['repository'].iloc[orphan]}' ({out['region'].iloc[orphan]})",
             orphan,
             "image_digest",
         )
-    return out
-
-
-def _first_orphan(layers: pd.DataFrame, images: pd.DataFrame) -> int | None:
-    """Row position of the first layer row whose image is not in ``images`` (a join, not a loop)."""
-    con = sql.connect()
-    keys = ["account_id", "region", "repository", "image_digest"]
-    con.register("l", layers[keys].assign(_pos=np.arange(len(layers), dtype=np.int64)))
-    con.register("i", images[keys])
-    row = con.execute(
-        "SELECT min(_pos) FROM l ANTI JOIN i USING (account_id, region, repository, image_digest)"
-    ).fetchone()
-    con.close()
-    return None if row is None or row[0] is None else int(row[0])
+    return out, keys
 
 
 def _transfer(raw: RawTable, prices: PriceBook) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -71,22 +72,42 @@ def read_table(path: Path, required: Iterable[str], optional: Iterable[str]) -> 
     if not path.is_file():
         raise InputError("not a regular file", file=path)
     if path.suffix.lower() == ".parquet":
-        table = _read_parquet(path)
-        names = table.column_names
+        parquet = _open_parquet(path)
+        names = parquet.schema_arrow.names
         _check_header(path, names, required, optional, header_row=None)
-        try:
-            frame = table.to_pandas()
-        except (pa.ArrowException, ValueError, TypeError) as exc:
-            raise InputError(f"cannot convert the Parquet data ({_first_line(exc)})", file=path) from None
-        nulls = {
-            name: table.column(name).is_null().to_numpy(zero_copy_only=False)
-            for name in names
-            if table.column(name).null_count
-        }
-        return RawTable(path, frame, "parquet", nulls)
+        columns, nulls = {}, {}
+        for name in names:  # one column at a time: only one column's raw text is in memory at once
+            col = _read_parquet_column(parquet, name, path)
+            if col.null_count:
+                nulls[name] = col.is_null().to_numpy(zero_copy_only=False)
+            try:
+                columns[name] = _to_pandas(col)
+            except (pa.ArrowException, ValueError, TypeError) as exc:
+                raise InputError(f"cannot convert the Parquet data ({_first_line(exc)})", file=path) from None
+            del col
+            pa.default_memory_pool().release_unused()
+        return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
     names = _csv_header(path)
     _check_header(path, names, required, optional, header_row=1)
     return RawTable(path, _read_csv(path, names), "csv")
+
+
+def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:
+    """Text becomes a categorical (one dictionary for the column), so checks and joins touch each
+    distinct value once: 10M layer rows hold only ~2M distinct digests and a few thousand names."""
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        encoded = pc.dictionary_encode(col.combine_chunks())
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        return pd.Categorical.from_codes(codes, dtype=_unique_categories(encoded.dictionary))
+    return col.to_pandas()
+
+
+def _unique_categories(values: pa.Array) -> pd.CategoricalDtype:
+    """A dtype for values already known to be distinct (a dictionary): skips pandas' uniqueness
+    check, which costs seconds on millions of digests."""
+    index = pd.Index(values.to_pandas(), dtype="str")
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # private; the public path is the fallback
+    return fast(index, ordered=False) if fast is not None else pd.CategoricalDtype(index)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -119,14 +140,25 @@ def _check_header(
         )
 
 
-def _read_parquet(path: Path) -> pa.Table:
+def _parquet_error(path: Path, exc: BaseException) -> InputError:
+    message = _first_line(exc)
+    if "magic bytes" in message:
+        message = "no Parquet magic bytes: corrupted, truncated or not Parquet"
+    return InputError(f"not a readable Parquet file ({message})", file=path)
+
+
+def _open_parquet(path: Path) -> pq.ParquetFile:
     try:
-        return pq.read_table(path)
+        return pq.ParquetFile(path)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        message = _first_line(exc)
-        if "magic bytes" in message:
-            message = "no Parquet magic bytes: corrupted, truncated or not Parquet"
-        raise InputError(f"not a readable Parquet file ({message})", file=path) from None
+        raise _parquet_error(path, exc) from None
+
+
+def _read_parquet_column(parquet: pq.ParquetFile, name: str, path: Path) -> pa.ChunkedArray:
+    try:
+        return parquet.read(columns=[name]).column(0)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _parquet_error(path, exc) from None
 
 
 def _sniff_text(path: Path) -> None:

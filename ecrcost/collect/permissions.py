@@ -1,0 +1,64 @@
+"""The IAM actions collection needs, declared by the code that makes the calls.
+
+Every module that calls AWS declares its operations with :func:`declare` at import time; ``ecrcost
+iam-policy`` prints the least-privilege policy built from these declarations, and a test checks that a
+full collection sends nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API operation: ``service`` is the boto3 client name, ``name`` the operation (CamelCase),
+    ``action`` the IAM action it needs (``None``: no permission needed, e.g. GetCallerIdentity),
+    ``when``: the option that brings it in (``""`` = always)."""
+
+    service: str
+    name: str
+    action: str | None
+    when: str = ""
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {}
+
+
+def declare(service: str, *names: str, when: str = "", action_prefix: str | None = None) -> None:
+    """Declare operations of ``service`` this module calls; the IAM action is ``prefix:Name``."""
+    prefix = action_prefix or service
+    for name in names:
+        action = None if (service, name) == ("sts", "GetCallerIdentity") else f"{prefix}:{name}"
+        OPERATIONS[(service, name)] = Operation(service, name, action, when)
+
+
+def _load_all() -> None:
+    # Importing the callers runs their declarations.
+    from . import metrics, reader, regions, sessions  # noqa: F401
+
+
+def actions(roles: bool = False, all_regions: bool = False) -> list[str]:
+    """Sorted IAM actions a collection with these options needs."""
+    _load_all()
+    wanted = {""} | ({"--role-arn"} if roles else set()) | ({"--all-regions"} if all_regions else set())
+    return sorted({op.action for op in OPERATIONS.values() if op.action and op.when in wanted})
+
+
+def policy(roles: bool = False, all_regions: bool = False) -> dict:
+    """The least-privilege IAM policy document (one read-only statement per service)."""
+    by_service: dict[str, list[str]] = {}
+    for action in actions(roles, all_regions):
+        by_service.setdefault(action.split(":")[0], []).append(action)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": f"Ecrcost{service.capitalize()}", "Effect": "Allow", "Action": acts, "Resource": "*"}
+            for service, acts in sorted(by_service.items())
+        ],
+    }
+
+
+def policy_json(roles: bool = False, all_regions: bool = False) -> str:
+    return json.dumps(policy(roles, all_regions), indent=2) + "\n"

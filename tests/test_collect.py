@@ -1,0 +1,284 @@
+"""Live collection over real HTTP: moto behind a WSGI layer that pages, throttles and denies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from moto.server import ThreadedMotoServer
+from typer.testing import CliRunner
+
+import ecrcost
+from ecrcost.cli import app
+from ecrcost.collect import Options, collect
+from ecrcost.period import Month
+from ecrcost.pricebook import load_pricebook
+from tests.collect_seed import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    DENIED_REGION,
+    LAYOUT,
+    PULLS,
+    ROLE_B,
+    seed,
+    sha,
+    text,
+    unique_bytes,
+)
+from tests.fakeaws import Server
+
+ROLE_A = f"arn:aws:iam::{ACCOUNT_A}:role/EcrCostReader"
+REGIONS = ("us-east-1", "eu-west-1")
+MONTH = Month.parse(None)
+READ_ONLY = re.compile(r"^(ecr|cloudwatch|sts|ec2)\.(Describe|List|Get|BatchGet)[A-Za-z]+$")
+# AssumeRole mints credentials and changes nothing; it is the one non-Describe/List/Get call allowed.
+ALLOWED = {"sts.AssumeRole"}
+
+
+def aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        mp.delenv(key)
+    mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+    mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    if endpoint:
+        mp.setenv("AWS_ENDPOINT_URL", endpoint)
+
+
+@pytest.fixture(scope="module")
+def aws():
+    with pytest.MonkeyPatch.context() as mp:
+        aws_env(mp, None)
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        host, port = moto.get_host_and_port()
+        pushed, pulled = MONTH.start - dt.timedelta(days=20), MONTH.start + dt.timedelta(hours=1)
+        seed(f"http://{host}:{port}", pushed, pulled)
+        server = Server()
+        yield SimpleNamespace(moto=moto, server=server, front=server.front)
+        server.stop()
+        moto.stop()
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    return aws
+
+
+def options(tmp: Path, **kw) -> Options:
+    base = {
+        "output": tmp / "inventory",
+        "regions": REGIONS,
+        "role_arns": (ROLE_A, ROLE_B),
+        "cache_dir": tmp / "cache",
+        "month": str(MONTH),
+        "quiet": True,
+    }
+    return Options(**(base | kw))
+
+
+@pytest.fixture(scope="module")
+def full_run(aws, tmp_path_factory):
+    """One collection of two accounts and three regions (one denied), every 7th request throttled,
+    recording every operation the collector sends."""
+    tmp = tmp_path_factory.mktemp("full")
+    sent: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        aws_env(mp, aws.server.url)
+        aws.front.reset()
+        aws.front.throttle_every = 7
+        aws.front.denied_regions = {DENIED_REGION}
+        hook = ("before-call", lambda event_name, **_: sent.append(".".join(event_name.split(".")[1:3])))
+        result = collect(options(tmp, regions=(*REGIONS, DENIED_REGION), hooks=(hook,)))
+        throttled = dict(aws.front.throttled_ops)
+        aws.front.reset()
+    return SimpleNamespace(result=result, sent=sent, folder=tmp / "inventory", tmp=tmp, throttled=throttled)
+
+
+def test_collection_sends_only_read_operations(full_run):
+    assert full_run.sent, "the hook saw no calls"
+    writes = sorted({op for op in full_run.sent if not READ_ONLY.match(op) and op not in ALLOWED})
+    assert writes == []
+    assert {"ecr.DescribeImages", "ecr.BatchGetImage", "cloudwatch.GetMetricData"} <= set(full_run.sent)
+
+
+def test_full_run_makes_the_minimum_calls_and_retries_every_throttled_request(full_run):
+    api = full_run.result.summary["api"]
+    assert api["calls"] == api["minimum_calls"] and api["ratio"] == 1.0
+    # The blob-mounting probe makes one attempt only (endpoints without it answer 500): not retried.
+    throttled = sum(full_run.throttled.values())
+    assert throttled > 0 and api["retries"] == throttled - full_run.throttled.get("GetAccountSetting", 0)
+    assert api["calls_total"] == len(full_run.sent)
+
+
+def test_storage_of_collected_inventory_matches_the_seeded_layers_to_the_cent(full_run):
+    book = load_pricebook()
+    expected = sum(
+        (Decimal(unique_bytes(*key)) / 2**30 * book.region(key[1]).storage for key in LAYOUT),
+        Decimal(0),
+    )
+    est = ecrcost.estimate(ecrcost.load(full_run.folder), month=str(MONTH))
+    assert est.totals(Decimal("0.01"))["storage_usd"] == expected.quantize(Decimal("0.01"))
+    assert expected > Decimal("0.01")
+
+
+def test_inventory_tables_carry_layers_children_schema1_tags_policies_and_pulls(full_run):
+    folder = full_run.folder
+    images = pd.read_parquet(folder / "images.parquet")
+    layers = pd.read_parquet(folder / "layers.parquet")
+    repos = pd.read_parquet(folder / "repositories.parquet")
+    pulls = pd.read_parquet(folder / "pulls.parquet")
+    assert len(images) == sum(len(v) for v in LAYOUT.values())
+    index = sha(text("oci-index.json"))
+    children = images[images["parent_digest"] == index]
+    assert sorted(children["image_digest"]) == sorted(
+        [sha(text("oci-child-amd64.json")), sha(text("oci-child-arm64.json"))]
+    )
+    schema1 = images[images["image_digest"] == sha(text("schema1.json"))].iloc[0]
+    assert schema1["size_bytes"] == 41_000_000
+    assert not (layers["image_digest"] == schema1["image_digest"]).any()
+    web = repos[repos["repository"] == "team-a/web"].iloc[0]
+    assert json.loads(web["tags"]) == {"CostCenter": "cc-42"}
+    assert "imageCountMoreThan" in web["lifecycle_policy"]
+    got = {(r.account_id, r.region, r.repository): r.pull_count for r in pulls.itertuples()}
+    assert {k: got[k] for k in PULLS} == {k: sum(v) for k, v in PULLS.items()}
+    summary = json.loads((folder / "collection.json").read_text())
+    assert summary["accounts"] == sorted([ACCOUNT_A, ACCOUNT_B])
+    assert summary["transfer"]["bytes_per_pull"] == "full"
+    assert any("schema 1" in n for n in summary["notes"])
+
+
+def test_second_collection_of_an_unchanged_registry_fetches_no_manifest(full_run, env):
+    again = collect(options(full_run.tmp, output=full_run.tmp / "again"))
+    assert full_run.result.summary["api"]["calls"]["ecr.BatchGetImage"] > 0
+    assert again.summary["api"]["calls"].get("ecr.BatchGetImage", 0) == 0
+    assert env.front.requests.get("BatchGetImage", 0) == 0
+    a = pd.read_parquet(full_run.folder / "layers.parquet")
+    b = pd.read_parquet(full_run.tmp / "again" / "layers.parquet")
+    assert len(a) == len(b) and a["size_bytes"].sum() == b["size_bytes"].sum()
+
+
+def test_throttled_calls_are_retried_and_pages_are_followed_at_the_minimum_call_count(env, tmp_path):
+    from moto.ecr.models import Image, ecr_backends
+
+    from tests.collect_seed import clients
+
+    ecr, _ = clients(env.server.url, ACCOUNT_A, "us-west-2")
+    ecr.create_repository(repositoryName="bulk/images")
+    repo = ecr_backends[ACCOUNT_A]["us-west-2"].repositories["bulk/images"]
+    template = json.loads(text("docker-v2.json"))
+    for i in range(2_500):
+        template["layers"][-1]["digest"] = sha(f"bulk-{i}")
+        manifest = json.dumps(template)
+        media = template["mediaType"]
+        repo.images.append(Image(ACCOUNT_A, f"t{i}", manifest, "bulk/images", media, sha(manifest)))
+    env.front.throttle_every = 5
+    result = collect(options(tmp_path, regions=("us-west-2",), role_arns=()))
+    api = result.summary["api"]
+    assert result.summary["images"] == 2_500 and not result.partial
+    assert api["calls"]["ecr.DescribeImages"] == 3 == api["minimum_calls"]["ecr.DescribeImages"]
+    assert api["calls"]["ecr.BatchGetImage"] == 25
+    probe = env.front.throttled_ops.get("GetAccountSetting", 0)  # one attempt only, by design
+    assert env.front.throttled > 0 and api["retries"] == env.front.throttled - probe
+    assert api["ratio"] == 1.0
+
+
+def test_denied_region_and_repository_or_image_deleted_mid_run_are_recorded_the_rest_read(env, tmp_path):
+    from moto.ecr.models import ecr_backends
+
+    from tests.collect_seed import clients
+
+    ecr, _ = clients(env.server.url, ACCOUNT_A, "us-east-1")
+    ecr.create_repository(repositoryName="doomed/repo")
+    env.front.denied_regions = {DENIED_REGION}
+
+    def delete_after_listing(event_name: str, parsed: dict, **_) -> None:
+        if any(r["repositoryName"] == "doomed/repo" for r in parsed.get("repositories", [])):
+            ecr_backends[ACCOUNT_A]["us-east-1"].repositories.pop("doomed/repo", None)
+
+    web = ecr_backends[ACCOUNT_A]["us-east-1"].repositories["team-a/web"]
+    gone = sha(text("docker-v2.json"))
+    removed = []
+
+    def delete_image_after_describe(event_name: str, params: dict, **_) -> None:
+        if params.get("repositoryName") == "team-a/web" and not removed:
+            removed.extend(i for i in web.images if i.image_digest == gone)
+            web.images[:] = [i for i in web.images if i.image_digest != gone]
+
+    hooks = (
+        ("after-call.ecr.DescribeRepositories", delete_after_listing),
+        ("before-parameter-build.ecr.BatchGetImage", delete_image_after_describe),
+    )
+    try:
+        result = collect(options(tmp_path, regions=("us-east-1", DENIED_REGION), role_arns=(), hooks=hooks))
+    finally:
+        web.images.extend(removed)
+    gaps = {(g.region, g.repository, g.operation, g.error_code, g.image_digest) for g in result.gaps}
+    assert gaps == {
+        (DENIED_REGION, "", "DescribeRepositories", "AccessDeniedException", ""),
+        ("us-east-1", "doomed/repo", "DescribeImages", "RepositoryNotFoundException", ""),
+        ("us-east-1", "team-a/web", "BatchGetImage", "ImageNotFound", gone),
+    }
+    coverage = json.loads((tmp_path / "inventory" / "collection.json").read_text())["coverage"]
+    assert not coverage["complete"] and len(coverage["gaps"]) == 3
+    images = pd.read_parquet(tmp_path / "inventory" / "images.parquet")
+    assert set(images["repository"]) == {"team-a/web", "team-a/api", "legacy/tool"}
+
+
+def test_cli_exits_3_on_partial_coverage_and_report_shows_it(env, tmp_path):
+    env.front.denied_regions = {DENIED_REGION}
+    out = tmp_path / "inv"
+    args = ["collect", "-o", str(out), "--region", "us-east-1", "--region", DENIED_REGION, "--quiet"]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--format", "csv", "--internet-share", "0.25"]
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 3, run.output
+    assert f"{DENIED_REGION}: DescribeRepositories AccessDeniedException" in run.stderr
+    assert "Traceback" not in run.output
+    assert (out / "images.csv").is_file() and not list(tmp_path.glob(".inv.*"))
+    transfer = pd.read_csv(out / "transfer.csv", dtype=str)
+    assert Decimal(transfer["internet_out_gb"].iloc[0]) > 0
+    report = CliRunner().invoke(app, ["report", str(out), "--month", str(MONTH)], env={"COLUMNS": "200"})
+    assert report.exit_code == 0, report.output
+    assert "Partial coverage" in report.output and DENIED_REGION in report.output
+
+
+def test_missing_credentials_is_one_line_and_exit_2(env, monkeypatch, tmp_path):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    run = CliRunner().invoke(app, ["collect", "-o", str(tmp_path / "inv"), "--quiet"])
+    assert run.exit_code == 2
+    assert run.stderr.strip().count("\n") == 0 and "credentials" in run.stderr
+    assert not (tmp_path / "inv").exists()
+
+
+def test_iam_policy_holds_exactly_the_actions_a_collection_uses(full_run):
+    run = CliRunner().invoke(app, ["iam-policy", "--assume-role"])
+    assert run.exit_code == 0
+    policy = json.loads(run.stdout)
+    granted = {a for s in policy["Statement"] for a in s["Action"]}
+    used = {op.replace(".", ":") for op in full_run.sent}
+    assert granted == used
+
+
+def test_all_regions_are_those_offering_ecr_that_the_account_enabled(env):
+    from ecrcost.collect.regions import resolve
+    from ecrcost.collect.sessions import Clients
+
+    clients = Clients()
+    regions, notes = resolve(clients, (), True)
+    assert "us-east-1" in regions and "eu-west-1" in regions and notes == []
+    assert set(regions) <= set(clients.base_session().get_available_regions("ecr"))
+    assert clients.stats.calls == {"ec2.DescribeRegions": 1}
+    policy = json.loads(CliRunner().invoke(app, ["iam-policy", "--all-regions"]).stdout)
+    assert "ec2:DescribeRegions" in {a for s in policy["Statement"] for a in s["Action"]}

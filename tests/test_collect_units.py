@@ -1,0 +1,140 @@
+"""Collection pieces without a server: manifest parsing, the transfer estimate, options, the cache."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ecrcost.collect import Options, collect
+from ecrcost.collect.cache import ManifestCache
+from ecrcost.collect.manifests import OCI_INDEX, parse
+from ecrcost.collect.progress import Bars
+from ecrcost.collect.ratelimit import TokenBucket
+from ecrcost.collect.transfer import Assumptions, average_image_bytes, transfer_row
+from ecrcost.errors import InputError
+from tests.collect_seed import MANIFESTS, sha, text
+
+
+def test_docker_v2_manifest_stores_its_config_and_layers():
+    parsed = parse(text("docker-v2.json"))
+    doc = json.loads(text("docker-v2.json"))
+    stored = [doc["config"], *doc["layers"]]
+    assert [b.digest for b in parsed.blobs] == [x["digest"] for x in stored]
+    assert [b.size_bytes for b in parsed.blobs] == [x["size"] for x in stored]
+
+
+def test_oci_index_names_its_children_and_stores_nothing_itself():
+    parsed = parse(text("oci-index.json"))
+    assert parsed.media_type == OCI_INDEX and parsed.blobs == ()
+    assert parsed.children == (sha(text("oci-child-amd64.json")), sha(text("oci-child-arm64.json")))
+
+
+def test_schema1_is_flagged_without_sizes():
+    parsed = parse(text("schema1.json"))
+    assert parsed.schema1 and parsed.blobs == ()
+
+
+def test_unreadable_manifest_falls_back_to_the_image_size():
+    assert parse("{not json", "application/vnd.oci.image.manifest.v1+json").schema1
+    assert parse('{"layers": [{"digest": "sha256:x"}]}').schema1  # a layer without a size
+
+
+def test_cache_returns_what_was_put_across_instances(tmp_path):
+    digest = sha(text("oci-manifest.json"))
+    cache = ManifestCache(tmp_path)
+    cache.put_many([(digest, text("oci-manifest.json"), "application/vnd.oci.image.manifest.v1+json")])
+    cache.close()
+    again = ManifestCache(tmp_path)
+    assert again.get(digest) == (text("oci-manifest.json"), "application/vnd.oci.image.manifest.v1+json")
+    assert again.get_many([digest, sha("other")]).keys() == {digest}
+
+
+def test_unusable_cache_folder_only_costs_calls(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    cache = ManifestCache(tmp_path / "file" / "cache")
+    cache.put("sha256:" + "0" * 64, "{}", "x")
+    assert cache.get("sha256:" + "0" * 64) is None
+
+
+def test_full_bytes_per_pull_is_the_average_image_and_shares_split_it_exactly():
+    images = [
+        {"image_digest": "sha256:a", "size_bytes": 0, "parent_digest": ""},
+        {"image_digest": "sha256:b", "size_bytes": 0, "parent_digest": ""},
+        {"image_digest": "sha256:i", "size_bytes": 9, "parent_digest": ""},  # an index: a parent
+        {"image_digest": "sha256:c", "size_bytes": 0, "parent_digest": "sha256:i"},
+    ]
+    layers = [
+        {"image_digest": "sha256:a", "layer_digest": "sha256:base", "size_bytes": 100},
+        {"image_digest": "sha256:a", "layer_digest": "sha256:own-a", "size_bytes": 20},
+        {"image_digest": "sha256:b", "layer_digest": "sha256:base", "size_bytes": 100},
+        {"image_digest": "sha256:c", "layer_digest": "sha256:base", "size_bytes": 100},
+    ]
+    assert average_image_bytes(images, layers) == round((120 + 100 + 100) / 3)
+    row = transfer_row({}, 3, 2**30, Assumptions("full", Decimal("0.25"), Decimal("0.5")))
+    split = (row["internet_out_gb"], row["cross_region_out_gb"], row["same_region_out_gb"])
+    assert split == ("0.75", "1.5", "0.75")
+
+
+@pytest.mark.parametrize(
+    ("kw", "option"),
+    [
+        ({"internet_share": "1.5"}, "--internet-share"),
+        ({"internet_share": "0.6", "cross_region_share": "0.6"}, "--internet-share"),
+        ({"bytes_per_pull": "lots"}, "--bytes-per-pull"),
+        ({"role_arns": ("arn:aws:iam::12:user/x",)}, "--role-arn"),
+        ({"regions": ("us-east-1",), "all_regions": True}, "--all-regions"),
+    ],
+)
+def test_bad_options_are_input_errors_naming_the_option(tmp_path, monkeypatch, kw, option):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with pytest.raises(InputError) as err:
+        collect(Options(output=tmp_path / "inv", quiet=True, **kw))
+    assert err.value.column == option
+    assert not (tmp_path / "inv").exists()
+
+
+def test_accounts_file_errors_name_file_and_line(tmp_path):
+    accounts = tmp_path / "accounts.txt"
+    accounts.write_text("# roles\narn:aws:iam::111122223333:role/EcrCostReader,ext-1\nnot-an-arn\n")
+    with pytest.raises(InputError) as err:
+        collect(Options(output=tmp_path / "inv", accounts_file=accounts, quiet=True))
+    assert err.value.file == str(accounts) and err.value.row == 3
+
+
+def test_output_folder_holding_other_files_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(InputError):
+        collect(Options(output=tmp_path, quiet=True))
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_progress_bars_grow_and_advance_when_enabled():
+    with Bars(enabled=True) as bars:
+        bars.grow("repositories", 3)
+        bars.advance("repositories", 2)
+        task = bars.progress.tasks[bars.tasks["repositories"]]  # type: ignore[union-attr]
+        assert (task.total, task.completed) == (3, 2)
+    assert Bars(enabled=False).progress is None
+
+
+def test_token_bucket_spaces_requests_beyond_the_burst():
+    import time
+
+    bucket = TokenBucket(rate=200, burst=1)
+    start = time.monotonic()
+    for _ in range(11):
+        bucket.take()
+    assert time.monotonic() - start >= 10 / 200 * 0.9
+
+
+def test_fixture_manifests_are_named_by_what_they_are():
+    assert {p.name for p in Path(MANIFESTS).glob("*.json")} >= {
+        "docker-v2.json",
+        "oci-manifest.json",
+        "oci-index.json",
+        "schema1.json",
+    }
