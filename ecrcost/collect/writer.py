@@ -12,21 +12,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..usage import IMAGE_COLUMNS, LAYER_COLUMNS
 
-IMAGES = [
-    "account_id",
-    "region",
-    "repository",
-    "image_digest",
-    "size_bytes",
-    "pushed_at",
-    "image_tags",
-    "last_pulled_at",
-    "image_status",
-    "manifest_media_type",
-    "parent_digest",
-]
-LAYERS = ["account_id", "region", "repository", "image_digest", "layer_digest", "size_bytes", "media_type"]
+# What collect knows of each image: the inventory columns, less deleted_at (a live registry only
+# lists what is stored).
+IMAGES = [c for c in IMAGE_COLUMNS if c != "deleted_at"]
+LAYERS = [*LAYER_COLUMNS, "media_type"]
 REPOSITORIES = [
     "account_id",
     "region",
