@@ -96,7 +96,7 @@ def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:
     """Text becomes a categorical (one dictionary for the column), so checks and joins touch each
     distinct value once: 10M layer rows hold only ~2M distinct digests and a few thousand names."""
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        encoded = pc.dictionary_encode(col.combine_chunks())
+        encoded = pc.dictionary_encode(col.chunk(0) if col.num_chunks == 1 else col.combine_chunks())
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
         return pd.Categorical.from_codes(codes, dtype=_unique_categories(encoded.dictionary))
     return col.to_pandas()
