@@ -9,6 +9,7 @@ Notebook use::
     result.total_usd                                    # Decimal
 """
 
+from . import breakdown
 from .errors import InputError
 from .load import load, sample_path
 from .model import estimate
@@ -25,6 +26,7 @@ __all__ = [
     "PriceBook",
     "Usage",
     "__version__",
+    "breakdown",
     "estimate",
     "load",
     "load_pricebook",

@@ -197,3 +197,12 @@ def test_version_and_help_list_the_commands():
     text = run("--help").stdout
     for command in ("estimate", "report", "prices"):
         assert command in text
+
+
+def test_python_api_as_the_readme_shows_it():
+    import ecrcost
+
+    est = ecrcost.estimate(ecrcost.load(ecrcost.sample_path()), month="2026-11")
+    teams = ecrcost.breakdown.by(est, "namespace", depth=1)
+    assert sum(teams["total_usd"]) == est.totals(D("0.01"))["total_usd"]
+    assert {"team-a", "team-b", "(root)"} <= set(teams["namespace"])
