@@ -44,12 +44,16 @@ class Estimate:
     notes: tuple[str, ...] = ()
     assumptions: dict[str, Any] = field(default_factory=dict)
     currency: str = "USD"
+    # Rounded tables by quantum: a report asks for the same rounding many times (totals, groupings, tiers).
+    _rounded: dict[Decimal, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def repositories(self, quantum: Decimal = MICRO) -> pd.DataFrame:
         """Per-repository amounts rounded to ``quantum`` (default: micro-dollars) with controlled
         rounding: the charges of every repository sum to its total, each charge column sums to the
         rounded total of that charge, and all of it sums to the rounded grand total."""
-        return controlled_round(self.exact, quantum)
+        if quantum not in self._rounded:
+            self._rounded[quantum] = controlled_round(self.exact, quantum)
+        return self._rounded[quantum].copy()  # callers may add columns; the cached table stays as it is
 
     def totals(self, quantum: Decimal = MICRO) -> dict[str, Decimal]:
         table = self.repositories(quantum)
