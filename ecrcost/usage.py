@@ -14,6 +14,8 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
     last_pulled_at, manifest_media_type, parent_digest
 ``layers`` — one row per (image, blob): account_id, region, repository, image_digest, layer_digest,
     size_bytes (int)
+``repositories`` — one row per repository, where the source knows it (``collect``): account_id,
+    region, repository, repository_arn, tags (dict of str), lifecycle_policy (policy JSON text or "")
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ IMAGE_COLUMNS = [
     "parent_digest",
 ]
 LAYER_COLUMNS = ["account_id", "region", "repository", "image_digest", "layer_digest", "size_bytes"]
+REPOSITORY_COLUMNS = ["account_id", "region", "repository", "repository_arn", "tags", "lifecycle_policy"]
 
 
 def empty(columns: list[str]) -> pd.DataFrame:
@@ -62,6 +65,7 @@ class Usage:
     transfer: pd.DataFrame = field(default_factory=lambda: empty(TRANSFER_COLUMNS))
     images: pd.DataFrame | None = None
     layers: pd.DataFrame | None = None
+    repositories: pd.DataFrame | None = None  # not priced: tags and lifecycle policies for reports, what-ifs
     source: str = ""
     notes: tuple[str, ...] = ()  # what the source wants said next to the totals (e.g. collect coverage)
     # Integer keys of images and layers (ecrcost.keys.StorageKeys) when the loader already built them;

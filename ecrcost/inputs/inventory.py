@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import InputError
 from ..keys import StorageKeys, keys_from_frames
 from ..pricebook import PriceBook
-from ..usage import IMAGE_COLUMNS, LAYER_COLUMNS, TRANSFER_COLUMNS, TRANSFER_GB, Usage
+from ..usage import IMAGE_COLUMNS, LAYER_COLUMNS, REPOSITORY_COLUMNS, TRANSFER_COLUMNS, TRANSFER_GB, Usage
 from . import checks
 from .tables import RawTable, read_table
 
@@ -34,6 +34,19 @@ LAYERS_REQUIRED = ["repository", "image_digest", "layer_digest", "size_bytes"]
 LAYERS_OPTIONAL = ["region", "account_id", "media_type"]
 TRANSFER_REQUIRED = ["repository"]
 TRANSFER_OPTIONAL = ["region", "account_id", "registry", "destination_region", *TRANSFER_GB]
+REPOSITORIES_REQUIRED = ["repository"]
+REPOSITORIES_OPTIONAL = [
+    "region",
+    "account_id",
+    "repository_arn",
+    "repository_uri",
+    "created_at",
+    "image_tag_mutability",
+    "encryption_type",
+    "image_count",
+    "tags",
+    "lifecycle_policy",
+]
 DEFAULT_REGION = "us-east-1"
 IMAGE_STATUS = ["ACTIVE", "ARCHIVED", "ACTIVATING"]
 
@@ -56,7 +69,20 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
     else:
         layers, keys = None, keys_from_frames(images, None)
     transfer_path = find_table(folder, "transfer", False)
-    usage = Usage(images=images, layers=layers, source=str(folder), keys=keys, notes=collection_notes(folder))
+    repositories_path = find_table(folder, "repositories", False)
+    repositories = (
+        _repositories(read_table(repositories_path, REPOSITORIES_REQUIRED, REPOSITORIES_OPTIONAL), prices)
+        if repositories_path
+        else None
+    )
+    usage = Usage(
+        images=images,
+        layers=layers,
+        repositories=repositories,
+        source=str(folder),
+        keys=keys,
+        notes=collection_notes(folder),
+    )
     if transfer_path:
         transfer = _transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices)
         usage = replace(usage, transfer=transfer)
@@ -188,6 +214,36 @@ def _transfer(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     for col in TRANSFER_GB:
         out[col] = checks.decimal(raw, col)
     return out[TRANSFER_COLUMNS]
+
+
+def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
+    out = pd.DataFrame(index=raw.frame.index)
+    out["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    out["region"] = checks.region(raw, "region", prices.regions.keys(), DEFAULT_REGION)
+    out["repository"] = checks.repository(raw)
+    out["repository_arn"] = checks.text(raw, "repository_arn")
+    out["tags"] = _tags(raw, checks.text(raw, "tags"))
+    out["lifecycle_policy"] = checks.text(raw, "lifecycle_policy")
+    keys = ["account_id", "region", "repository"]
+    dup = out.duplicated(keys).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise raw.error(f"repository '{out['repository'].iloc[i]}' is listed twice", i, "repository")
+    return out[REPOSITORY_COLUMNS].reset_index(drop=True)
+
+
+def _tags(raw: RawTable, col: pd.Series) -> list[dict[str, str]]:
+    """Repository tags as collect writes them: a JSON object of text keys and values (blank: none)."""
+    out = []
+    for i, text in enumerate(col):  # one row per repository: thousands at most
+        try:
+            tags = json.loads(text) if text else {}
+        except ValueError:
+            tags = None
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise raw.error('not a JSON object of text tags (like {"team": "a"})', i, "tags")
+        out.append(tags)
+    return out
 
 
 def _first(raw: RawTable, bad: pd.Series, column: str, message: str) -> None:
