@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
 from enum import StrEnum
@@ -17,13 +18,15 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from . import __version__
+from . import export as export_
 from .errors import InputError, one_line
 from .load import load, sample_path
 from .model import estimate as run_estimate
 from .output import write_atomic
-from .pricebook import load_pricebook
+from .pricebook import PriceBook, load_pricebook
 from .render import machine, terminal
 from .result import Estimate
+from .usage import Usage
 
 
 class OneLineErrors(TyperGroup):
@@ -122,11 +125,18 @@ def working(message: str):
 
 
 def _price(path: Path, month: str | None, free_gb: str, blob: bool, prices: Path | None) -> Estimate:
+    return _load_and_price(path, month, free_gb, blob, prices)[2]
+
+
+def _load_and_price(
+    path: Path, month: str | None, free_gb: str, blob: bool, prices: Path | None
+) -> tuple[Usage, PriceBook, Estimate]:
     book = load_pricebook(prices)
     with working(f"Reading {path}"):
         usage = load(path, book)
     with working("Pricing"):
-        return run_estimate(usage, month=month, prices=book, free_internet_gb=free_gb, blob_mounting=blob)
+        est = run_estimate(usage, month=month, prices=book, free_internet_gb=free_gb, blob_mounting=blob)
+    return usage, book, est
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -209,6 +219,68 @@ def prices(
             sys.stdout.write(frame.to_csv(index=False))
         else:
             sys.stdout.write(machine.markdown_table(frame))
+
+
+class ExportFormat(StrEnum):
+    focus = "focus"
+    simple = "simple"
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="Scenario CSV or inventory folder.")],
+    month: Month = None,
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="focus: FOCUS 1.2 cost-and-usage rows (repository × charge × price tier); "
+            "simple: one row per repository.",
+        ),
+    ] = ExportFormat.focus,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE (atomically); Parquet when FILE ends in .parquet. Default: CSV on stdout.",
+        ),
+    ] = None,
+    account_id: Annotated[
+        str,
+        typer.Option(
+            "--account-id", metavar="ID", help="Account id for repositories the input names none for."
+        ),
+    ] = "",
+    team_tag: Annotated[
+        str, typer.Option("--team-tag", metavar="KEY", help="Repository tag that names the team (simple).")
+    ] = "team",
+    namespace_depth: Annotated[
+        int, typer.Option("--namespace-depth", min=1, help="Path segments that name a namespace.")
+    ] = 1,
+    free_internet_gb: FreeGB = "0",
+    blob_mounting: Blob = False,
+    prices: Prices = None,
+) -> None:
+    """The monthly finance export: amounts to the cent that sum exactly to `estimate`'s total.
+
+    Cells a spreadsheet would run as formulas (starting with = + - @) are neutralised with a quote."""
+    with user_errors():
+        if account_id and not re.fullmatch(r"[0-9]{12}", account_id):
+            raise InputError(f"'{account_id}' is not a 12-digit account id", column="--account-id")
+        usage, book, est = _load_and_price(path, month, free_internet_gb, blob_mounting, prices)
+        if format is ExportFormat.focus:
+            frame = export_.focus_frame(est, usage, book, account_id, namespace_depth)
+            decimals, times = export_.focus.DECIMALS, export_.focus.TIMESTAMPS
+        else:
+            frame = export_.simple_frame(est, usage, team_tag, namespace_depth)
+            decimals, times = export_.simple.DECIMALS, []
+        if output is None:
+            sys.stdout.write(export_.write.csv_text(frame, decimals))
+        else:
+            export_.write_export(frame, output, decimals, times)
 
 
 class InventoryFormat(StrEnum):

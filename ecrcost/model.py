@@ -55,6 +55,9 @@ def _estimate(
     prices = prices or load_pricebook()
     for region in sorted(usage.regions):
         prices.region(region)
+    missing = [c for c in TRANSFER_GB if c not in usage.transfer]
+    if missing:  # a hand-built table may leave out quantities it does not have (the API's promise: zero)
+        usage = replace(usage, transfer=usage.transfer.assign(**dict.fromkeys(missing, ZERO)))
 
     storage, notes, basis = _storage_lines(usage, period, blob_mounting)
     rows: dict[tuple[str, ...], dict[str, Decimal]] = {}
@@ -109,6 +112,7 @@ def _items_used(exact: pd.DataFrame) -> set[tuple[str, str]]:
     for item, column in (
         ("storage", "storage_gb_month"),
         ("archive_storage", "archive_gb_month"),
+        ("archive_retrieval", "archive_restored_gb"),
         ("internet_out", "internet_out_gb"),
         ("inter_region_out", "cross_region_out_gb"),
     ):
@@ -203,7 +207,9 @@ def _price_transfer(
         r["internet_out_gb"] += t.internet_out_gb
         r["cross_region_out_gb"] += t.cross_region_out_gb
         r["same_region_out_gb"] += t.same_region_out_gb
+        r["archive_restored_gb"] += t.archive_restored_gb
         if key[2] == "private":
+            r["archive_retrieval_usd"] += t.archive_restored_gb * prices.region(key[1]).archive_retrieval
             r["cross_region_usd"] += t.cross_region_out_gb * prices.region(key[1]).inter_region_to(
                 t.destination_region
             )

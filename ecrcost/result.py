@@ -12,12 +12,13 @@ from .money import MICRO, ZERO, allocate, round_half_up
 from .period import Month
 from .usage import KEY
 
-STORAGE_PARTS = ["standard_storage_usd", "archive_storage_usd", "public_storage_usd"]
+STORAGE_PARTS = ["standard_storage_usd", "archive_storage_usd", "archive_retrieval_usd", "public_storage_usd"]
 TRANSFER_PARTS = ["internet_usd", "cross_region_usd", "public_internet_usd"]
 PARTS = STORAGE_PARTS + TRANSFER_PARTS
 QUANTITIES = [
     "storage_gb_month",
     "archive_gb_month",
+    "archive_restored_gb",
     "internet_out_gb",
     "cross_region_out_gb",
     "same_region_out_gb",

@@ -8,7 +8,8 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
     storage_gb (GB-month)
 ``transfer`` — monthly data transfer out of a repository:
     account_id, region, registry, repository, internet_out_gb, cross_region_out_gb,
-    destination_region, same_region_out_gb, nat_gateway_gb, interface_endpoint_gb
+    destination_region, same_region_out_gb, nat_gateway_gb, interface_endpoint_gb,
+    archive_restored_gb (GB restored from the archive class this month: a retrieval charge, not transfer)
 ``images`` — one row per manifest (inventories): account_id, region, repository, image_digest,
     size_bytes (int), pushed_at, deleted_at (UTC; NaT = still stored), image_status, image_tags,
     last_pulled_at, manifest_media_type, parent_digest
@@ -33,6 +34,7 @@ TRANSFER_GB = [
     "same_region_out_gb",
     "nat_gateway_gb",
     "interface_endpoint_gb",
+    "archive_restored_gb",
 ]
 TRANSFER_COLUMNS = [*KEY, "destination_region", *TRANSFER_GB]
 IMAGE_COLUMNS = [

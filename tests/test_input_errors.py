@@ -331,6 +331,12 @@ SCENARIO_CASES = [
     ),
     pytest.param(
         scenario(
+            lines(HDR + ",registry,archive_restored_gb", "web,1,public,5"), 2, "archive_restored_gb", "Public"
+        ),
+        id="public-restore-from-archive",
+    ),
+    pytest.param(
+        scenario(
             lines(HDR + ",cross_region_out_gb,destination_region", "web,1,5,us-east-1"),
             2,
             "destination_region",

@@ -266,6 +266,12 @@ def test_ex29_archive_tier_is_per_registry_and_shared_by_gb(scenario):
     assert by_repo["repo-c"] == D("5120.00")  # another registry starts its own tiers
 
 
+def test_ex29_restoring_from_archive_costs_per_gb_restored(scenario):
+    est = scenario([{"repository": "old", "storage_gb": "0", "archive_restored_gb": "50"}])
+    assert est.exact["archive_retrieval_usd"].iloc[0] == D("1.50")  # 50 GB × $0.03
+    assert est.storage_usd == D("1.50") and est.transfer_usd == 0
+
+
 def test_archived_images_in_an_inventory_are_priced_as_archive(registry):
     registry.push("app", "old", "2026-01-01T00:00:00Z", {"old": 10 * GiB}, status="ARCHIVED")
     registry.push("app", "new", "2026-01-01T00:00:00Z", {"new": 1 * GiB})

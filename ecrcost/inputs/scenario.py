@@ -25,6 +25,8 @@ OPTIONAL = [
     # to ECR (billed under VPC, reported apart from the ECR bill)
     "nat_gateway_gb",
     "interface_endpoint_gb",
+    # GB restored from the archive storage class this month (a per-GB retrieval charge)
+    "archive_restored_gb",
 ]
 DEFAULT_REGION = "us-east-1"
 
@@ -54,6 +56,11 @@ def read_scenario(path: Path, prices: PriceBook) -> Usage:
             public & (f["storage_class"] == "archive"),
             "storage_class",
             "ECR Public has no archive storage class",
+        ),
+        (
+            public & (f["archive_restored_gb"] > 0),
+            "archive_restored_gb",
+            "ECR Public has no archive storage class to restore from",
         ),
         (
             (f["cross_region_out_gb"] > 0) & (f["destination_region"] == f["region"]),

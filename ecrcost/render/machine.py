@@ -20,6 +20,7 @@ REPOSITORY_KEYS = [
     "repository",
     "storage_gb_month",
     "archive_gb_month",
+    "archive_restored_gb",
     "storage_usd",
     "internet_out_gb",
     "cross_region_out_gb",

@@ -16,11 +16,12 @@ from rich.text import Text
 
 from .. import breakdown
 from ..money import CENT, ZERO
-from ..result import Estimate
+from ..result import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 
 CHARGE_LABELS = {
     "standard_storage_usd": "Storage (standard)",
     "archive_storage_usd": "Storage (archive)",
+    "archive_retrieval_usd": "Archive retrieval",
     "public_storage_usd": "Storage (ECR Public)",
     "internet_usd": "Transfer to the internet",
     "cross_region_usd": "Transfer to other regions",
@@ -143,11 +144,11 @@ def _summary(est: Estimate) -> Panel:
     head.add_column(justify="right", no_wrap=True)
     head.add_row(Text("Total (ECR)", style="bold"), Text(usd(totals["total_usd"]), style="bold"))
     head.add_row("Storage", usd(totals["storage_usd"]))
-    for part in ("standard_storage_usd", "archive_storage_usd", "public_storage_usd"):
+    for part in STORAGE_PARTS:
         if totals[part]:
             head.add_row(f"  {CHARGE_LABELS[part]}", usd(totals[part]))
     head.add_row("Transfer", usd(totals["transfer_usd"]))
-    for part in ("internet_usd", "cross_region_usd", "public_internet_usd"):
+    for part in TRANSFER_PARTS:
         if totals[part]:
             head.add_row(f"  {CHARGE_LABELS[part]}", usd(totals[part]))
     if est.network_usd:
