@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -260,6 +261,15 @@ def export(
     namespace_depth: Annotated[
         int, typer.Option("--namespace-depth", min=1, help="Path segments that name a namespace.")
     ] = 1,
+    discount: Annotated[
+        str,
+        typer.Option(
+            "--discount-percent",
+            metavar="PCT",
+            help="Negotiated discount off list prices (focus): lowers BilledCost, EffectiveCost and "
+            "ContractedCost; ListCost stays at list. Default 0.",
+        ),
+    ] = "0",
     free_internet_gb: FreeGB = "0",
     blob_mounting: Blob = False,
     prices: Prices = None,
@@ -270,9 +280,12 @@ def export(
     with user_errors():
         if account_id and not re.fullmatch(r"[0-9]{12}", account_id):
             raise InputError(f"'{account_id}' is not a 12-digit account id", column="--account-id")
+        percent = _percent(discount, "--discount-percent")
+        if percent and format is not ExportFormat.focus:
+            raise InputError("a discount applies to the FOCUS layout only", column="--discount-percent")
         usage, book, est = _load_and_price(path, month, free_internet_gb, blob_mounting, prices)
         if format is ExportFormat.focus:
-            frame = export_.focus_frame(est, usage, book, account_id, namespace_depth)
+            frame = export_.focus_frame(est, usage, book, account_id, namespace_depth, percent)
             decimals, times = export_.focus.DECIMALS, export_.focus.TIMESTAMPS
         else:
             frame = export_.simple_frame(est, usage, team_tag, namespace_depth)
@@ -281,6 +294,16 @@ def export(
             sys.stdout.write(export_.write.csv_text(frame, decimals))
         else:
             export_.write_export(frame, output, decimals, times)
+
+
+def _percent(text: str, option: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or not 0 <= value < 100:
+        raise InputError(f"'{text}' is not a percentage from 0 up to 100", column=option)
+    return value
 
 
 class InventoryFormat(StrEnum):

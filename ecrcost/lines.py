@@ -36,11 +36,11 @@ def charge_lines(est: Estimate, usage: Usage, prices: PriceBook, quantum: Decima
         _storage(exact, keys, prices, found)
         _internet(exact, keys, est.internet_tiers, found)
         _cross_region(usage, prices, found)
-        rounded = est.repositories(quantum).set_index(KEY)
+        rounded = est.repositories(quantum)
         rows = []
-        for i, key in enumerate(keys):
-            for charge in PARTS:
-                amount = exact[charge].iloc[i]
+        for charge in PARTS:
+            amounts = zip(keys, exact[charge], rounded[charge], strict=True)  # same order: one row per key
+            for key, amount, cents_total in amounts:
                 lines = found.get((key, charge), [])
                 if not lines and amount == 0:
                     continue
@@ -50,9 +50,11 @@ def charge_lines(est: Estimate, usage: Usage, prices: PriceBook, quantum: Decima
                 if not any(weights):  # free lines only: split the (zero) amount by quantity
                     weights = [q for _, _, q, _ in lines]
                 usd = share(amount, weights) if any(weights) else [amount, *[ZERO] * (len(lines) - 1)]
-                cents = allocate(rounded.loc[key, charge], usd, quantum)
+                cents = allocate(cents_total, usd, quantum)
                 for (tier, dest, quantity, price), u, c in zip(lines, usd, cents, strict=True):
                     rows.append((*key, charge, tier, dest, quantity, price, u, c))
+    order = {charge: i for i, charge in enumerate(PARTS)}
+    rows.sort(key=lambda r: (r[:4], order[r[4]]))  # a repository's lines together, charges in PARTS order
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

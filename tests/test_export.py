@@ -281,3 +281,18 @@ def test_focus_csv_fails_only_where_csv_cannot_carry_a_type(tmp_path):
     assert failed == sorted(
         ["BillingAccountId-C-000-M", "BillingAccountId-C-002-M", *VALIDATOR_FALSE_POSITIVES]
     ), summary
+
+
+def test_a_discount_lowers_billed_and_contracted_cost_but_not_list(scenario_path, tmp_path):
+    usage, book, est = priced(scenario_path)
+    frame = focus_frame(est, usage, book, discount_percent=D("7"))
+    total = est.totals(CENT)["total_usd"]
+    assert sum(frame["ListCost"]) == total
+    exact_total = sum(sum(est.exact[part]) for part in PARTS)
+    assert sum(frame["BilledCost"]) == (exact_total * D("0.93")).quantize(CENT)
+    assert list(frame["EffectiveCost"]) == list(frame["BilledCost"]) == list(frame["ContractedCost"])
+    assert all(
+        c == p * D("0.93") for c, p in zip(frame["ContractedUnitPrice"], frame["ListUnitPrice"], strict=True)
+    )
+    assert invoke("export", scenario_path, "--discount-percent", "7", "--format", "simple").exit_code == 2
+    assert invoke("export", scenario_path, "--discount-percent", "100").exit_code == 2

@@ -14,7 +14,7 @@ import pandas as pd
 from ..breakdown import namespace
 from ..errors import InputError
 from ..lines import charge_lines
-from ..money import CENT, ZERO
+from ..money import CENT, ZERO, allocate, round_half_up
 from ..pricebook import PriceBook
 from ..result import Estimate
 from ..usage import Usage
@@ -81,24 +81,40 @@ def billing() -> dict[str, Any]:
 
 
 def focus_frame(
-    est: Estimate, usage: Usage, prices: PriceBook, account_id: str = "", namespace_depth: int = 1
+    est: Estimate,
+    usage: Usage,
+    prices: PriceBook,
+    account_id: str = "",
+    namespace_depth: int = 1,
+    discount_percent: Decimal = ZERO,
 ) -> pd.DataFrame:
     """FOCUS 1.2 rows of ``est`` (text columns; decimals as exact Decimal). ``account_id`` fills
-    repositories whose account the input does not name (FOCUS needs a BillingAccountId)."""
+    repositories whose account the input does not name (FOCUS needs a BillingAccountId).
+
+    Without a discount, costs are list prices: BilledCost = EffectiveCost = ListCost = ContractedCost,
+    summing to the estimate's total. ``discount_percent`` (a negotiated discount off list, e.g. an
+    EDP) lowers ContractedUnitPrice, ContractedCost, EffectiveCost and BilledCost; ListCost stays."""
     lines = charge_lines(est, usage, prices, CENT)
     lines = lines[(lines["usd_rounded"] != 0) | (lines["quantity"] != 0)].reset_index(drop=True)
+    factor = 1 - discount_percent / 100
+    if discount_percent:  # the discounted total rounded once, shared over the lines by largest remainder
+        exact = [u * factor for u in lines["usd"]]
+        billed = allocate(round_half_up(sum(exact, ZERO)), exact, CENT)
+    else:
+        billed = list(lines["usd_rounded"])
     lines = _fill_account(lines, account_id, est)
     repos = repository_table(usage, lines)
     vocab = billing()
     rows = []
     start, end = _iso(est.period.start), _iso(est.period.end)
-    for line, repo in zip(lines.itertuples(index=False), repos.itertuples(index=False), strict=True):
+    for line, repo, cost in zip(
+        lines.itertuples(index=False), repos.itertuples(index=False), billed, strict=True
+    ):
         charge = vocab["charges"][line.charge]
         service = vocab["services"][charge["service"]]
         region = prices.region(line.region)
         usage_type = _usage_type(charge, region.billing_code, line.destination_region, prices)
         quantity = line.quantity.quantize(QUANTITY)
-        cost = line.usd_rounded
         product = "Amazon ECR Public" if line.registry == "public" else "Amazon ECR"
         rows.append(
             {
@@ -117,11 +133,11 @@ def focus_frame(
                 "ConsumedQuantity": quantity,
                 "ConsumedUnit": charge["unit"],
                 "ContractedCost": cost,
-                "ContractedUnitPrice": line.unit_price,
+                "ContractedUnitPrice": line.unit_price * factor,
                 "EffectiveCost": cost,
                 "InvoiceId": None,  # an estimate is on no invoice (see README: a validator false positive)
                 "InvoiceIssuerName": vocab["provider"],
-                "ListCost": cost,
+                "ListCost": line.usd_rounded,
                 "ListUnitPrice": line.unit_price,
                 "PricingCategory": "Standard",
                 "PricingCurrency": est.currency,
