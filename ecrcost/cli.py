@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from enum import StrEnum
@@ -21,9 +22,10 @@ from .errors import InputError, one_line
 from .load import load, sample_path
 from .model import estimate as run_estimate
 from .output import write_atomic
-from .pricebook import load_pricebook
+from .pricebook import PriceBook, load_pricebook
 from .render import machine, terminal
 from .result import Estimate
+from .usage import Usage
 
 
 class OneLineErrors(TyperGroup):
@@ -182,11 +184,118 @@ def report(
     namespace_depth: Annotated[
         int, typer.Option("--namespace-depth", min=1, help="Path segments that name a namespace.")
     ] = 1,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Also write the report as one self-contained HTML file with charts.",
+        ),
+    ] = None,
+    charts: Annotated[
+        Path | None,
+        typer.Option("--charts", metavar="DIR", help="Also write each chart to DIR as PNG and SVG."),
+    ] = None,
+    history: Annotated[
+        int,
+        typer.Option(
+            "--history",
+            min=1,
+            max=36,
+            metavar="N",
+            help="Cost-over-time chart: the N months ending with --month, priced from push history "
+            "(inventories). 1: this month and a 6-month projection.",
+        ),
+    ] = 1,
 ) -> None:
-    """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers."""
+    """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
+
+    With --html or --charts, also the charts: top repositories, cost by namespace, internet egress by
+    tier, stored GB by image age (inventories) and cost over time (inventories)."""
     with user_errors():
-        est = _price(path or sample_path(), month, free_internet_gb, blob_mounting, prices)
+        for target, kind in ((html, "file"), (charts, "folder")):
+            if target is not None:
+                _check_target(target, kind)
+        book = load_pricebook(prices)
+        with working(f"Reading {path or sample_path()}"):
+            usage = load(path or sample_path(), book)
+        with working("Pricing"):
+            est = run_estimate(
+                usage,
+                month=month,
+                prices=book,
+                free_internet_gb=free_internet_gb,
+                blob_mounting=blob_mounting,
+            )
         terminal.console().print(terminal.report(est, top=top, namespace_depth=namespace_depth))
+        if html is not None or charts is not None:
+            with working("Drawing charts"):
+                files = _report_files(usage, est, book, html, charts, history, top, namespace_depth)
+            for name, data in files:
+                write_atomic(name, data)
+            if charts is not None:
+                typer.echo(
+                    f"wrote {sum(1 for n, _ in files if n.parent == charts)} chart files to {charts}",
+                    err=True,
+                )
+            if html is not None:
+                typer.echo(f"wrote {html}", err=True)
+
+
+def _check_target(target: Path, kind: str) -> None:
+    """Fail before any work when an output cannot be written: a file that is a folder (or the reverse),
+    or a place that does not exist and cannot be made."""
+    option = "--html" if kind == "file" else "--charts"
+    if kind == "file" and target.is_dir():
+        raise InputError(f"is a folder: {option} needs a file name", file=target)
+    if kind == "folder" and target.exists() and not target.is_dir():
+        raise InputError(f"is a file: {option} needs a folder", file=target)
+    existing = target if kind == "folder" and target.is_dir() else target.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write here ({existing} is not a writable folder)", file=target)
+
+
+def _report_files(
+    usage: Usage,
+    est: Estimate,
+    book: PriceBook,
+    html: Path | None,
+    charts_dir: Path | None,
+    history: int,
+    top: int,
+    namespace_depth: int,
+) -> list[tuple[Path, bytes]]:
+    """(path, bytes) of every file to write, all rendered before the first is written."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # never a window, even where a display exists
+    from . import aging, charts, timeline
+    from .render import html as html_report
+
+    stored, over_time = None, None
+    if usage.images is not None:
+        stored = aging.stored_by_age(usage, est.period, est.assumptions["blob_mounting"])
+        options = {
+            "prices": book,
+            "free_internet_gb": est.assumptions["free_internet_gb"],
+            "blob_mounting": est.assumptions["blob_mounting"],
+        }
+        over_time = (
+            timeline.projection(usage, est.period, **options)
+            if history == 1
+            else timeline.history(usage, est.period, history, **options)
+        )
+    figures = charts.figures(est, stored, over_time, top, namespace_depth)
+    files: list[tuple[Path, bytes]] = []
+    if charts_dir is not None:
+        for name, fig in figures.items():
+            files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
+    if html is not None:
+        text = html_report.report_html(est, figures, stored, over_time, top, namespace_depth)
+        files.append((html, text.encode("utf-8")))
+    return files
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -52,7 +53,9 @@ def render(fig: Figure, fmt: str, dpi: int = 110) -> bytes:
     """The figure as ``png`` or ``svg`` bytes (SVG: text stays text, so it is searchable; deterministic)."""
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+    # SVG text as <text> (escaped by matplotlib), ids from a fixed salt: the same figure, the same bytes.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ecrcost"}):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
     return buffer.getvalue()
 
 
