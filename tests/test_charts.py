@@ -4,7 +4,6 @@ names, a colour-blind-safe palette, and the period and assumptions written on th
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 import pytest
 from conftest import GiB, MiB, Registry, write_csv
@@ -117,7 +116,10 @@ def test_period_and_assumptions_are_written_on_every_figure(sample):
 
 def test_the_pull_size_assumption_of_collect_is_on_the_figure(sample):
     usage, _ = sample
-    note = "Transfer is an estimate from pull counts: bytes per pull full, internet share 0.1, cross-region share 0."
+    note = (
+        "Transfer is an estimate from pull counts: bytes per pull full, internet share 0.1, "
+        "cross-region share 0."
+    )
     est = ecrcost.estimate(replace(usage, notes=(note,)), month=MONTH)
     drawn = texts(charts.top_repositories(est))
     assert "transfer estimated from pulls: bytes per pull full, internet share 0.1" in drawn
@@ -222,4 +224,3 @@ def test_many_namespaces_fold_into_other(tmp_path):
     assert sum(stacks(fig)["Storage"]) == pytest.approx(
         float(sum(est.repositories(CENT)["storage_usd"], ZERO))
     )
-    assert Decimal(0) == ZERO
