@@ -234,10 +234,8 @@ def report(
             for name, data in files:
                 write_atomic(name, data)
             if charts is not None:
-                typer.echo(
-                    f"wrote {sum(1 for n, _ in files if n.parent == charts)} chart files to {charts}",
-                    err=True,
-                )
+                written = sum(1 for n, _ in files if n != html)
+                typer.echo(f"wrote {written} chart files (PNG and SVG) to {charts}", err=True)
             if html is not None:
                 typer.echo(f"wrote {html}", err=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
@@ -19,12 +19,12 @@ import pandas as pd
 from . import sql
 from .keys import keys_from_frames
 from .model import estimate
-from .money import CENT
+from .money import CENT, CONTEXT
 from .period import Month
 from .pricebook import PriceBook
 from .result import Estimate
-from .storage import _us
-from .usage import Usage
+from .storage import _us, meter
+from .usage import STORAGE_COLUMNS, Usage
 
 GB = 2**30
 COLUMNS = ["month", "kind", "storage_gb_month", "storage_usd", "transfer_usd", "total_usd"]
@@ -118,9 +118,10 @@ def projection(
 
     Method: in each registry (account + region), the average of the new unique bytes (blobs a
     repository did not hold before) first pushed in each of the ``window`` months before ``month`` is
-    added again at the start of every projected month, as an image of its own; nothing is deleted
-    (lifecycle policies would lower it) and transfer stays at ``month``'s level. The projected usage is
-    priced by the model like any other.
+    added again at the start of every projected month, on top of what the inventory stores after
+    ``month`` (metered as for the month after it); nothing else is deleted (lifecycle policies would
+    lower it) and transfer stays at ``month``'s level. The projected usage (storage rows, as a scenario
+    has) is priced by the model like any other.
     """
     period = month if isinstance(month, Month) else Month.parse(month)
     now = now or datetime.now(UTC)
@@ -130,8 +131,9 @@ def projection(
         return Timeline(pd.DataFrame(rows, columns=COLUMNS))
     growth = new_bytes(usage, shift(period, -window), window, blob_mounting)
     per_registry = growth.groupby(["account_id", "region"], sort=True)["new_bytes"].sum() // window
-    grown = _grown(usage, period, horizon, per_registry)
+    stored = _stored_after(usage, period, blob_mounting)
     for k in range(1, horizon + 1):
+        grown = _grown(usage, stored, per_registry, k)
         est = estimate(grown, shift(period, k), prices, free_internet_gb, blob_mounting, now)
         rows.append(row(est, kind="projection"))
     monthly_gb = float(per_registry.sum()) / GB
@@ -214,55 +216,37 @@ def new_bytes(usage: Usage, first: Month, months: int, blob_mounting: bool = Fal
     )
 
 
-def _grown(usage: Usage, period: Month, horizon: int, per_registry: pd.Series) -> Usage:
-    """``usage`` plus one synthetic image per registry and projected month holding that month's growth."""
+def _stored_after(usage: Usage, period: Month, blob_mounting: bool) -> pd.DataFrame:
+    """GB stored through the month after ``period`` per repository and class, as scenario storage rows
+    (what the inventory holds, with the deletions it already records)."""
     assert usage.images is not None
-    images, layers = [], []
-    for (account, region), nbytes in per_registry.items():
-        if nbytes <= 0:
-            continue
-        for k in range(1, horizon + 1):
-            digest = f"sha256:projected-{account}-{region}-{k}"
-            images.append(
-                {
-                    "account_id": account,
-                    "region": region,
-                    "repository": PROJECTED_REPOSITORY,
-                    "image_digest": digest,
-                    "size_bytes": int(nbytes),
-                    "pushed_at": pd.Timestamp(shift(period, k).start),
-                    "deleted_at": pd.NaT,
-                    "image_status": "ACTIVE",
-                    "image_tags": "",
-                    "last_pulled_at": pd.NaT,
-                    "manifest_media_type": "",
-                    "parent_digest": "",
-                }
-            )
-            layers.append(
-                {
-                    "account_id": account,
-                    "region": region,
-                    "repository": PROJECTED_REPOSITORY,
-                    "image_digest": digest,
-                    "layer_digest": digest,
-                    "size_bytes": int(nbytes),
-                }
-            )
-    if not images:
-        return usage
-    extra = pd.DataFrame(images)
-    for c in ("pushed_at", "deleted_at", "last_pulled_at"):
-        extra[c] = pd.to_datetime(extra[c], utc=True).astype("datetime64[us, UTC]")
-    base = usage.images.copy()
-    for c in ("account_id", "region", "repository", "image_digest", "image_status", "parent_digest"):
-        base[c] = base[c].astype(object)
-    all_images = pd.concat([base, extra.reindex(columns=base.columns)], ignore_index=True)
-    all_layers = None
-    if usage.layers is not None:
-        lay = usage.layers.copy()
-        for c in ("account_id", "region", "repository", "image_digest", "layer_digest"):
-            lay[c] = lay[c].astype(object)
-        all_layers = pd.concat([lay, pd.DataFrame(layers).reindex(columns=lay.columns)], ignore_index=True)
-    keys = keys_from_frames(all_images, all_layers)
-    return replace(usage, images=all_images, layers=all_layers, keys=keys)
+    after = shift(period, 1)
+    metered = meter(usage.images, usage.layers, after, blob_mounting, usage.keys)
+    lines = metered.lines.assign(registry="private")
+    denominator = Decimal(GB * after.seconds * 1_000_000)
+    with localcontext(CONTEXT):
+        lines["storage_gb"] = [Decimal(b) / denominator for b in lines["byte_us"]]
+    return lines[STORAGE_COLUMNS]
+
+
+def _grown(usage: Usage, stored: pd.DataFrame, per_registry: pd.Series, k: int) -> Usage:
+    """Scenario usage for the ``k``-th projected month: what is stored, plus ``k`` months of growth per
+    registry (standard storage, a repository of its own), plus the same transfer."""
+    growth = pd.DataFrame(
+        [
+            {
+                "account_id": account,
+                "region": region,
+                "registry": "private",
+                "repository": PROJECTED_REPOSITORY,
+                "storage_class": "standard",
+                "storage_gb": Decimal(int(nbytes) * k) / GB,
+            }
+            for (account, region), nbytes in per_registry.items()
+            if nbytes > 0
+        ],
+        columns=STORAGE_COLUMNS,
+    )
+    parts = [p for p in (stored, usage.storage, growth) if len(p)]
+    storage = pd.concat([p[STORAGE_COLUMNS] for p in parts], ignore_index=True) if parts else stored
+    return Usage(storage=storage, transfer=usage.transfer, source=usage.source)

@@ -94,7 +94,11 @@ def test_long_names_keep_the_namespace_and_the_end():
     assert shorten("payments/backend/services/ledger-reconciler", 32) == "payments/…/ledger-reconciler"
     long = "a-very-long-namespace-name/services/the-service-that-identifies-it"
     short = shorten(long, 40)
-    assert len(short) <= 40 and short.endswith("the-service-that-identifies-it") and "…" in short
+    assert len(short) == 40 and short.startswith("a-very-lon") and short.endswith("that-identifies-it")
+    assert shorten("checkout/payments-integration/webhooks-dispatcher-service-v2", 34) == (
+        "checkout/…/…-dispatcher-service-v2"
+    )
+    assert shorten("search-platform-infrastructure-team/edge/proxy", 34) == "search-platform-infrastru…/…/proxy"
     flat = "x" * 80 + "-tail"
     assert shorten(flat, 30).endswith("-tail") and len(shorten(flat, 30)) == 30
 

@@ -37,7 +37,8 @@ def _bars(ax, labels: list[str], stacks: list[tuple[str, str, list[Decimal]]], t
     ax.set_xlim(0, top * 1.18)  # room for the total labels
     for yi, total in zip(y, totals, strict=True):
         ax.text(float(total) + top * 0.01, yi, plain(usd(total)), va="center", fontsize=8.5, color=TEXT)
-    ax.legend(loc="lower right", frameon=True, framealpha=0.95, fontsize=9)
+    # Above the plot: never over a bar, whatever the data.
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(stacks), frameon=False, fontsize=9)
     tidy(ax)
 
 

@@ -38,8 +38,8 @@ def idle_storage(aging: pd.DataFrame, est: Estimate) -> Figure:
 
     frame(
         fig,
-        f"Stored GB-month by image age — {total:,.1f} GB-month; untagged {pct(untagged)}, "
-        f"older than 3 months {pct(old)}",
+        f"Stored by image age: {total:,.0f} GB-month — {pct(untagged)} untagged, "
+        f"{pct(old)} older than 3 months",
         est,
         "Each layer is counted once, with the newest image that holds it (deleting an older image would "
         "not free it); age is that image's age at the end of the period. Tagged: the image or its "
@@ -77,6 +77,6 @@ def idle_storage(aging: pd.DataFrame, est: Estimate) -> Figure:
     ax.set_ylabel("GB-month (GB = 2^30 bytes)", color=MUTED, fontsize=9)
     ax.yaxis.set_major_formatter(QUANTITY)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
-    ax.legend(loc="upper right", frameon=True, framealpha=0.95, fontsize=9)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False, fontsize=9)
     tidy(ax)
     return fig

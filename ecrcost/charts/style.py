@@ -91,21 +91,23 @@ QUANTITY = FuncFormatter(quantity)
 
 
 def shorten(name: str, width: int = 30) -> str:
-    """A repository name that fits ``width`` characters, keeping what identifies it: the namespace and
-    the last path segment (``team-a/…/web-app``), else the end of the name (``…/very-long-service``)."""
+    """A repository name that fits ``width`` characters, keeping what identifies it: the namespace (its
+    start) and the end of the last path segment — ``team-a/…/web-app``, ``checkout/…/…dispatcher-v2``."""
     if len(name) <= width:
         return name
     parts = name.split("/")
-    last = parts[-1]
-    if len(parts) > 1:
-        middle = "/…/" if len(parts) > 2 else "/"
-        candidate = parts[0] + middle + last
-        if len(candidate) <= width:
-            return candidate
-        room = width - len(last) - len(middle) - 1
-        if room >= 4:  # enough of the namespace to recognise it
-            return parts[0][:room] + "…" + middle + last
-    return "…" + name[-(width - 1) :]
+    if len(parts) == 1:
+        return "…" + name[-(width - 1) :]
+    head, last = parts[0], parts[-1]
+    middle = "/…/" if len(parts) > 2 else "/"
+    # The namespace gets what the last segment leaves, but never less than a third of the width.
+    keep_head = min(len(head), max(width // 3, width - len(middle) - len(last)))
+    if keep_head < len(head):
+        head = head[: keep_head - 1] + "…"
+    room = width - len(head) - len(middle)
+    if len(last) > room:
+        last = "…" + last[-(room - 1) :]
+    return head + middle + last
 
 
 def transfer_basis(est: Estimate) -> str:

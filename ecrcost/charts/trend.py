@@ -84,6 +84,6 @@ def cost_over_time(timeline: Timeline, est: Estimate) -> Figure:
     ]
     if projected.any():
         handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch="//", label="Projection"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False, fontsize=9)
     tidy(ax)
     return fig
