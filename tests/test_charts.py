@@ -228,3 +228,12 @@ def test_many_namespaces_fold_into_other(tmp_path):
     assert sum(stacks(fig)["Storage"]) == pytest.approx(
         float(sum(est.repositories(CENT)["storage_usd"], ZERO))
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0, "0"), (2.5, "2.5"), (500, "500"), (1500, "1.5k"), (8000, "8k"), (12000, "12k")]
+)
+def test_quantity_ticks(value, text):
+    from ecrcost.charts.style import quantity
+
+    assert quantity(value) == text

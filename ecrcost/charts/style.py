@@ -76,12 +76,13 @@ DOLLARS = FuncFormatter(dollars)
 
 
 def quantity(value: float, _pos: int | None = None) -> str:
-    """Axis tick label for GB: ``0``, ``12``, ``1.2k``, ``3.4M``."""
+    """Axis tick label for GB: ``0``, ``12``, ``2.5``, ``1.5k``, ``40k``, ``3.4M`` (one style per axis
+    range, so 8,000 never sits next to 10k)."""
     v = abs(value)
     if v >= 1e6:
         return f"{value / 1e6:.1f}".removesuffix(".0") + "M"
-    if v >= 1e4:
-        return f"{value / 1e3:.0f}k"
+    if v >= 1e3:
+        return f"{value / 1e3:.1f}".removesuffix(".0") + "k"
     if v >= 10 or v == int(v):
         return f"{value:,.0f}"
     return f"{value:,.1f}"
