@@ -98,7 +98,8 @@ def test_long_names_keep_the_namespace_and_the_end():
     assert shorten("checkout/payments-integration/webhooks-dispatcher-service-v2", 34) == (
         "checkout/…/…-dispatcher-service-v2"
     )
-    assert shorten("search-platform-infrastructure-team/edge/proxy", 34) == "search-platform-infrastru…/…/proxy"
+    namespaced = "search-platform-infrastructure-team/edge/proxy"
+    assert shorten(namespaced, 34) == "search-platform-infrastru…/…/proxy"
     flat = "x" * 80 + "-tail"
     assert shorten(flat, 30).endswith("-tail") and len(shorten(flat, 30)) == 30
 
