@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -26,6 +28,9 @@ from .pricebook import PriceBook, load_pricebook
 from .render import machine, terminal
 from .result import Estimate
 from .usage import Usage
+
+if TYPE_CHECKING:
+    from .timeline import Timeline
 
 
 class OneLineErrors(TyperGroup):
@@ -207,6 +212,15 @@ def report(
             "(inventories). 1: this month and a 6-month projection.",
         ),
     ] = 1,
+    compare: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--compare",
+            metavar="PATH",
+            help="Cost-over-time chart: other inventories (repeatable), e.g. earlier snapshots, each priced "
+            "for the month in its collection.json (else --month); replaces --history.",
+        ),
+    ] = None,
 ) -> None:
     """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
 
@@ -230,7 +244,12 @@ def report(
         terminal.console().print(terminal.report(est, top=top, namespace_depth=namespace_depth))
         if html is not None or charts is not None:
             with working("Drawing charts"):
-                files = _report_files(usage, est, book, html, charts, history, top, namespace_depth)
+                snapshots = [(p, _snapshot(p, book, est)) for p in compare or ()]
+                if snapshots:
+                    snapshots.append((path or sample_path(), est))
+                files = _report_files(
+                    usage, est, book, html, charts, history, top, namespace_depth, snapshots
+                )
             for name, data in files:
                 write_atomic(name, data)
             if charts is not None:
@@ -255,6 +274,42 @@ def _check_target(target: Path, kind: str) -> None:
         raise InputError(f"cannot write here ({existing} is not a writable folder)", file=target)
 
 
+def _snapshot(path: Path, book: PriceBook, est: Estimate) -> Estimate:
+    """Another inventory priced like ``est``, for the month its ``collection.json`` names (else the same
+    month)."""
+    usage = load(path, book)
+    month: str | None = str(est.period)
+    summary = path / "collection.json"
+    if summary.is_file():
+        try:
+            month = json.loads(summary.read_text(encoding="utf-8")).get("month") or month
+        except (OSError, ValueError, AttributeError):
+            raise InputError("not a collection summary (invalid JSON)", file=summary) from None
+    return run_estimate(
+        usage,
+        month=month,
+        prices=book,
+        free_internet_gb=est.assumptions["free_internet_gb"],
+        blob_mounting=est.assumptions["blob_mounting"],
+    )
+
+
+def _compared(snapshots: list[tuple[Path, Estimate]]) -> Timeline:
+    """Several inventories as one timeline, oldest month first; a month that repeats is told apart by
+    the folder name."""
+    from . import timeline
+
+    ordered = sorted(snapshots, key=lambda s: (str(s[1].period), str(s[0])))
+    months = [str(e.period) for _, e in ordered]
+    labels = [
+        m if months.count(m) == 1 else f"{m} ({p.name[:20]})"
+        for m, (p, _) in zip(months, ordered, strict=True)
+    ]
+    over_time = timeline.from_estimates([e for _, e in ordered], labels)
+    note = "Each inventory is priced for its own month (collection.json), with the same options."
+    return replace(over_time, notes=(note,))
+
+
 def _report_files(
     usage: Usage,
     est: Estimate,
@@ -264,6 +319,7 @@ def _report_files(
     history: int,
     top: int,
     namespace_depth: int,
+    snapshots: list[tuple[Path, Estimate]] | None = None,
 ) -> list[tuple[Path, bytes]]:
     """(path, bytes) of every file to write, all rendered before the first is written."""
     import matplotlib
@@ -285,6 +341,8 @@ def _report_files(
             if history == 1
             else timeline.history(usage, est.period, history, **options)
         )
+    if snapshots:
+        over_time = _compared(snapshots)
     figures = charts.figures(est, stored, over_time, top, namespace_depth)
     files: list[tuple[Path, bytes]] = []
     if charts_dir is not None:

@@ -87,3 +87,27 @@ def test_bad_output_paths_exit_2_with_one_line_and_no_file(tmp_path, case):
 def test_history_out_of_range_is_a_usage_error():
     result = run("--history", "0")
     assert result.exit_code == 2
+
+
+def test_compare_puts_several_inventories_on_the_time_chart(tmp_path):
+    import json
+    import shutil
+
+    from ecrcost.load import sample_path
+
+    earlier = tmp_path / "snapshot-sep"
+    shutil.copytree(sample_path(), earlier)
+    (earlier / "collection.json").write_text(json.dumps({"month": "2026-09"}))
+    same = tmp_path / "snapshot-nov"
+    shutil.copytree(sample_path(), same)
+    page = tmp_path / "r.html"
+    out = tmp_path / "c"
+    result = run("--html", page, "--charts", out, "--compare", earlier, "--compare", same)
+    assert result.exit_code == 0, result.output
+    text = page.read_text(encoding="utf-8")
+    row = r'<tr><td class="text">(2026-\d\d[^<]*)</td><td class="text">estimate'
+    rows = re.findall(row, text)
+    assert rows[0] == "2026-09" and len(rows) == 3
+    assert any("snapshot-nov" in r for r in rows)
+    assert "priced for its own month" in text
+    assert (out / "cost-over-time.png").exists()
