@@ -241,8 +241,8 @@ def report(
                 free_internet_gb=free_internet_gb,
                 blob_mounting=blob_mounting,
             )
-        terminal.console().print(terminal.report(est, top=top, namespace_depth=namespace_depth))
-        if html is not None or charts is not None:
+        files: list[tuple[Path, bytes]] = []
+        if html is not None or charts is not None:  # everything rendered before anything is printed
             with working("Drawing charts"):
                 snapshots = [(p, _snapshot(p, book, est)) for p in compare or ()]
                 if snapshots:
@@ -250,6 +250,8 @@ def report(
                 files = _report_files(
                     usage, est, book, html, charts, history, top, namespace_depth, snapshots
                 )
+        terminal.console().print(terminal.report(est, top=top, namespace_depth=namespace_depth))
+        if files:
             for name, data in files:
                 write_atomic(name, data)
             if charts is not None:

@@ -111,3 +111,10 @@ def test_compare_puts_several_inventories_on_the_time_chart(tmp_path):
     assert any("snapshot-nov" in r for r in rows)
     assert "priced for its own month" in text
     assert (out / "cost-over-time.png").exists()
+
+
+def test_a_bad_compare_path_fails_before_anything_is_printed_or_written(tmp_path):
+    result = run("--html", tmp_path / "r.html", "--compare", tmp_path / "missing")
+    assert result.exit_code == 2
+    assert "missing" in result.stderr and result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
