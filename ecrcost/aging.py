@@ -133,6 +133,9 @@ def _attributed(
         blob = img.copy()
         nbytes = size[img]
     mounting = blob_mounting and layers is not None
+    # Images ranked by push time (ties by row): the newest holder of a blob has the highest rank.
+    newness = np.empty(n, dtype=np.int64)
+    newness[np.lexsort((np.arange(n), pushed))] = np.arange(n, dtype=np.int64)
     blobs = pd.DataFrame(
         {
             "scope": keys.registry[keys.repo[img]].astype(np.int64) if mounting else keys.repo[img],
@@ -141,7 +144,7 @@ def _attributed(
             "s": s[img],
             "e": e[img],
             "archived": archived[img],
-            "pushed": pushed[img],
+            "newness": newness[img],
             "img": img,
         }
     )
@@ -151,17 +154,21 @@ def _attributed(
     con.register("per_image", per_image)
     # The same union of storage intervals per blob as storage.meter; the blob goes to its newest holder
     # among the images it is billed for (standard unless every holder is archived).
-    found = con.execute("""
-        WITH ordered AS (
-            SELECT *, max(e) OVER (PARTITION BY scope, blob ORDER BY s, e
+    if (blobs["e"].to_numpy() == me).all():
+        # Nothing deleted within the month: each blob is stored from its earliest push to the month's end.
+        stored, source = "max(e) - min(s)", "blobs"
+    else:
+        stored = "sum(greatest(e - greatest(s, coalesce(prev_e, s)), 0))"
+        source = """(SELECT *, max(e) OVER (PARTITION BY scope, blob ORDER BY s, e
                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
-            FROM blobs),
-        unique_blobs AS (
+                     FROM blobs)"""
+    found = con.execute(f"""
+        WITH unique_blobs AS (
             SELECT max(size_bytes) AS size_bytes,
-                   sum(greatest(e - greatest(s, coalesce(prev_e, s)), 0)) AS us,
-                   CASE WHEN bool_and(archived) THEN max({'p': pushed, 'i': img}).i
-                        ELSE max({'p': pushed, 'i': img}) FILTER (WHERE NOT archived).i END AS img
-            FROM ordered GROUP BY scope, blob)
+                   {stored} AS us,
+                   CASE WHEN bool_and(archived) THEN arg_max(img, newness)
+                        ELSE arg_max(img, newness) FILTER (WHERE NOT archived) END AS img
+            FROM {source} GROUP BY scope, blob)
         SELECT p.bucket, p.state, sum(u.size_bytes::HUGEINT * u.us) AS byte_us, count(*) AS blobs
         FROM unique_blobs u JOIN per_image p USING (img)
         GROUP BY ALL ORDER BY ALL""").fetchall()
