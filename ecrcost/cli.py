@@ -339,7 +339,7 @@ def _report_files(
             "blob_mounting": est.assumptions["blob_mounting"],
         }
         over_time = (
-            timeline.projection(usage, est.period, **options)
+            timeline.projection(usage, est.period, current=est, **options)
             if history == 1
             else timeline.history(usage, est.period, history, **options)
         )

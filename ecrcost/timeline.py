@@ -113,8 +113,10 @@ def projection(
     free_internet_gb: Decimal | int | str = 0,
     blob_mounting: bool = False,
     now: datetime | None = None,
+    current: Estimate | None = None,
 ) -> Timeline:
-    """``month`` (estimated) and the ``horizon`` months after it (projected).
+    """``month`` (estimated; pass ``current`` when you already have that estimate) and the ``horizon``
+    months after it (projected).
 
     Method: in each registry (account + region), the average of the new unique bytes (blobs a
     repository did not hold before) first pushed in each of the ``window`` months before ``month`` is
@@ -125,7 +127,8 @@ def projection(
     """
     period = month if isinstance(month, Month) else Month.parse(month)
     now = now or datetime.now(UTC)
-    current = estimate(usage, period, prices, free_internet_gb, blob_mounting, now)
+    if current is None or current.period != period:
+        current = estimate(usage, period, prices, free_internet_gb, blob_mounting, now)
     rows = [row(current)]
     if usage.images is None or not len(usage.images) or horizon <= 0:
         return Timeline(pd.DataFrame(rows, columns=COLUMNS))
