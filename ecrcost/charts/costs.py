@@ -52,7 +52,7 @@ def top_repositories(est: Estimate, n: int = 10) -> Figure:
     rest = totals["total_usd"] - shown
     others = len(est.exact) - len(top)
     extra = (
-        f"The other {others} repositories: {usd(rest)} ({share(rest, totals['total_usd'])} of the total)."
+        f"The other {others:,} repositories: {usd(rest)} ({share(rest, totals['total_usd'])} of the total)."
         if others > 0 and totals["total_usd"]
         else ""
     )

@@ -78,10 +78,9 @@ def cost_over_time(timeline: Timeline, est: Estimate) -> Figure:
     ax.yaxis.set_major_formatter(DOLLARS)
     ax.set_ylabel("USD per month", color=MUTED, fontsize=9)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
-    handles = [
-        Patch(color=COLORS["storage"], label="Storage"),
-        Patch(color=COLORS["transfer"], label="Transfer"),
-    ]
+    handles = [Patch(color=COLORS["storage"], label="Storage")]
+    if transfer.any():
+        handles.append(Patch(color=COLORS["transfer"], label="Transfer"))
     if projected.any():
         handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch="//", label="Projection"))
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False, fontsize=9)
