@@ -40,8 +40,9 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neu
 h1 { font-size: 1.6rem; margin: 0 0 4px; }
 h2 { font-size: 1.2rem; margin: 32px 0 8px; border-bottom: 1px solid var(--rule); padding-bottom: 4px; }
 .muted { color: var(--muted); font-size: 0.9rem; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
-.card { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 14px; min-width: 180px; }
+.cards { display: flex; flex-wrap: wrap; margin: 16px 0; }
+.card { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 14px; min-width: 180px;
+        margin: 0 12px 12px 0; }
 .card .label { color: var(--muted); font-size: 0.85rem; }
 .card .value { font-size: 1.4rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .card.total { border-color: var(--accent); }
