@@ -7,6 +7,10 @@ from decimal import Decimal
 
 import pytest
 from conftest import MiB, Registry
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_properties import MONTH as PROPERTY_MONTH
+from test_properties import inventories
 
 import ecrcost
 from ecrcost.aging import AGE_BUCKETS, STATES, stored_by_age
@@ -109,3 +113,22 @@ def test_a_scenario_has_no_ages(scenario, tmp_path):
 
     usage = ecrcost.load(write_csv(tmp_path / "s.csv", [{"repository": "rr", "storage_gb": "10"}]))
     assert len(stored_by_age(usage, MONTH)) == 0
+
+
+@given(
+    inventories(),
+    st.booleans(),
+    st.lists(st.sampled_from(["ACTIVE", "ARCHIVED"]), min_size=10, max_size=10),
+    st.lists(st.sampled_from(["", "v1", "latest prod"]), min_size=10, max_size=10),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_buckets_always_sum_to_what_metering_bills(inventory, blob_mounting, statuses, tags):
+    images, layers = inventory
+    images = images.assign(image_status=statuses[: len(images)], image_tags=tags[: len(images)])
+    usage = ecrcost.Usage(images=images, layers=layers)
+    frame = stored_by_age(usage, PROPERTY_MONTH, blob_mounting)
+    metered = meter(images, layers, PROPERTY_MONTH, blob_mounting).lines
+    assert sum(frame["byte_us"]) == sum(metered["byte_us"])
+    archived = sum(frame.loc[frame["state"] == "archived", "byte_us"])
+    assert archived == sum(metered.loc[metered["storage_class"] == "archive", "byte_us"])
+    assert all(v >= 0 for v in frame["byte_us"])

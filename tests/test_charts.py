@@ -238,3 +238,10 @@ def test_quantity_ticks(value, text):
     from ecrcost.charts.style import quantity
 
     assert quantity(value) == text
+
+
+def test_a_zero_cost_input_still_draws(tmp_path):
+    rows = [{"repository": "team-a/web", "storage_gb": "0"}, {"repository": "team-b/api", "storage_gb": "0"}]
+    est = ecrcost.estimate(ecrcost.load(write_csv(tmp_path / "s.csv", rows)), month=MONTH)
+    for fig in charts.figures(est).values():
+        assert charts.render(fig, "png").startswith(b"\x89PNG")
