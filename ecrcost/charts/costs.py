@@ -24,12 +24,14 @@ def _bars(ax, labels: list[str], stacks: list[tuple[str, str, list[Decimal]]], t
     """Horizontal stacked bars, the first label on top, each total written at the bar's end."""
     y = np.arange(len(labels))[::-1]
     left = np.zeros(len(labels))
+    drawn = 0
     for label, colour, values in stacks:
         widths = np.array([float(v) for v in values])
         if not widths.any():
             continue
         ax.barh(y, widths, left=left, height=0.7, color=COLORS[colour], label=label)
         left += widths
+        drawn += 1
     ax.set_yticks(y, [plain(v) for v in labels])
     ax.xaxis.set_major_formatter(DOLLARS)
     ax.grid(axis="x", color="#dddddd", linewidth=0.8)
@@ -38,7 +40,8 @@ def _bars(ax, labels: list[str], stacks: list[tuple[str, str, list[Decimal]]], t
     for yi, total in zip(y, totals, strict=True):
         ax.text(float(total) + top * 0.01, yi, plain(usd(total)), va="center", fontsize=8.5, color=TEXT)
     # Above the plot: never over a bar, whatever the data.
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(stacks), frameon=False, fontsize=9)
+    if drawn:
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=drawn, frameon=False, fontsize=9)
     tidy(ax)
 
 
