@@ -57,6 +57,8 @@ def idle_storage(aging: pd.DataFrame, est: Estimate) -> Figure:
             aging.loc[aging["state"] == state, "age_bucket"].astype(str)
         )
         heights = np.array([float(part["gb_month"].get(b, ZERO)) for b in buckets])
+        if not any(v for v in part["byte_us"]):
+            continue  # no legend entry for a state that holds nothing
         ax.bar(x, heights, bottom=bottom, width=0.65, color=COLORS[state], label=LABELS[state])
         bottom += heights
     peak = bottom.max() or 1.0
