@@ -277,12 +277,18 @@ def _aging(aging: pd.DataFrame) -> str:
         for r in aging.itertuples()
         if r.byte_us
     ]
-    return table(
+    out = table(
         "Stored GB-month by age of the newest image holding each layer",
         [("Age", "text"), ("State", "text"), ("GB-month", "num"), ("Layers", "num"), ("Share", "num")],
         rows,
         ["Total", "", num(total, 3), f"{int(aging['blobs'].sum()):,}", "100%" if total else "0%"],
     )
+    how = (
+        "Each stored layer is counted once, with the newest image that holds it: deleting an older image "
+        "would not free it. Age is that image's age at the end of the period; archived means the archive "
+        "storage class. The total is the metered storage of the month."
+    )
+    return out + f'<p class="muted">{escape(how)}</p>'
 
 
 def _timeline(timeline: Timeline) -> str:
