@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from contextlib import contextmanager
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -19,18 +16,14 @@ try:  # typer >= 0.26 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on the real click
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-from . import __version__
+from . import __version__, report_files
 from .errors import InputError, one_line
 from .load import load, sample_path
 from .model import estimate as run_estimate
 from .output import write_atomic
-from .pricebook import PriceBook, load_pricebook
+from .pricebook import load_pricebook
 from .render import machine, terminal
 from .result import Estimate
-from .usage import Usage
-
-if TYPE_CHECKING:
-    from .timeline import Timeline
 
 
 class OneLineErrors(TyperGroup):
@@ -227,9 +220,10 @@ def report(
     With --html or --charts, also the charts: top repositories, cost by namespace, internet egress by
     tier, stored GB by image age (inventories) and cost over time (inventories)."""
     with user_errors():
-        for target, kind in ((html, "file"), (charts, "folder")):
-            if target is not None:
-                _check_target(target, kind)
+        if html is not None:
+            report_files.check_target(html, "--html", folder=False)
+        if charts is not None:
+            report_files.check_target(charts, "--charts", folder=True)
         book = load_pricebook(prices)
         with working(f"Reading {path or sample_path()}"):
             usage = load(path or sample_path(), book)
@@ -244,11 +238,11 @@ def report(
         files: list[tuple[Path, bytes]] = []
         if html is not None or charts is not None:  # everything rendered before anything is printed
             with working("Drawing charts"):
-                snapshots = [(p, _snapshot(p, book, est)) for p in compare or ()]
+                snapshots = [(p, report_files.snapshot(p, book, est)) for p in compare or ()]
                 if snapshots:
                     snapshots.append((path or sample_path(), est))
-                files = _report_files(
-                    usage, est, book, html, charts, history, top, namespace_depth, snapshots
+                files = report_files.render(
+                    usage, est, book, html, charts, history, snapshots, top, namespace_depth
                 )
         terminal.console().print(terminal.report(est, top=top, namespace_depth=namespace_depth))
         if files:
@@ -259,101 +253,6 @@ def report(
                 typer.echo(f"wrote {written} chart files (PNG and SVG) to {charts}", err=True)
             if html is not None:
                 typer.echo(f"wrote {html}", err=True)
-
-
-def _check_target(target: Path, kind: str) -> None:
-    """Fail before any work when an output cannot be written: a file that is a folder (or the reverse),
-    or a place that does not exist and cannot be made."""
-    option = "--html" if kind == "file" else "--charts"
-    if kind == "file" and target.is_dir():
-        raise InputError(f"is a folder: {option} needs a file name", file=target)
-    if kind == "folder" and target.exists() and not target.is_dir():
-        raise InputError(f"is a file: {option} needs a folder", file=target)
-    existing = target if kind == "folder" and target.is_dir() else target.parent
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write here ({existing} is not a writable folder)", file=target)
-
-
-def _snapshot(path: Path, book: PriceBook, est: Estimate) -> Estimate:
-    """Another inventory priced like ``est``, for the month its ``collection.json`` names (else the same
-    month)."""
-    usage = load(path, book)
-    month: str | None = str(est.period)
-    summary = path / "collection.json"
-    if summary.is_file():
-        try:
-            month = json.loads(summary.read_text(encoding="utf-8")).get("month") or month
-        except (OSError, ValueError, AttributeError):
-            raise InputError("not a collection summary (invalid JSON)", file=summary) from None
-    return run_estimate(
-        usage,
-        month=month,
-        prices=book,
-        free_internet_gb=est.assumptions["free_internet_gb"],
-        blob_mounting=est.assumptions["blob_mounting"],
-    )
-
-
-def _compared(snapshots: list[tuple[Path, Estimate]]) -> Timeline:
-    """Several inventories as one timeline, oldest month first; a month that repeats is told apart by
-    the folder name."""
-    from . import timeline
-
-    ordered = sorted(snapshots, key=lambda s: (str(s[1].period), str(s[0])))
-    months = [str(e.period) for _, e in ordered]
-    labels = [
-        m if months.count(m) == 1 else f"{m} ({p.name[:20]})"
-        for m, (p, _) in zip(months, ordered, strict=True)
-    ]
-    over_time = timeline.from_estimates([e for _, e in ordered], labels)
-    note = "Each inventory is priced for its own month (collection.json), with the same options."
-    return replace(over_time, notes=(note,))
-
-
-def _report_files(
-    usage: Usage,
-    est: Estimate,
-    book: PriceBook,
-    html: Path | None,
-    charts_dir: Path | None,
-    history: int,
-    top: int,
-    namespace_depth: int,
-    snapshots: list[tuple[Path, Estimate]] | None = None,
-) -> list[tuple[Path, bytes]]:
-    """(path, bytes) of every file to write, all rendered before the first is written."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # never a window, even where a display exists
-    from . import aging, charts, timeline
-    from .render import html as html_report
-
-    stored, over_time = None, None
-    if usage.images is not None:
-        stored = aging.stored_by_age(usage, est.period, est.assumptions["blob_mounting"])
-        options = {
-            "prices": book,
-            "free_internet_gb": est.assumptions["free_internet_gb"],
-            "blob_mounting": est.assumptions["blob_mounting"],
-        }
-        over_time = (
-            timeline.projection(usage, est.period, current=est, **options)
-            if history == 1
-            else timeline.history(usage, est.period, history, **options)
-        )
-    if snapshots:
-        over_time = _compared(snapshots)
-    figures = charts.figures(est, stored, over_time, top, namespace_depth)
-    files: list[tuple[Path, bytes]] = []
-    if charts_dir is not None:
-        for name, fig in figures.items():
-            files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
-    if html is not None:
-        text = html_report.report_html(est, figures, stored, over_time, top, namespace_depth)
-        files.append((html, text.encode("utf-8")))
-    return files
 
 
 @app.command()

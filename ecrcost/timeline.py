@@ -72,6 +72,19 @@ def from_estimates(estimates: Sequence[Estimate], labels: Sequence[str] | None =
     return Timeline(pd.DataFrame(rows, columns=COLUMNS))
 
 
+def from_snapshots(snapshots: Sequence[tuple[str, Estimate]]) -> Timeline:
+    """Several inventories (name, estimate), oldest month first, each priced for its own month; a
+    month that repeats is told apart by the inventory's name."""
+    ordered = sorted(snapshots, key=lambda s: (str(s[1].period), s[0]))
+    months = [str(e.period) for _, e in ordered]
+    labels = [
+        m if months.count(m) == 1 else f"{m} ({name[:20]})"
+        for m, (name, _) in zip(months, ordered, strict=True)
+    ]
+    note = "Each inventory is priced for its own month (collection.json), with the same options."
+    return replace(from_estimates([e for _, e in ordered], labels), notes=(note,))
+
+
 def history(
     usage: Usage,
     month: Month | str | None = None,
