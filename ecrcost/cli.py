@@ -18,7 +18,7 @@ try:  # typer >= 0.26 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on the real click
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-from . import __version__
+from . import __version__, report_files
 from . import export as export_
 from .errors import InputError, one_line
 from .load import load, sample_path
@@ -193,11 +193,77 @@ def report(
     namespace_depth: Annotated[
         int, typer.Option("--namespace-depth", min=1, help="Path segments that name a namespace.")
     ] = 1,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Also write the report as one self-contained HTML file with charts.",
+        ),
+    ] = None,
+    charts: Annotated[
+        Path | None,
+        typer.Option("--charts", metavar="DIR", help="Also write each chart to DIR as PNG and SVG."),
+    ] = None,
+    history: Annotated[
+        int,
+        typer.Option(
+            "--history",
+            min=1,
+            max=36,
+            metavar="N",
+            help="Cost-over-time chart: the N months ending with --month, priced from push history "
+            "(inventories). 1: this month and a 6-month projection.",
+        ),
+    ] = 1,
+    compare: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--compare",
+            metavar="PATH",
+            help="Cost-over-time chart: other inventories (repeatable), e.g. earlier snapshots, each priced "
+            "for the month in its collection.json (else --month); replaces --history.",
+        ),
+    ] = None,
 ) -> None:
-    """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers."""
+    """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
+
+    With --html or --charts, also the charts: top repositories, cost by namespace, internet egress by
+    tier, stored GB by image age (inventories) and cost over time (inventories)."""
     with user_errors():
-        est = _price(path or sample_path(), month, free_internet_gb, blob_mounting, prices)
+        if html is not None:
+            report_files.check_target(html, "--html", folder=False)
+        if charts is not None:
+            report_files.check_target(charts, "--charts", folder=True)
+        book = load_pricebook(prices)
+        with working(f"Reading {path or sample_path()}"):
+            usage = load(path or sample_path(), book)
+        with working("Pricing"):
+            est = run_estimate(
+                usage,
+                month=month,
+                prices=book,
+                free_internet_gb=free_internet_gb,
+                blob_mounting=blob_mounting,
+            )
+        files: list[tuple[Path, bytes]] = []
+        if html is not None or charts is not None:  # everything rendered before anything is printed
+            with working("Drawing charts"):
+                snapshots = [(p, report_files.snapshot(p, book, est)) for p in compare or ()]
+                if snapshots:
+                    snapshots.append((path or sample_path(), est))
+                files = report_files.render(
+                    usage, est, book, html, charts, history, snapshots, top, namespace_depth
+                )
         terminal.console().print(terminal.report(est, top=top, namespace_depth=namespace_depth))
+        if files:
+            for name, data in files:
+                write_atomic(name, data)
+            if charts is not None:
+                written = sum(1 for n, _ in files if n != html)
+                typer.echo(f"wrote {written} chart files (PNG and SVG) to {charts}", err=True)
+            if html is not None:
+                typer.echo(f"wrote {html}", err=True)
 
 
 @app.command()

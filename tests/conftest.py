@@ -14,6 +14,9 @@ from hypothesis import settings
 
 import ecrcost
 
+# Charts render off-screen in tests, wherever they run.
+os.environ["MPLBACKEND"] = "Agg"
+
 # CI replays the same examples every run (a failure there is reproducible); locally hypothesis explores.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
