@@ -1,0 +1,391 @@
+"""Apply lifecycle decisions to an inventory and price the difference. Pure: no I/O, no printing.
+
+What "before" and "after" mean: the images stored at ``as_of`` (pushed by then, not yet deleted) are
+priced for one whole ``month`` as if they had been stored all month (before), and again without the
+images the policy expires and with the images it transitions in the archive class (after). The saving
+is therefore a monthly run-rate of the steady state, not the bill of a particular month; money comes
+from :func:`ecrcost.estimate` only, so the model stays the single source of prices.
+
+Bytes freed are metered the same way: unique layers per repository (per registry with blob mounting)
+that no kept image still holds. A layer shared by an expired and a kept image stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from ..keys import keys_from_frames
+from ..model import estimate
+from ..money import CONTEXT, ZERO
+from ..period import Month
+from ..pricebook import PriceBook, load_pricebook
+from ..result import Estimate
+from ..storage import meter
+from ..usage import Usage
+from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate
+from .policy import Policy
+from .protect import Reference, in_use, keeps_tags
+
+GB = 2**30
+ARCHIVE_MINIMUM_MONTHS = 3  # 90 days, charged as three 30-day months (AWS does not publish the proration)
+# Policies for a simulation: one for every repository, or one per (account_id, region, repository).
+Policies = Policy | Mapping[tuple[str, str, str], Policy]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What one policy (or the repositories' stored policies) would do at ``as_of``, and what it saves.
+
+    ``decisions``: one row per image stored at ``as_of``: account_id, region, repository, image_digest,
+    image_tags, size_bytes, pushed_at, image_status, policy (its name, "" = repository has none), action
+    (keep | expire | transition), rule_priority, reason, protected ("" | "in use" | "keep-tags": a
+    protected image the policy would expire or archive), orphan (a kept child of an expired index).
+    ``bytes``: per repository, stored bytes (unique layers) before and after, and bytes newly archived.
+    ``before`` / ``after``: :class:`Estimate` of a whole ``period`` in each state (storage only).
+    """
+
+    name: str
+    as_of: pd.Timestamp
+    period: Month
+    decisions: pd.DataFrame
+    bytes: pd.DataFrame
+    before: Estimate
+    after: Estimate
+    after_usage: Usage  # the inventory after the policy ran at as_of (expired: deleted_at = as_of)
+    restore_usd_per_gb: dict[str, Decimal]
+    archive_minimum_usd: Decimal
+    notes: tuple[str, ...] = field(default=())
+
+    def _digests(self, mask: pd.Series) -> list[str]:
+        return list(self.decisions.loc[mask, "image_digest"].astype(str))
+
+    @property
+    def expired(self) -> list[str]:
+        return self._digests(self.decisions["action"] == EXPIRE)
+
+    @property
+    def transitioned(self) -> list[str]:
+        return self._digests(self.decisions["action"] == TRANSITION)
+
+    @property
+    def protected(self) -> pd.DataFrame:
+        return self.decisions[self.decisions["protected"] != ""]
+
+    @property
+    def orphans(self) -> list[str]:
+        return self._digests(self.decisions["orphan"])
+
+    @property
+    def safe(self) -> bool:
+        """No image in use and no image with a kept tag would be expired or archived."""
+        return not len(self.protected)
+
+    @property
+    def storage_usd_before(self) -> Decimal:
+        return self.before.totals()["storage_usd"]
+
+    @property
+    def storage_usd_after(self) -> Decimal:
+        return self.after.totals()["storage_usd"]
+
+    @property
+    def monthly_savings_usd(self) -> Decimal:
+        """Storage USD per month saved: before − after, exactly (both rounded to micro-dollars)."""
+        return self.storage_usd_before - self.storage_usd_after
+
+    @property
+    def bytes_freed(self) -> int:
+        return int(self.bytes["bytes_before"].sum() - self.bytes["bytes_after"].sum())
+
+    @property
+    def restore_usd(self) -> Decimal:
+        """USD to restore every image this policy archives (per GB restored)."""
+        total = ZERO
+        for region, b in self.bytes.groupby("region")["archived_bytes"].sum().items():
+            total += Decimal(int(b)) / GB * self.restore_usd_per_gb[str(region)]
+        return total
+
+    def repositories(self) -> pd.DataFrame:
+        """Per repository: policy, images, expired, transitioned, protected, orphans, bytes before/after/
+        freed, bytes newly archived, storage USD before/after (micro-dollars) and the monthly saving."""
+        d = self.decisions
+        counts = (
+            d.assign(
+                images=1,
+                expired=d["action"] == EXPIRE,
+                transitioned=d["action"] == TRANSITION,
+                protected_hits=d["protected"] != "",
+                orphans=d["orphan"],
+            )
+            .groupby(REPO, observed=True, sort=True)
+            .agg(
+                policy=("policy", "first"),
+                images=("images", "sum"),
+                expired=("expired", "sum"),
+                transitioned=("transitioned", "sum"),
+                protected=("protected_hits", "sum"),
+                orphans=("orphans", "sum"),
+            )
+            .reset_index()
+        )
+        out = counts.merge(self.bytes, on=REPO, how="outer")
+        out["bytes_freed"] = out["bytes_before"].fillna(0) - out["bytes_after"].fillna(0)
+        money = _storage_by_repo(self.before, "storage_usd_before").merge(
+            _storage_by_repo(self.after, "storage_usd_after"), on=REPO, how="outer"
+        )
+        out = out.merge(money, on=REPO, how="left")
+        for c in ("storage_usd_before", "storage_usd_after"):
+            out[c] = [v if isinstance(v, Decimal) else ZERO for v in out[c]]
+        out["monthly_savings_usd"] = [
+            b - a for b, a in zip(out["storage_usd_before"], out["storage_usd_after"], strict=True)
+        ]
+        for c in ("images", "expired", "transitioned", "protected", "orphans"):
+            out[c] = out[c].fillna(0).astype(np.int64)
+        for c in ("bytes_before", "bytes_after", "archived_bytes", "bytes_freed"):
+            out[c] = out[c].fillna(0).astype(np.int64)
+        out["policy"] = out["policy"].fillna("")
+        return out.sort_values(REPO).reset_index(drop=True)
+
+
+def _storage_by_repo(est: Estimate, name: str) -> pd.DataFrame:
+    repos = est.repositories()
+    return (
+        repos[REPO]
+        .assign(**{name: repos["storage_usd"]})
+        .groupby(REPO, sort=True)
+        .agg({name: lambda v: sum(v, ZERO)})
+        .reset_index()
+    )
+
+
+def stored_policies(usage: Usage, where: str = "") -> dict[tuple[str, str, str], Policy]:
+    """The lifecycle policies the inventory's repositories table carries (``collect`` stores them)."""
+    from .policy import parse_policy
+
+    table = usage.repositories
+    if table is None or not len(table):
+        return {}
+    out = {}
+    for account, region, repo, text in zip(
+        table["account_id"], table["region"], table["repository"], table["lifecycle_policy"], strict=True
+    ):
+        if isinstance(text, str) and text.strip():
+            label = f"{where or usage.source}: stored policy of {region}/{repo}"
+            out[(str(account), str(region), str(repo))] = parse_policy(
+                text, name=f"stored:{repo}", where=label
+            )
+    return out
+
+
+def simulate(
+    usage: Usage,
+    policy: Policies,
+    *,
+    name: str | None = None,
+    as_of: datetime | str | None = None,
+    month: Month | str | None = None,
+    prices: PriceBook | None = None,
+    blob_mounting: bool = False,
+    in_use_refs: Iterable[Reference] = (),
+    keep_tags: Iterable[str] = (),
+) -> Simulation:
+    """Simulate ``policy`` on an inventory ``usage`` at ``as_of`` (default: now) and price one whole
+    ``month`` (default: the current month) before and after; see the module docstring."""
+    if usage.images is None:
+        from ..errors import InputError
+
+        raise InputError("a lifecycle simulation needs an inventory folder (images), not a scenario CSV")
+    period = month if isinstance(month, Month) else Month.parse(month)
+    prices = prices or load_pricebook()
+    as_of_ts = _timestamp(as_of)
+    images = usage.images.reset_index(drop=True)
+    layers = usage.layers.reset_index(drop=True) if usage.layers is not None else None
+    stored = ((images["pushed_at"] <= as_of_ts) & ~(images["deleted_at"] <= as_of_ts)).to_numpy(dtype=bool)
+    rows = np.flatnonzero(stored)
+    now_images = images.iloc[rows].reset_index(drop=True)
+
+    decided, names = _decide(now_images, policy, name, as_of_ts)
+    action = decided["action"].to_numpy(dtype=object)
+    expired = np.zeros(len(images), dtype=bool)
+    expired[rows[action == EXPIRE]] = True
+    moved = np.zeros(len(images), dtype=bool)
+    moved[rows[action == TRANSITION]] = True
+
+    use = in_use(now_images, in_use_refs)
+    tags = keeps_tags(now_images, keep_tags)
+    hit = action != KEEP
+    protected = np.where(hit & use, "in use", np.where(hit & tags, "keep-tags", ""))
+    decisions = now_images[
+        [*REPO, "image_digest", "image_tags", "size_bytes", "pushed_at", "image_status"]
+    ].copy()
+    decisions["policy"] = names
+    decisions["action"] = action
+    decisions["rule_priority"] = decided["rule_priority"].to_numpy()
+    decisions["reason"] = decided["reason"].to_numpy()
+    decisions["protected"] = protected
+    decisions["orphan"] = _orphans(now_images, action)
+
+    layer_row = None
+    if layers is not None:
+        keys = usage.keys if usage.keys is not None and len(usage.keys.repo) == len(images) else None
+        keys = keys if keys is not None and keys.layer_image is not None else keys_from_frames(images, layers)
+        layer_row = keys.layer_image
+
+    def state(keep: np.ndarray, archive: np.ndarray) -> Usage:
+        return _steady(images, layers, layer_row, keep, archive, period, usage.source)
+
+    before_usage = state(stored, np.zeros(len(images), dtype=bool))
+    after_usage = state(stored & ~expired, moved)
+    expire_only = state(stored & ~expired, np.zeros(len(images), dtype=bool))
+    now = period.end  # a whole month priced: no "month not over" projection note
+
+    def price(u: Usage) -> Estimate:
+        return estimate(u, month=period, prices=prices, blob_mounting=blob_mounting, now=now)
+
+    before, after = price(before_usage), price(after_usage)
+    table = _bytes(before_usage, period, blob_mounting, "bytes_before").merge(
+        _bytes(after_usage, period, blob_mounting, "bytes_after"), on=REPO, how="outer"
+    )
+    newly = _bytes(after_usage, period, blob_mounting, "archive_after", "archive").merge(
+        _bytes(expire_only, period, blob_mounting, "archive_expire_only", "archive"), on=REPO, how="outer"
+    )
+    newly["archived_bytes"] = newly["archive_after"].fillna(0) - newly["archive_expire_only"].fillna(0)
+    table = table.merge(newly[[*REPO, "archived_bytes"]], on=REPO, how="left")
+    table = table.fillna(0)
+    for c in ("bytes_before", "bytes_after", "archived_bytes"):
+        table[c] = table[c].astype(np.int64)
+
+    regions = sorted(set(images["region"].astype(str)))
+    restore = {r: prices.region(r).archive_retrieval for r in regions}
+    minimum = ZERO
+    for region, b in table.groupby("region")["archived_bytes"].sum().items():
+        rate = prices.region(str(region)).archive_tiers[0].usd_per_gb
+        minimum += CONTEXT.divide(Decimal(int(b)) * ARCHIVE_MINIMUM_MONTHS * rate, Decimal(GB))
+    notes = _notes(decisions, now_images, policy, before)
+    return Simulation(
+        name=name or (policy.name if isinstance(policy, Policy) else "stored policies"),
+        as_of=as_of_ts,
+        period=period,
+        decisions=decisions,
+        bytes=table,
+        before=before,
+        after=after,
+        after_usage=_applied(usage, images, expired, moved, as_of_ts),
+        restore_usd_per_gb=restore,
+        archive_minimum_usd=minimum,
+        notes=notes,
+    )
+
+
+def _timestamp(value: datetime | str | None) -> pd.Timestamp:
+    if value is None:
+        return pd.Timestamp(datetime.now(UTC))
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _decide(images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.Timestamp):
+    """Decisions for every image, and the name of the policy that applied to each ("" = none)."""
+    if isinstance(policy, Policy):
+        return evaluate(images, policy, as_of), np.full(len(images), name or policy.name, dtype=object)
+    decided = pd.DataFrame(
+        {"action": KEEP, "rule_priority": 0, "reason": ""},
+        index=images.index,
+        columns=["action", "rule_priority", "reason"],
+    )
+    names = np.full(len(images), "", dtype=object)
+    key = pd.MultiIndex.from_frame(images[REPO].astype(str))
+    for repo_key, pol in policy.items():
+        mask = key.isin([repo_key])
+        if mask.any():
+            decided.loc[mask, :] = evaluate(images[mask], pol, as_of).to_numpy()
+            names[mask] = pol.name
+    decided["rule_priority"] = decided["rule_priority"].astype(np.int64)
+    return decided, names
+
+
+def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
+    """Kept children of an index the policy expires: untagged images nothing references any more."""
+    parent = images["parent_digest"].astype(object).where(images["parent_digest"].notna(), "").astype(str)
+    key = pd.MultiIndex.from_arrays([images["repository"].astype(str), images["image_digest"].astype(str)])
+    gone = set(key[action == EXPIRE])
+    child_of_gone = (
+        pd.MultiIndex.from_arrays([images["repository"].astype(str), parent]).isin(list(gone))
+        if gone
+        else np.zeros(len(images), dtype=bool)
+    )
+    return np.asarray(child_of_gone, dtype=bool) & (action == KEEP)
+
+
+def _steady(
+    images: pd.DataFrame,
+    layers: pd.DataFrame | None,
+    layer_row: np.ndarray | None,
+    keep: np.ndarray,
+    archive: np.ndarray,
+    period: Month,
+    source: str,
+) -> Usage:
+    """The kept images as if stored for the whole of ``period``; ``archive`` ones in the archive class."""
+    out = images[keep].copy()
+    dtype = out["pushed_at"].dtype
+    out["pushed_at"] = pd.Series(pd.Timestamp(period.start), index=out.index).astype(dtype)
+    out["deleted_at"] = pd.Series(pd.NaT, index=out.index, dtype=dtype)
+    status = out["image_status"].astype(object)
+    status[archive[keep]] = "ARCHIVED"
+    out["image_status"] = status
+    kept_layers = None
+    if layers is not None and layer_row is not None:
+        kept_layers = layers[(layer_row >= 0) & keep[np.maximum(layer_row, 0)]]
+    return Usage(images=out.reset_index(drop=True), layers=kept_layers, source=source)
+
+
+def _bytes(usage: Usage, period: Month, blob_mounting: bool, name: str, storage_class: str | None = None):
+    lines = meter(usage.images, usage.layers, period, blob_mounting).lines
+    if storage_class is not None:
+        lines = lines[lines["storage_class"] == storage_class]
+    month_us = period.seconds * 1_000_000
+    lines = lines.assign(**{name: [int(b) // month_us for b in lines["byte_us"]]})
+    return lines.groupby(REPO, sort=True, observed=True)[name].sum().reset_index()
+
+
+def _applied(
+    usage: Usage, images: pd.DataFrame, expired: np.ndarray, moved: np.ndarray, as_of: pd.Timestamp
+) -> Usage:
+    """Inventory': expired images deleted at ``as_of``, transitioned ones ARCHIVED (from ``as_of`` on,
+    for the metering this is the whole of their life: the inventory has no per-class history)."""
+    out = images.copy()
+    deleted = out["deleted_at"].copy()
+    deleted[expired] = as_of
+    out["deleted_at"] = deleted
+    status = out["image_status"].astype(object)
+    status[moved] = "ARCHIVED"
+    out["image_status"] = status
+    return replace(usage, images=out, keys=None)
+
+
+def _notes(
+    decisions: pd.DataFrame, images: pd.DataFrame, policy: Policies, before: Estimate
+) -> tuple[str, ...]:
+    notes = [n for n in before.notes if "not over" not in n]
+    rules = [policy] if isinstance(policy, Policy) else list(policy.values())
+    transitioned_rule = any(r.count_type == "sinceImageTransitioned" for p in rules for r in p.rules)
+    archived = int((images["image_status"].astype(str) == "ARCHIVED").sum())
+    if transitioned_rule and archived and "last_archived_at" not in images:
+        notes.append(
+            f"{archived} archived image(s) have no archive date in the inventory: sinceImageTransitioned "
+            "rules keep them here (ECR would expire those archived long enough ago)."
+        )
+    orphans = int(decisions["orphan"].sum())
+    if orphans:
+        notes.append(
+            f"{orphans} child manifest(s) of expired multi-arch indexes stay stored (orphans): ECR does not "
+            "delete them with their index; only a rule that selects them (untagged) removes them later."
+        )
+    return tuple(notes)
