@@ -4,5 +4,17 @@ decisions to an inventory and prices before and after with :func:`ecrcost.estima
 
 from .evaluate import evaluate
 from .policy import Policy, Rule, parse_policy, read_policy
+from .protect import read_in_use
+from .simulate import Simulation, simulate, stored_policies
 
-__all__ = ["Policy", "Rule", "evaluate", "parse_policy", "read_policy"]
+__all__ = [
+    "Policy",
+    "Rule",
+    "Simulation",
+    "evaluate",
+    "parse_policy",
+    "read_in_use",
+    "read_policy",
+    "simulate",
+    "stored_policies",
+]

@@ -20,6 +20,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..keys import keys_from_frames
 from ..model import estimate
 from ..money import CONTEXT, ZERO
@@ -198,8 +199,6 @@ def simulate(
     """Simulate ``policy`` on an inventory ``usage`` at ``as_of`` (default: now) and price one whole
     ``month`` (default: the current month) before and after; see the module docstring."""
     if usage.images is None:
-        from ..errors import InputError
-
         raise InputError("a lifecycle simulation needs an inventory folder (images), not a scenario CSV")
     period = month if isinstance(month, Month) else Month.parse(month)
     prices = prices or load_pricebook()
@@ -286,7 +285,14 @@ def simulate(
 def _timestamp(value: datetime | str | None) -> pd.Timestamp:
     if value is None:
         return pd.Timestamp(datetime.now(UTC))
-    ts = pd.Timestamp(value)
+    try:
+        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise InputError(
+            f"'{value}' is not a timestamp (ISO 8601, e.g. 2026-11-01T00:00:00Z)", column="--as-of"
+        )
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
