@@ -379,8 +379,8 @@ def lifecycle(
 ) -> None:
     """What-if: apply ECR lifecycle policies to an inventory and price the monthly storage saving.
 
-    Before and after are the images stored at --as-of, priced as if stored for the whole --month, so the
-    saving is a monthly run-rate. Bytes freed count only layers no kept image still uses."""
+    Before and after: the images stored at --as-of, priced as if stored all --month
+    (a monthly run-rate). Bytes freed count only layers no kept image still uses."""
     from .lifecycle import read_in_use, read_policy, simulate, stored_policies
     from .render import lifecycle as render_lifecycle
 

@@ -109,10 +109,11 @@ def _gb(n: int) -> str:
 def comparison(sims: Sequence[Simulation]) -> RenderableType:
     """Policies side by side (one column each), then the saving per repository, then notes."""
     first = sims[0]
-    summary = table(
-        f"Lifecycle what-if at {_iso(first.as_of)} — storage per month, priced for {first.period}",
-        [("", "text"), *((s.name, "num") for s in sims)],
+    heading = Text(
+        f"Lifecycle what-if at {_iso(first.as_of)}: storage per month, priced for {first.period}",
+        style="bold",
     )
+    summary = table("", [("", "text"), *((s.name, "num") for s in sims)])
     rows: list[tuple[str, list[str]]] = [
         ("Images stored", [f"{len(s.decisions):,}" for s in sims]),
         ("Images expired", [f"{len(s.expired):,}" for s in sims]),
@@ -123,7 +124,7 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         ("Storage before", [usd(s.storage_usd_before) for s in sims]),
         ("Storage after", [usd(s.storage_usd_after) for s in sims]),
         ("Saving per month", [usd(s.monthly_savings_usd) for s in sims]),
-        ("Archive 90-day minimum", [usd(s.archive_minimum_usd) for s in sims]),
+        ("Archive 90-day minimum charge", [usd(s.archive_minimum_usd) for s in sims]),
         ("Restore everything archived", [usd(s.restore_usd) for s in sims]),
         ("Protected images hit", [f"{len(s.protected):,}" for s in sims]),
         ("Orphaned children", [f"{len(s.orphans):,}" for s in sims]),
@@ -133,7 +134,7 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
     summary.add_row(
         "Safe", *(Text("yes", style="green") if s.safe else Text("NO", style="bold red") for s in sims)
     )
-    parts: list[RenderableType] = [summary, _by_repository(sims)]
+    parts: list[RenderableType] = [heading, summary, _by_repository(sims)]
     hits = [
         f"{s.name}: would {r.action} {r.repository}@{str(r.image_digest)[:19]}… ({r.protected})"
         for s in sims
