@@ -374,6 +374,14 @@ def lifecycle(
             help="Tags to keep (wildcards *, repeatable), e.g. release-*: same safety check as --in-use.",
         ),
     ] = None,
+    repository: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--repository",
+            metavar="PATTERN",
+            help="Only repositories whose name matches (wildcards *, repeatable), e.g. team-a/*.",
+        ),
+    ] = None,
     prices: Prices = None,
     blob_mounting: Blob = False,
 ) -> None:
@@ -381,7 +389,7 @@ def lifecycle(
 
     Before and after: the images stored at --as-of, priced as if stored all --month
     (a monthly run-rate). Bytes freed count only layers no kept image still uses."""
-    from .lifecycle import read_in_use, read_policy, simulate, stored_policies
+    from .lifecycle import only_repositories, read_in_use, read_policy, simulate, stored_policies
     from .render import lifecycle as render_lifecycle
 
     with user_errors():
@@ -392,6 +400,7 @@ def lifecycle(
             usage = load(path, book)
         if usage.images is None:
             raise InputError("lifecycle needs an inventory folder (images.csv or images.parquet)", file=path)
+        usage = only_repositories(usage, repository or ())
         choices: list[Any] = list(policies)
         if not choices:
             stored = stored_policies(usage)

@@ -136,3 +136,13 @@ def test_bad_inputs_exit_2_in_one_line(tmp_path):
     scenario = tmp_path / "s.csv"
     scenario.write_text("repository,storage_gb\napp,10\n")
     assert "needs an inventory folder" in one_line_error([str(scenario), "--policy", policy])
+
+
+def test_repository_filter_limits_the_simulation():
+    doc = run_json(str(sample_path()), "--repository", "team-b/*", *AS_OF)
+    entry = doc["policies"][0]
+    assert [r["repository"] for r in entry["repositories"]] == ["team-b/api", "team-b/batch"]
+    assert len(entry["expired"]) == 5 and entry["transitioned"] == []  # team-a's stored policy is out
+    assert "option --repository: no repository matches nope*" in one_line_error(
+        [str(sample_path()), "--repository", "nope*"]
+    )

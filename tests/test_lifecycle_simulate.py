@@ -185,3 +185,24 @@ def test_without_layers_image_sizes_are_freed(registry):
     registry.push("app", "new", ago(1), {"n": GiB})
     sim = simulate(ecrcost.load(registry.write(with_layers=False)), KEEP_ONE, as_of=AS_OF, month="2026-10")
     assert sim.bytes_freed == GiB and any("No layer data" in n for n in sim.notes)
+
+
+def test_the_same_stored_policy_in_many_repositories_decides_each_on_its_own(registry):
+    for repo in ("svc-a", "svc-b", "svc-c"):
+        for i in range(3):
+            registry.push(repo, f"{repo}-{i}", ago(10 - i), {f"{repo}-{i}": GiB})
+    folder = registry.write()
+    (folder / "repositories.csv").write_text(
+        "repository,lifecycle_policy\n"
+        + "".join(
+            f'{r},"{KEEP_ONE.text.replace(chr(10), " ").replace(chr(34), chr(34) * 2)}"\n'
+            for r in ("svc-a", "svc-b")
+        ),
+        encoding="utf-8",
+    )
+    usage = ecrcost.load(folder)
+    sim = simulate(usage, stored_policies(usage), as_of=AS_OF, month="2026-10")
+    repos = sim.repositories().set_index("repository")
+    assert repos["expired"].to_dict() == {"svc-a": 2, "svc-b": 2, "svc-c": 0}
+    assert repos["policy"].to_dict() == {"svc-a": "stored:svc-a", "svc-b": "stored:svc-b", "svc-c": ""}
+    assert sim.bytes_freed == 4 * GiB and sim.monthly_savings_usd == D("0.400000")

@@ -5,13 +5,14 @@ decisions to an inventory and prices before and after with :func:`ecrcost.estima
 from .evaluate import evaluate
 from .policy import Policy, Rule, parse_policy, read_policy
 from .protect import read_in_use
-from .simulate import Simulation, simulate, stored_policies
+from .simulate import Simulation, only_repositories, simulate, stored_policies
 
 __all__ = [
     "Policy",
     "Rule",
     "Simulation",
     "evaluate",
+    "only_repositories",
     "parse_policy",
     "read_in_use",
     "read_policy",

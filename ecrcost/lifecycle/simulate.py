@@ -30,7 +30,7 @@ from ..result import Estimate
 from ..storage import meter
 from ..usage import Usage
 from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate
-from .policy import Policy
+from .policy import Policy, pattern_regex
 from .protect import Reference, in_use, keeps_tags
 
 GB = 2**30
@@ -163,6 +163,38 @@ def _storage_by_repo(est: Estimate, name: str) -> pd.DataFrame:
         .agg({name: lambda v: sum(v, ZERO)})
         .reset_index()
     )
+
+
+def only_repositories(usage: Usage, patterns: Iterable[str]) -> Usage:
+    """``usage`` cut down to the repositories whose name matches any of ``patterns`` (wildcards '*')."""
+    regexes = [pattern_regex(p) for p in patterns]
+    if not regexes:
+        return usage
+
+    def matching(column: pd.Series) -> np.ndarray:
+        if isinstance(column.dtype, pd.CategoricalDtype):  # match each name once, not each row
+            names = pd.Series(column.cat.categories.astype(str))
+            hit = np.zeros(len(names), dtype=bool)
+            for rx in regexes:
+                hit |= names.str.match(rx).to_numpy(dtype=bool)
+            codes = column.cat.codes.to_numpy()
+            return (codes >= 0) & hit[np.maximum(codes, 0)]
+        names = column.astype(str)
+        hit = np.zeros(len(names), dtype=bool)
+        for rx in regexes:
+            hit |= names.str.match(rx).to_numpy(dtype=bool)
+        return hit
+
+    if usage.images is None:
+        return usage
+    images = usage.images[matching(usage.images["repository"])]
+    if not len(images):
+        raise InputError(f"no repository matches {', '.join(patterns)}", column="--repository")
+    layers = usage.layers[matching(usage.layers["repository"])] if usage.layers is not None else None
+    table = usage.repositories
+    if table is not None:
+        table = table[matching(table["repository"])]
+    return replace(usage, images=images, layers=layers, repositories=table, keys=None)
 
 
 def stored_policies(usage: Usage, where: str = "") -> dict[tuple[str, str, str], Policy]:
@@ -300,19 +332,30 @@ def _decide(images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.
     """Decisions for every image, and the name of the policy that applied to each ("" = none)."""
     if isinstance(policy, Policy):
         return evaluate(images, policy, as_of), np.full(len(images), name or policy.name, dtype=object)
+    n = len(images)
+    action = np.full(n, KEEP, dtype=object)
+    priority = np.zeros(n, dtype=np.int64)
+    reason = np.full(n, "", dtype=object)
+    names = np.full(n, "", dtype=object)
+    # Repositories sharing the same rules are evaluated in one pass (evaluate groups by repository).
+    rows_of = images.groupby(REPO, sort=False, observed=True).indices
+    by_rules: dict[tuple, list[np.ndarray]] = {}
+    for key, rows in rows_of.items():
+        account, region, repo = (str(k) for k in key)
+        # a hand-written repositories table may leave account_id blank: it then names any account
+        pol = policy.get((account, region, repo)) or policy.get(("", region, repo))
+        if pol is not None:
+            by_rules.setdefault(pol.rules, []).append(rows)
+            names[rows] = pol.name
+    for rules, parts in by_rules.items():
+        rows = np.concatenate(parts)
+        out = evaluate(images.iloc[rows], Policy(name="", rules=rules), as_of)
+        action[rows] = out["action"].to_numpy()
+        priority[rows] = out["rule_priority"].to_numpy()
+        reason[rows] = out["reason"].to_numpy()
     decided = pd.DataFrame(
-        {"action": KEEP, "rule_priority": 0, "reason": ""},
-        index=images.index,
-        columns=["action", "rule_priority", "reason"],
+        {"action": action, "rule_priority": priority, "reason": reason}, index=images.index
     )
-    names = np.full(len(images), "", dtype=object)
-    key = pd.MultiIndex.from_frame(images[REPO].astype(str))
-    for repo_key, pol in policy.items():
-        mask = key.isin([repo_key])
-        if mask.any():
-            decided.loc[mask, :] = evaluate(images[mask], pol, as_of).to_numpy()
-            names[mask] = pol.name
-    decided["rule_priority"] = decided["rule_priority"].astype(np.int64)
     return decided, names
 
 
