@@ -280,11 +280,16 @@ def simulate(
         return estimate(u, month=period, prices=prices, blob_mounting=blob_mounting, now=now)
 
     before, after = price(before_usage), price(after_usage)
-    table = _bytes(before_usage, period, blob_mounting, "bytes_before").merge(
-        _bytes(after_usage, period, blob_mounting, "bytes_after"), on=REPO, how="outer"
+    # one metering per state: stored bytes (all classes) and archive bytes, per repository
+    before_b = _bytes(before_usage, period, blob_mounting)
+    after_b = _bytes(after_usage, period, blob_mounting)
+    expire_only_b = _bytes(expire_only, period, blob_mounting)
+    table = before_b[[*REPO, "bytes"]].rename(columns={"bytes": "bytes_before"})
+    table = table.merge(
+        after_b[[*REPO, "bytes"]].rename(columns={"bytes": "bytes_after"}), on=REPO, how="outer"
     )
-    newly = _bytes(after_usage, period, blob_mounting, "archive_after", "archive").merge(
-        _bytes(expire_only, period, blob_mounting, "archive_expire_only", "archive"), on=REPO, how="outer"
+    newly = after_b[[*REPO, "archive"]].merge(
+        expire_only_b[[*REPO, "archive"]], on=REPO, how="outer", suffixes=("_after", "_expire_only")
     )
     newly["archived_bytes"] = newly["archive_after"].fillna(0) - newly["archive_expire_only"].fillna(0)
     table = table.merge(newly[[*REPO, "archived_bytes"]], on=REPO, how="left")
@@ -362,14 +367,16 @@ def _decide(images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.
 def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
     """Kept children of an index the policy expires: untagged images nothing references any more."""
     parent = images["parent_digest"].astype(object).where(images["parent_digest"].notna(), "").astype(str)
-    key = pd.MultiIndex.from_arrays([images["repository"].astype(str), images["image_digest"].astype(str)])
-    gone = set(key[action == EXPIRE])
-    child_of_gone = (
-        pd.MultiIndex.from_arrays([images["repository"].astype(str), parent]).isin(list(gone))
-        if gone
-        else np.zeros(len(images), dtype=bool)
-    )
-    return np.asarray(child_of_gone, dtype=bool) & (action == KEEP)
+    out = np.zeros(len(images), dtype=bool)
+    kept_children = np.flatnonzero((parent.to_numpy() != "") & (action == KEEP))
+    gone = np.flatnonzero(action == EXPIRE)
+    if not len(kept_children) or not len(gone):
+        return out
+    repo = images["repository"].astype(str).to_numpy()
+    expired = pd.MultiIndex.from_arrays([repo[gone], images["image_digest"].astype(str).to_numpy()[gone]])
+    children = pd.MultiIndex.from_arrays([repo[kept_children], parent.to_numpy()[kept_children]])
+    out[kept_children[children.isin(expired)]] = True
+    return out
 
 
 def _steady(
@@ -395,13 +402,13 @@ def _steady(
     return Usage(images=out.reset_index(drop=True), layers=kept_layers, source=source)
 
 
-def _bytes(usage: Usage, period: Month, blob_mounting: bool, name: str, storage_class: str | None = None):
+def _bytes(usage: Usage, period: Month, blob_mounting: bool) -> pd.DataFrame:
+    """Bytes stored per repository in a whole-month state: ``bytes`` (every class) and ``archive``."""
     lines = meter(usage.images, usage.layers, period, blob_mounting).lines
-    if storage_class is not None:
-        lines = lines[lines["storage_class"] == storage_class]
     month_us = period.seconds * 1_000_000
-    lines = lines.assign(**{name: [int(b) // month_us for b in lines["byte_us"]]})
-    return lines.groupby(REPO, sort=True, observed=True)[name].sum().reset_index()
+    stored = np.array([int(b) // month_us for b in lines["byte_us"]], dtype=np.int64)
+    lines = lines[REPO].assign(bytes=stored, archive=np.where(lines["storage_class"] == "archive", stored, 0))
+    return lines.groupby(REPO, sort=True, observed=True)[["bytes", "archive"]].sum().reset_index()
 
 
 def _applied(
