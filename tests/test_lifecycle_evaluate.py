@@ -10,7 +10,7 @@ import pytest
 from conftest import Registry
 
 import ecrcost
-from ecrcost.lifecycle import evaluate, read_policy
+from ecrcost.lifecycle import evaluate, read_policy, simulate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lifecycle"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -211,3 +211,69 @@ def test_no_images_decides_nothing():
         last_pulled_at=pd.Series(dtype="datetime64[us, UTC]"),
     )
     assert evaluate(empty, policy, pd.Timestamp(AS_OF)).empty
+
+
+def test_referrers_follow_their_subject(repo):
+    old = repo.push("old-prod", 20, "prod-1")
+    repo.push("new-prod", 1, "prod-2")
+    repo.push("signature", 20, "sha256-old.sig")  # no rule selects it
+    repo.registry.images[-1]["subject_digest"] = old
+    sbom = repo.push("sbom", 20)
+    repo.registry.images[-1]["subject_digest"] = old
+    repo.push("sbom-signature", 20)
+    repo.registry.images[-1]["subject_digest"] = sbom
+    # only "prod* older than 14 days" matches: old-prod goes, and everything referring to it, however deep
+    assert repo.decide("aws-age-prod-14-days.json") == {
+        "old-prod": "expire",
+        "new-prod": "keep",
+        "signature": "expire",
+        "sbom": "expire",
+        "sbom-signature": "expire",
+    }
+    images = ecrcost.load(repo.registry.write()).images
+    out = evaluate(images, read_policy(FIXTURES / "aws-age-prod-14-days.json"), pd.Timestamp(AS_OF))
+    assert out["reason"].str.startswith(f"follows its subject {old}").sum() == 2
+
+
+def test_a_restored_image_counts_as_pushed_and_pulled_when_restored(repo):
+    repo.push("restored", 300, "v1", pulled_days=200)
+    repo.registry.images[-1]["last_activated_at"] = ago(5)
+    repo.push("stale", 300, "v2", pulled_days=200)
+    repo.push("fresh", 20, "v3")
+    assert repo.decide("aws-archive-then-expire.json") == {
+        "restored": "keep",
+        "stale": "transition",
+        "fresh": "keep",
+    }
+    # ranked by restore time too: keep one image of any kind keeps the restored one
+    assert repo.expired("aws-all-images.json") == {"stale", "fresh"}
+
+
+def test_archive_dates_are_read_from_the_inventory(repo):
+    repo.push("long-ago", 800, "v1", status="ARCHIVED")
+    repo.registry.images[-1]["last_archived_at"] = ago(366)
+    repo.push("recent", 800, "v2", status="ARCHIVED")
+    repo.registry.images[-1]["last_archived_at"] = ago(364)
+    repo.push("undated", 800, "v3", status="ARCHIVED")
+    assert repo.decide("aws-archive-then-expire.json") == {
+        "long-ago": "expire",
+        "recent": "keep",
+        "undated": "keep",
+    }
+
+
+def test_as_of_before_every_push_decides_on_nothing_stored(registry):
+    registry.push("app", "a", ago(3), {"a": 1})
+    sim = simulate(
+        ecrcost.load(registry.write()), read_policy(FIXTURES / "aws-all-images.json"), as_of=ago(10)
+    )
+    assert sim.decisions.empty and sim.expired == [] and sim.monthly_savings_usd == 0 and sim.bytes_freed == 0
+
+
+def test_several_tags_matching_different_rules_are_decided_by_the_highest_priority(repo):
+    # "prod-4 beta-4" matches both rules of example A: rule 1 (prod*) owns it, so rule 2 cannot expire it
+    repo.push("both-old", 20, "prod-1 beta-1")
+    repo.push("both-new", 10, "prod-2 beta-2")
+    repo.push("beta-newest", 1, "beta-3")
+    decisions = repo.decide("aws-multiple-rules-a.json")
+    assert decisions == {"both-old": "expire", "both-new": "keep", "beta-newest": "keep"}

@@ -206,3 +206,21 @@ def test_the_same_stored_policy_in_many_repositories_decides_each_on_its_own(reg
     assert repos["expired"].to_dict() == {"svc-a": 2, "svc-b": 2, "svc-c": 0}
     assert repos["policy"].to_dict() == {"svc-a": "stored:svc-a", "svc-b": "stored:svc-b", "svc-c": ""}
     assert sim.bytes_freed == 4 * GiB and sim.monthly_savings_usd == D("0.400000")
+
+
+def test_inventory_lifecycle_columns_are_checked_like_the_others(registry):
+    registry.push("app", "a", ago(3), {"a": 1})
+    registry.images[-1]["subject_digest"] = "not-a-digest"
+    with pytest.raises(
+        ecrcost.InputError, match=r"line 2, column 'subject_digest': 'not-a-digest' is not a valid"
+    ):
+        ecrcost.load(registry.write())
+    registry.images[-1]["subject_digest"] = ""
+    registry.images[-1]["last_archived_at"] = "last tuesday"
+    with pytest.raises(
+        ecrcost.InputError, match=r"column 'last_archived_at': 'last tuesday' is not an ISO 8601"
+    ):
+        ecrcost.load(registry.write())
+    registry.images[-1]["last_archived_at"] = ago(1)
+    images = ecrcost.load(registry.write()).images
+    assert images["last_archived_at"].iloc[0] == pd.Timestamp(AS_OF - timedelta(days=1))

@@ -13,10 +13,11 @@ ECR's evaluation rules ("Lifecycle policy evaluation rules", ECR user guide), as
   ``sinceImagePulled`` falls back to ``pushed_at`` for images never pulled.
 * An image referenced by a manifest list (a child of a multi-arch index) cannot be expired or archived
   unless its index is expired or archived in the same evaluation.
-
-Not in the inventory, so not modelled: ``lastActivatedAt`` (restored images are ranked by push time),
-referrers (signatures, SBOMs follow their subject within 24 h), and ``lastArchivedAt`` unless the images
-carry a ``last_archived_at`` column; without it ``sinceImageTransitioned`` keeps archived images.
+* A restored image (``last_activated_at``) counts as pushed then, and as pulled then unless it was
+  pulled since. ``sinceImageTransitioned`` reads ``last_archived_at``; an archived image without one is
+  kept (an inventory written by hand may not know it).
+* Referrers (signatures, SBOMs: ``subject_digest``) go with their subject: ECR expires or archives them
+  "within 24 hours of the deletion or archival of the subject image".
 """
 
 from __future__ import annotations
@@ -52,17 +53,19 @@ def evaluate(images: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
     exploded = tags.str.split().explode().dropna()
     archived = (images["image_status"].astype(str) == "ARCHIVED").to_numpy()
     claimed = np.zeros(n, dtype=bool)  # selected by a higher-priority rule
+    times = _times(images)
     for rule in policy.rules:
         selected = _selects(rule, tagged, exploded, n) & (
             archived if rule.storage_class == "archive" else ~archived
         )
-        marked = selected & _count_marks(rule, images, selected, group, as_of)
+        marked = selected & _count_marks(rule, times, selected, group, as_of)
         act = marked & ~claimed
         action[act] = EXPIRE if rule.action == "expire" else TRANSITION
         priority[act] = rule.priority
         reason[act] = rule.describe()
         claimed |= selected
     _hold_children(images, group, action, priority, reason)
+    _follow_subjects(images, group, archived, action, priority, reason)
     return pd.DataFrame({"action": action, "rule_priority": priority, "reason": reason}, index=images.index)
 
 
@@ -106,18 +109,40 @@ def _any_per_image(rows: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _times(images: pd.DataFrame) -> pd.DataFrame:
+    """The times rules read, per image (UTC): ``pushed`` (last restore, else push), ``pulled`` (last pull,
+    else that), ``archived`` (last transition to archive, NaT if unknown), and the digest for ties."""
+    never = pd.Series(pd.NaT, index=images.index, dtype="datetime64[us, UTC]")
+
+    def column(name: str) -> pd.Series:
+        return pd.to_datetime(images[name], utc=True) if name in images else never
+
+    activated = column("last_activated_at")
+    pushed = activated.fillna(column("pushed_at"))
+    last_pull = column("last_pulled_at")
+    stale_pull = last_pull.isna() | (activated.notna() & (last_pull < activated))
+    return pd.DataFrame(
+        {
+            "pushed": pushed,
+            "pulled": last_pull.where(~stale_pull, pushed),
+            "archived": column("last_archived_at"),
+            "digest": _text(images["image_digest"]),
+        },
+        index=images.index,
+    )
+
+
 def _count_marks(
-    rule: Rule, images: pd.DataFrame, selected: np.ndarray, group: np.ndarray, as_of: pd.Timestamp
+    rule: Rule, times: pd.DataFrame, selected: np.ndarray, group: np.ndarray, as_of: pd.Timestamp
 ) -> np.ndarray:
-    n = len(images)
-    limit = pd.Timedelta(days=rule.count_number)
+    n = len(times)
     if rule.count_type == "imageCountMoreThan":
         rows = np.flatnonzero(selected)
         sub = pd.DataFrame(
             {
                 "group": group[rows],
-                "pushed": _utc(images["pushed_at"]).to_numpy(dtype="datetime64[ns]")[rows],
-                "digest": images["image_digest"].astype(str).to_numpy()[rows],
+                "pushed": _utc(times["pushed"]).to_numpy(dtype="datetime64[ns]")[rows],
+                "digest": times["digest"].to_numpy()[rows],
                 "row": rows,
             }
         ).sort_values(["group", "pushed", "digest"], ascending=[True, False, True])
@@ -125,15 +150,9 @@ def _count_marks(
         out = np.zeros(n, dtype=bool)
         out[sub["row"].to_numpy()[rank > rule.count_number]] = True
         return out
-    if rule.count_type == "sinceImagePushed":
-        since = images["pushed_at"]
-    elif rule.count_type == "sinceImagePulled":
-        since = images["last_pulled_at"].fillna(images["pushed_at"])
-    else:  # sinceImageTransitioned
-        if "last_archived_at" not in images:
-            return np.zeros(n, dtype=bool)
-        since = images["last_archived_at"]
-    return ((as_of - since) > limit).fillna(False).to_numpy(dtype=bool)
+    since = {"sinceImagePushed": "pushed", "sinceImagePulled": "pulled", "sinceImageTransitioned": "archived"}
+    age = as_of - times[since[rule.count_type]]
+    return (age > pd.Timedelta(days=rule.count_number)).fillna(False).to_numpy(dtype=bool)
 
 
 def _hold_children(
@@ -154,3 +173,37 @@ def _hold_children(
     reason[held] = [f"kept: its manifest list {parent[c]} stays (else {reason[c]})" for c in held]
     action[held] = KEEP
     priority[held] = 0
+
+
+def _follow_subjects(
+    images: pd.DataFrame,
+    group: np.ndarray,
+    archived: np.ndarray,
+    action: np.ndarray,
+    priority: np.ndarray,
+    reason: np.ndarray,
+) -> None:
+    """Referrers follow their subject: expired with it, archived with it (a chain follows to its end)."""
+    if "subject_digest" not in images:
+        return
+    subject = _text(images["subject_digest"])
+    referrers = np.flatnonzero(subject != "")
+    if not len(referrers):
+        return
+    rows = pd.Series(
+        np.arange(len(images)), index=pd.MultiIndex.from_arrays([group, _text(images["image_digest"])])
+    )
+    found = rows.reindex(pd.MultiIndex.from_arrays([group[referrers], subject[referrers]])).to_numpy()
+    found = np.where(np.isnan(found), -1, found).astype(np.int64)
+    referrers, found = referrers[found >= 0], found[found >= 0]
+    for _ in range(len(referrers)):  # each pass settles one more link of the longest chain
+        theirs = action[found]
+        expire = (theirs == EXPIRE) & (action[referrers] != EXPIRE)
+        archive = (theirs == TRANSITION) & (action[referrers] == KEEP) & ~archived[referrers]
+        moved = expire | archive
+        if not moved.any():
+            return
+        r, s = referrers[moved], found[moved]
+        action[r] = theirs[moved]
+        priority[r] = priority[s]
+        reason[r] = [f"follows its subject {d} (a referrer)" for d in _text(images["image_digest"].iloc[s])]

@@ -432,11 +432,14 @@ def _notes(
     notes = [n for n in before.notes if "not over" not in n]
     rules = [policy] if isinstance(policy, Policy) else list(policy.values())
     transitioned_rule = any(r.count_type == "sinceImageTransitioned" for p in rules for r in p.rules)
-    archived = int((images["image_status"].astype(str) == "ARCHIVED").sum())
-    if transitioned_rule and archived and "last_archived_at" not in images:
+    undated = images["image_status"].astype(str) == "ARCHIVED"
+    if "last_archived_at" in images:
+        undated &= images["last_archived_at"].isna()
+    if transitioned_rule and int(undated.sum()):
         notes.append(
-            f"{archived} archived image(s) have no archive date in the inventory: sinceImageTransitioned "
-            "rules keep them here (ECR would expire those archived long enough ago)."
+            f"{int(undated.sum())} archived image(s) have no archive date (last_archived_at) in the "
+            "inventory: sinceImageTransitioned rules keep them here (ECR would expire those archived "
+            "long enough ago)."
         )
     orphans = int(decisions["orphan"].sum())
     if orphans:
