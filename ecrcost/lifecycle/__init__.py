@@ -5,7 +5,9 @@ decisions to an inventory and prices before and after with :func:`ecrcost.estima
 from .evaluate import evaluate
 from .policy import Policy, Rule, parse_policy, read_policy
 from .protect import read_in_use
-from .simulate import Simulation, only_repositories, simulate, stored_policies
+from .result import Simulation
+from .scope import only_repositories, stored_policies
+from .simulate import simulate
 
 __all__ = [
     "Policy",

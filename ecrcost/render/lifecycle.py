@@ -11,12 +11,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..lifecycle.simulate import Simulation
+from ..lifecycle.result import Simulation
+from ..model import GB
 from ..money import CENT, round_half_up, round_lines
 from .machine import dumps, number
 from .terminal import table, usd
 
-GB = 2**30
 BASIS = (
     "steady state: the images stored at as_of are priced for the whole period before and after the "
     "policy, so monthly_savings_usd is a monthly run-rate (storage only)"
