@@ -146,3 +146,15 @@ def test_repository_filter_limits_the_simulation():
     assert "option --repository: no repository matches nope*" in one_line_error(
         [str(sample_path()), "--repository", "nope*"]
     )
+
+
+def test_the_readme_python_example_runs(monkeypatch):
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)  # the example names data/sample-registry from the checkout
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("## Lifecycle what-if") : readme.index("## Python API")]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(code, scope)  # the README's own example, as a reader would paste it
+    sim = scope["sim"]
+    assert sim.monthly_savings_usd == D("0.546994") and len(sim.expired) == 5
