@@ -158,3 +158,35 @@ def test_the_readme_python_example_runs(monkeypatch):
     exec(code, scope)  # the README's own example, as a reader would paste it
     sim = scope["sim"]
     assert sim.monthly_savings_usd == D("0.546994") and len(sim.expired) == 5
+
+
+def test_table_saving_is_before_minus_after_in_cents_and_repositories_add_up(tmp_path):
+    # before $1.003979 and after $0.006007: rounded on their own they show $1.00 and $0.01, while the
+    # exact saving $0.997972 would round to $1.00. The table shows $1.00 − $0.01 = $0.99, and the
+    # repository lines add up to that.
+    reg = Registry(tmp_path / "inv")
+    for i, (repo, size) in enumerate(
+        [("svc-a", 5_000_000_000), ("svc-b", 5_000_000_000), ("svc-c", 715_500_000)]
+    ):
+        reg.push(repo, f"old{i}", "2026-09-01T00:00:00Z", {f"old{i}": size})
+        reg.push(repo, f"new{i}", "2026-10-20T00:00:00Z", {f"new{i}": 21_500_000})
+    folder = reg.write()
+    args = [
+        str(folder),
+        "--policy",
+        str(FIXTURES / "aws-keep-one-untagged.json"),
+        "--as-of",
+        "2026-11-01T00:00:00Z",
+    ]
+    result = runner.invoke(app, ["lifecycle", *args, "--month", "2026-10"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+
+    def dollars(label: str) -> D:
+        line = next(x for x in result.stdout.splitlines() if x.strip().startswith(label))
+        return D(line.split("$")[-1].split()[0])
+
+    before, after, saving = dollars("Storage before"), dollars("Storage after"), dollars("Saving per month")
+    assert (before, after, saving) == (D("1.00"), D("0.01"), D("0.99"))
+    repo_lines = [x for x in result.stdout.splitlines() if x.strip().startswith("us-east-1")]
+    assert len(repo_lines) == 3
+    assert sum(D(x.split("$")[1].split()[0]) for x in repo_lines) == saving == dollars("Total")

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..lifecycle.result import Simulation
 from ..model import GB
-from ..money import CENT, round_half_up, round_lines
+from ..money import CENT, allocate, round_half_up
 from .machine import dumps, number
 from .terminal import table, usd
 
@@ -106,6 +106,11 @@ def _gb(n: int) -> str:
     return f"{Decimal(n) / GB:,.3f}"
 
 
+def saving_cents(s: Simulation) -> Decimal:
+    """The saving as the table shows it: cents before − cents after, so the three lines agree."""
+    return round_half_up(s.storage_usd_before) - round_half_up(s.storage_usd_after)
+
+
 def comparison(sims: Sequence[Simulation]) -> RenderableType:
     """Policies side by side (one column each), then the saving per repository, then notes."""
     first = sims[0]
@@ -121,9 +126,9 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         ("GB stored before", [_gb(int(s.bytes["bytes_before"].sum())) for s in sims]),
         ("GB freed (shared layers stay)", [_gb(s.bytes_freed) for s in sims]),
         ("GB moved to archive", [_gb(int(s.bytes["archived_bytes"].sum())) for s in sims]),
-        ("Storage before", [usd(s.storage_usd_before) for s in sims]),
-        ("Storage after", [usd(s.storage_usd_after) for s in sims]),
-        ("Saving per month", [usd(s.monthly_savings_usd) for s in sims]),
+        ("Storage before", [usd(round_half_up(s.storage_usd_before)) for s in sims]),
+        ("Storage after", [usd(round_half_up(s.storage_usd_after)) for s in sims]),
+        ("Saving per month", [usd(saving_cents(s)) for s in sims]),
         ("Archive 90-day minimum charge", [usd(s.archive_minimum_usd) for s in sims]),
         ("Restore everything archived", [usd(s.restore_usd) for s in sims]),
         ("Protected images hit", [f"{len(s.protected):,}" for s in sims]),
@@ -154,7 +159,7 @@ def _by_repository(sims: Sequence[Simulation]) -> Table:
     per = []
     for s in sims:
         repos = s.repositories()
-        repos["cents"] = round_lines(list(repos["monthly_savings_usd"]), CENT)
+        repos["cents"] = allocate(saving_cents(s), list(repos["monthly_savings_usd"]), CENT)
         per.append(repos.set_index(["account_id", "region", "repository"]))
     keys = sorted(set().union(*(set(p.index) for p in per)))
     t = table(
@@ -170,5 +175,5 @@ def _by_repository(sims: Sequence[Simulation]) -> Table:
             else:
                 cells.append("")
         t.add_row(key[1], key[2], *cells)
-    t.add_row("", Text("Total", style="bold"), *(usd(round_half_up(s.monthly_savings_usd)) for s in sims))
+    t.add_row("", Text("Total", style="bold"), *(usd(saving_cents(s)) for s in sims))
     return t
