@@ -224,3 +224,16 @@ def test_inventory_lifecycle_columns_are_checked_like_the_others(registry):
     registry.images[-1]["last_archived_at"] = ago(1)
     images = ecrcost.load(registry.write()).images
     assert images["last_archived_at"].iloc[0] == pd.Timestamp(AS_OF - timedelta(days=1))
+
+
+def test_byte_counts_stay_exact_integers_beyond_float_precision(registry):
+    huge = 2**55 + 1  # a float would round this to 2**55
+    registry.push("svc-a", "old", ago(20), {"old": huge}, tags="prod-1")
+    registry.push("svc-a", "new", ago(1), {"new": 3}, tags="prod-2")
+    registry.push("svc-b", "gone", ago(20), {"gone": 5}, tags="prod-3")  # nothing left after
+    registry.push("svc-c", "other", ago(1), {"other": huge})
+    sim = run(registry, read_policy(FIXTURES / "aws-age-prod-14-days.json"))
+    assert sim.bytes_freed == huge + 5
+    repos = sim.repositories().set_index("repository")
+    assert repos.loc["svc-a", "bytes_before"] == huge + 3
+    assert repos.loc["svc-c", "bytes_after"] == huge and repos.loc["svc-b", "bytes_after"] == 0

@@ -29,7 +29,6 @@ from .policy import Policy, Rule, pattern_regex
 
 KEEP, EXPIRE, TRANSITION = "keep", "expire", "transition"
 REPO = ["account_id", "region", "repository"]
-DECISION_COLUMNS = ["action", "rule_priority", "reason"]
 
 
 def evaluate(images: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -112,31 +112,29 @@ class Simulation:
             )
             .reset_index()
         )
-        out = counts.merge(self.bytes, on=REPO, how="outer")
-        out["bytes_freed"] = out["bytes_before"].fillna(0) - out["bytes_after"].fillna(0)
-        money = _storage_by_repo(self.before, "storage_usd_before").merge(
-            _storage_by_repo(self.after, "storage_usd_after"), on=REPO, how="outer"
-        )
-        out = out.merge(money, on=REPO, how="left")
-        for c in ("storage_usd_before", "storage_usd_after"):
-            out[c] = [v if isinstance(v, Decimal) else ZERO for v in out[c]]
+        counts = counts.set_index(REPO)
+        sizes = self.bytes.set_index(REPO)
+        before = _storage_by_repo(self.before)
+        after = _storage_by_repo(self.after)
+        index = counts.index.union(sizes.index).union(before.index).union(after.index)
+        # reindex with fill values keeps integer bytes integers (a merge would pass them through floats)
+        out = counts.drop(columns="policy").reindex(index, fill_value=0)
+        out.insert(0, "policy", counts["policy"].reindex(index, fill_value=""))
+        sizes = sizes.reindex(index, fill_value=0)
+        for c in ("bytes_before", "bytes_after", "archived_bytes"):
+            out[c] = sizes[c].astype(np.int64)
+        out["bytes_freed"] = out["bytes_before"] - out["bytes_after"]
+        out["storage_usd_before"] = before.reindex(index, fill_value=ZERO).astype(object)
+        out["storage_usd_after"] = after.reindex(index, fill_value=ZERO).astype(object)
         out["monthly_savings_usd"] = [
             b - a for b, a in zip(out["storage_usd_before"], out["storage_usd_after"], strict=True)
         ]
         for c in ("images", "expired", "transitioned", "protected", "orphans"):
-            out[c] = out[c].fillna(0).astype(np.int64)
-        for c in ("bytes_before", "bytes_after", "archived_bytes", "bytes_freed"):
-            out[c] = out[c].fillna(0).astype(np.int64)
-        out["policy"] = out["policy"].fillna("")
-        return out.sort_values(REPO).reset_index(drop=True)
+            out[c] = out[c].astype(np.int64)
+        return out.reset_index()
 
 
-def _storage_by_repo(est: Estimate, name: str) -> pd.DataFrame:
+def _storage_by_repo(est: Estimate) -> pd.Series:
+    """Storage USD per repository (micro-dollars, summing to the estimate's storage total)."""
     repos = est.repositories()
-    return (
-        repos[REPO]
-        .assign(**{name: repos["storage_usd"]})
-        .groupby(REPO, sort=True)
-        .agg({name: lambda v: sum(v, ZERO)})
-        .reset_index()
-    )
+    return repos.groupby(REPO, sort=True)["storage_usd"].agg(lambda v: sum(v, ZERO))

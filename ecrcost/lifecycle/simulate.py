@@ -104,21 +104,18 @@ def simulate(
 
     before, after = price(before_usage), price(after_usage)
     # one metering per state: stored bytes (all classes) and archive bytes, per repository
-    before_b = _bytes(before_usage, period, blob_mounting)
-    after_b = _bytes(after_usage, period, blob_mounting)
-    expire_only_b = _bytes(expire_only, period, blob_mounting)
-    table = before_b[[*REPO, "bytes"]].rename(columns={"bytes": "bytes_before"})
-    table = table.merge(
-        after_b[[*REPO, "bytes"]].rename(columns={"bytes": "bytes_after"}), on=REPO, how="outer"
-    )
-    newly = after_b[[*REPO, "archive"]].merge(
-        expire_only_b[[*REPO, "archive"]], on=REPO, how="outer", suffixes=("_after", "_expire_only")
-    )
-    newly["archived_bytes"] = newly["archive_after"].fillna(0) - newly["archive_expire_only"].fillna(0)
-    table = table.merge(newly[[*REPO, "archived_bytes"]], on=REPO, how="left")
-    table = table.fillna(0)
-    for c in ("bytes_before", "bytes_after", "archived_bytes"):
-        table[c] = table[c].astype(np.int64)
+    states = (before_usage, after_usage, expire_only)
+    sizes = [_bytes(u, period, blob_mounting).set_index(REPO) for u in states]
+    index = sizes[0].index.union(sizes[1].index).union(sizes[2].index)
+    b, a, e = (x.reindex(index, fill_value=0) for x in sizes)  # integers stay integers
+    table = pd.DataFrame(
+        {
+            "bytes_before": b["bytes"],
+            "bytes_after": a["bytes"],
+            "archived_bytes": a["archive"] - e["archive"],
+        },
+        index=index,
+    ).reset_index()
 
     regions = sorted(set(images["region"].astype(str)))
     restore = {r: prices.region(r).archive_retrieval for r in regions}
