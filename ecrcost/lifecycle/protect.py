@@ -17,6 +17,7 @@ from ..errors import InputError
 from .policy import pattern_regex
 
 DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
+NAME = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Reference:
 
 
 def parse_reference(text: str) -> Reference | None:
-    """``sha256:…``, ``repo@sha256:…``, ``repo:tag`` or a full image URI
+    """``sha256:…``, ``repo@sha256:…``, ``repo:tag``, ``repo`` (= ``repo:latest``) or a full image URI
     (``123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag``); None if it is none of these."""
     text = text.strip()
     first, _, rest = text.partition("/")
@@ -39,11 +40,17 @@ def parse_reference(text: str) -> Reference | None:
         return Reference("", text, "")
     if "@" in text:
         repo, _, digest = text.partition("@")
+        repo = _without_tag(repo)  # repo:tag@digest (as ECS task definitions may pin it): the digest counts
         return Reference(repo, digest, "") if repo and DIGEST.match(digest) else None
-    repo, sep, tag = text.rpartition(":")
-    if sep and repo and tag and "/" not in tag:
-        return Reference(repo, "", tag)
-    return None
+    repo = _without_tag(text)
+    if not NAME.match(repo):
+        return None
+    return Reference(repo, "", text[len(repo) + 1 :] or "latest")  # no tag: Docker's "latest"
+
+
+def _without_tag(text: str) -> str:
+    head, sep, tail = text.rpartition(":")
+    return head if sep and "/" not in tail else text
 
 
 def read_in_use(path: str | Path) -> tuple[Reference, ...]:
