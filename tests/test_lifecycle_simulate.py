@@ -237,3 +237,25 @@ def test_byte_counts_stay_exact_integers_beyond_float_precision(registry):
     repos = sim.repositories().set_index("repository")
     assert repos.loc["svc-a", "bytes_before"] == huge + 3
     assert repos.loc["svc-c", "bytes_after"] == huge and repos.loc["svc-b", "bytes_after"] == 0
+
+
+def test_a_policy_that_expires_every_image_of_a_repository_says_so(registry):
+    registry.push("svc-a", "old", ago(20), {"a": 1}, tags="prod-1")
+    registry.push("svc-b", "old", ago(20), {"b": 1}, tags="prod-2")
+    registry.push("svc-b", "new", ago(1), {"c": 1}, tags="prod-3")
+    sim = run(registry, read_policy(FIXTURES / "aws-age-prod-14-days.json"))
+    assert sim.emptied == ["us-east-1/svc-a"]
+
+
+def test_an_empty_repository_with_a_stored_policy_is_harmless(registry):
+    registry.push("svc-a", "u1", ago(20), {"a": GiB})
+    registry.push("svc-a", "u2", ago(10), {"b": GiB})
+    folder = registry.write()
+    text = KEEP_ONE.text.replace("\n", " ").replace('"', '""')
+    (folder / "repositories.csv").write_text(
+        f'repository,lifecycle_policy\nsvc-a,"{text}"\nsvc-empty,"{text}"\n', encoding="utf-8"
+    )
+    usage = ecrcost.load(folder)
+    sim = simulate(usage, stored_policies(usage), as_of=AS_OF, month="2026-10")
+    repos = sim.repositories()
+    assert list(repos["repository"]) == ["svc-a"] and sim.bytes_freed == GiB and sim.emptied == []

@@ -60,6 +60,13 @@ class Simulation:
         return self._digests(self.decisions["orphan"])
 
     @property
+    def emptied(self) -> list[str]:
+        """Repositories ("region/name") in which the policy expires every image: no rollback left."""
+        d = self.decisions
+        gone = (d["action"] == EXPIRE).groupby([d[c] for c in REPO], observed=True, sort=True).all()
+        return [f"{region}/{repo}" for (_, region, repo), all_gone in gone.items() if all_gone]
+
+    @property
     def safe(self) -> bool:
         """No image in use and no image with a kept tag would be expired or archived."""
         return not len(self.protected)

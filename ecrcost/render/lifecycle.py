@@ -70,6 +70,7 @@ def _policy(s: Simulation) -> dict[str, Any]:
             for r in s.protected.itertuples()
         ],
         "orphans": s.orphans,
+        "emptied_repositories": s.emptied,
         "actions": [
             {
                 "account_id": str(r.account_id),
@@ -133,6 +134,7 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         ("Restore everything archived", [usd(s.restore_usd) for s in sims]),
         ("Protected images hit", [f"{len(s.protected):,}" for s in sims]),
         ("Orphaned children", [f"{len(s.orphans):,}" for s in sims]),
+        ("Repositories emptied", [f"{len(s.emptied):,}" for s in sims]),
     ]
     for label, values in rows:
         summary.add_row(label, *values)
@@ -145,9 +147,11 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         for s in sims
         for r in s.protected.head(10).itertuples()
     ]
+    emptied = [f"{s.name}: expires every image of {', '.join(s.emptied[:5])}" for s in sims if s.emptied]
     notes = [
         "Before/after: the images stored at --as-of, priced as if stored all month (a monthly run-rate).",
         *hits,
+        *emptied,
         *dict.fromkeys(n for s in sims for n in s.notes),
     ]
     parts.append(Text("\n".join(f"• {n}" for n in notes)))
