@@ -85,8 +85,29 @@ class Simulation:
         return self.storage_usd_before - self.storage_usd_after
 
     @property
+    def bytes_before(self) -> int:
+        """Bytes stored at as_of (unique layers per repository, or per registry with blob mounting)."""
+        return int(self.bytes["bytes_before"].sum())
+
+    @property
+    def bytes_after(self) -> int:
+        return int(self.bytes["bytes_after"].sum())
+
+    @property
     def bytes_freed(self) -> int:
-        return int(self.bytes["bytes_before"].sum() - self.bytes["bytes_after"].sum())
+        """Bytes no longer stored: layers that no kept image holds (shared layers stay)."""
+        return self.bytes_before - self.bytes_after
+
+    @property
+    def archived_bytes(self) -> int:
+        """Bytes the policy moves to the archive class."""
+        return int(self.bytes["archived_bytes"].sum())
+
+    @property
+    def expired_image_bytes(self) -> int:
+        """The naive figure: the sum of the expired images' sizes, shared layers counted each time."""
+        d = self.decisions
+        return int(d.loc[d["action"] == EXPIRE, "size_bytes"].sum())
 
     @property
     def restore_usd(self) -> Decimal:

@@ -41,7 +41,6 @@ def to_dict(sims: Sequence[Simulation]) -> dict[str, Any]:
 def _policy(s: Simulation) -> dict[str, Any]:
     d = s.decisions
     acted = d[d["action"] != "keep"]
-    expired = d[d["action"] == "expire"]
     return {
         "policy": s.name,
         "expired": s.expired,
@@ -50,11 +49,11 @@ def _policy(s: Simulation) -> dict[str, Any]:
         "storage_usd_after": number(s.storage_usd_after),
         "monthly_savings_usd": number(s.monthly_savings_usd),
         "images": len(d),
-        "bytes_before": int(s.bytes["bytes_before"].sum()),
-        "bytes_after": int(s.bytes["bytes_after"].sum()),
+        "bytes_before": s.bytes_before,
+        "bytes_after": s.bytes_after,
         "bytes_freed": s.bytes_freed,
-        "expired_image_bytes": int(expired["size_bytes"].sum()),
-        "archived_bytes": int(s.bytes["archived_bytes"].sum()),
+        "expired_image_bytes": s.expired_image_bytes,
+        "archived_bytes": s.archived_bytes,
         "archive_minimum_usd": number(s.archive_minimum_usd),
         "restore_usd_per_gb": {r: number(v) for r, v in sorted(s.restore_usd_per_gb.items())},
         "restore_usd": number(s.restore_usd),
@@ -124,9 +123,9 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         ("Images stored", [f"{len(s.decisions):,}" for s in sims]),
         ("Images expired", [f"{len(s.expired):,}" for s in sims]),
         ("Images archived", [f"{len(s.transitioned):,}" for s in sims]),
-        ("GB stored before", [_gb(int(s.bytes["bytes_before"].sum())) for s in sims]),
+        ("GB stored before", [_gb(s.bytes_before) for s in sims]),
         ("GB freed (shared layers stay)", [_gb(s.bytes_freed) for s in sims]),
-        ("GB moved to archive", [_gb(int(s.bytes["archived_bytes"].sum())) for s in sims]),
+        ("GB moved to archive", [_gb(s.archived_bytes) for s in sims]),
         ("Storage before", [usd(round_half_up(s.storage_usd_before)) for s in sims]),
         ("Storage after", [usd(round_half_up(s.storage_usd_after)) for s in sims]),
         ("Saving per month", [usd(saving_cents(s)) for s in sims]),
