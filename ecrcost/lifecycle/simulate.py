@@ -27,7 +27,6 @@ from ..money import CONTEXT, ZERO
 from ..period import Month
 from ..pricebook import PriceBook, load_pricebook
 from ..result import Estimate
-from ..storage import meter
 from ..usage import Usage
 from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate
 from .policy import Policy
@@ -96,16 +95,20 @@ def simulate(
 
     before_usage = state(stored, np.zeros(len(images), dtype=bool))
     after_usage = state(stored & ~expired, moved)
-    expire_only = state(stored & ~expired, np.zeros(len(images), dtype=bool))
     now = period.end  # a whole month priced: no "month not over" projection note
 
     def price(u: Usage) -> Estimate:
         return estimate(u, month=period, prices=prices, blob_mounting=blob_mounting, now=now)
 
     before, after = price(before_usage), price(after_usage)
-    # one metering per state: stored bytes (all classes) and archive bytes, per repository
-    states = (before_usage, after_usage, expire_only)
-    sizes = [_bytes(u, period, blob_mounting).set_index(REPO) for u in states]
+    # Bytes per repository: in a whole-month state GB-month × 2^30 is the bytes stored, exactly. Bytes
+    # newly archived: archive bytes after, less those already archived (a metering of the state with
+    # only the expirations applied, needed only when something is archived).
+    sizes = [_bytes(before), _bytes(after)]
+    if moved.any():
+        sizes.append(_bytes(price(state(stored & ~expired, np.zeros(len(images), dtype=bool)))))
+    else:
+        sizes.append(sizes[1])
     index = sizes[0].index.union(sizes[1].index).union(sizes[2].index)
     b, a, e = (x.reindex(index, fill_value=0) for x in sizes)  # integers stay integers
     table = pd.DataFrame(
@@ -222,13 +225,15 @@ def _steady(
     return Usage(images=out.reset_index(drop=True), layers=kept_layers, source=source)
 
 
-def _bytes(usage: Usage, period: Month, blob_mounting: bool) -> pd.DataFrame:
-    """Bytes stored per repository in a whole-month state: ``bytes`` (every class) and ``archive``."""
-    lines = meter(usage.images, usage.layers, period, blob_mounting).lines
-    month_us = period.seconds * 1_000_000
-    stored = np.array([int(b) // month_us for b in lines["byte_us"]], dtype=np.int64)
-    lines = lines[REPO].assign(bytes=stored, archive=np.where(lines["storage_class"] == "archive", stored, 0))
-    return lines.groupby(REPO, sort=True, observed=True)[["bytes", "archive"]].sum().reset_index()
+def _bytes(est: Estimate) -> pd.DataFrame:
+    """Bytes stored per repository (index) in a whole-month estimate: ``bytes`` (every class) and
+    ``archive``. GB-month is bytes / 2^30 there, a terminating decimal, so this is exact."""
+    exact = est.exact
+    frame = exact[REPO].assign(
+        bytes=[int(CONTEXT.multiply(v, GB)) for v in exact["storage_gb_month"]],
+        archive=[int(CONTEXT.multiply(v, GB)) for v in exact["archive_gb_month"]],
+    )
+    return frame.groupby(REPO, sort=True)[["bytes", "archive"]].sum()
 
 
 def _applied(
