@@ -102,8 +102,8 @@ def simulate(
 
     before, after = price(before_usage), price(after_usage)
     # Bytes per repository: in a whole-month state GB-month × 2^30 is the bytes stored, exactly. Bytes
-    # newly archived: archive bytes after, less those already archived (a metering of the state with
-    # only the expirations applied, needed only when something is archived).
+    # newly archived: archive bytes after, less those of the state with only the expirations applied
+    # (priced only when something is archived).
     sizes = [_bytes(before), _bytes(after)]
     if moved.any():
         sizes.append(_bytes(price(state(stored & ~expired, np.zeros(len(images), dtype=bool)))))
@@ -123,9 +123,10 @@ def simulate(
     regions = sorted(set(images["region"].astype(str)))
     restore = {r: prices.region(r).archive_retrieval for r in regions}
     minimum = ZERO
-    for region, b in table.groupby("region")["archived_bytes"].sum().items():
-        rate = prices.region(str(region)).archive_tiers[0].usd_per_gb
-        minimum += CONTEXT.divide(Decimal(int(b)) * ARCHIVE_MINIMUM_MONTHS * rate, Decimal(GB))
+    for region, moved_bytes in table.groupby("region")["archived_bytes"].sum().items():
+        rate = prices.region(str(region)).archive_tiers[0].usd_per_gb  # first tier: the 150 TB above is rare
+        gb_months = CONTEXT.divide(Decimal(int(moved_bytes) * ARCHIVE_MINIMUM_MONTHS), Decimal(GB))
+        minimum += CONTEXT.multiply(gb_months, rate)
     notes = _notes(decisions, now_images, policy, before)
     return Simulation(
         name=name or (policy.name if isinstance(policy, Policy) else "stored policies"),
