@@ -490,6 +490,114 @@ def iam_policy(
     sys.stdout.write(policy_json(roles=assume_role, all_regions=all_regions))
 
 
+class LifecycleFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def lifecycle(
+    path: Annotated[Path, typer.Argument(help="Inventory folder (images, optionally layers).")],
+    policy: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE",
+            help="Lifecycle policy JSON applied to every repository (repeatable: compared side by side). "
+            "Default: each repository's stored policy (repositories table).",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="TIMESTAMP", help="When the policy runs (ISO 8601, UTC). Default: now."
+        ),
+    ] = None,
+    month: Month = None,
+    format: Annotated[
+        LifecycleFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = LifecycleFormat.table,
+    output: Output = None,
+    in_use: Annotated[
+        Path | None,
+        typer.Option(
+            "--in-use",
+            metavar="FILE",
+            help="Images in use, one per line (digest, repo@digest, repo:tag or image URI): "
+            "a policy that would expire or archive one is reported unsafe.",
+        ),
+    ] = None,
+    keep_tags: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-tags",
+            metavar="PATTERN",
+            help="Tags to keep (wildcards *, repeatable), e.g. release-*: same safety check as --in-use.",
+        ),
+    ] = None,
+    repository: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--repository",
+            metavar="PATTERN",
+            help="Only repositories whose name matches (wildcards *, repeatable), e.g. team-a/*.",
+        ),
+    ] = None,
+    prices: Prices = None,
+    blob_mounting: Blob = False,
+) -> None:
+    """What-if: apply ECR lifecycle policies to an inventory and price the monthly storage saving.
+
+    Before and after: the images stored at --as-of, priced as if stored all --month
+    (a monthly run-rate). Bytes freed count only layers no kept image still uses."""
+    from .lifecycle import only_repositories, read_in_use, read_policy, simulate, stored_policies
+    from .render import lifecycle as render_lifecycle
+
+    with user_errors():
+        book = load_pricebook(prices)
+        policies = [read_policy(p) for p in policy or ()]
+        refs = read_in_use(in_use) if in_use is not None else ()
+        with working(f"Reading {path}"):
+            usage = load(path, book)
+        if usage.images is None:
+            raise InputError("lifecycle needs an inventory folder (images.csv or images.parquet)", file=path)
+        usage = only_repositories(usage, repository or ())
+        choices: list[Any] = list(policies)
+        if not choices:
+            stored = stored_policies(usage)
+            if not stored:
+                raise InputError(
+                    "no --policy given and no repository of this inventory has a stored lifecycle policy "
+                    "(repositories table, lifecycle_policy column)",
+                    file=path,
+                )
+            choices = [stored]
+        with working("Simulating"):
+            sims = [
+                simulate(
+                    usage,
+                    choice,
+                    as_of=as_of,
+                    month=month,
+                    prices=book,
+                    blob_mounting=blob_mounting,
+                    in_use_refs=refs,
+                    keep_tags=keep_tags or (),
+                )
+                for choice in choices
+            ]
+        if format is LifecycleFormat.json:
+            _emit(render_lifecycle.to_json(sims), output)
+            return
+        con = terminal.console()
+        if output is None:
+            con.print(render_lifecycle.comparison(sims))
+            return
+        with con.capture() as cap:
+            con.print(render_lifecycle.comparison(sims))
+        _emit(cap.get(), output)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"ecrcost {__version__}")

@@ -12,7 +12,9 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
     archive_restored_gb (GB restored from the archive class this month: a retrieval charge, not transfer)
 ``images`` — one row per manifest (inventories): account_id, region, repository, image_digest,
     size_bytes (int), pushed_at, deleted_at (UTC; NaT = still stored), image_status, image_tags,
-    last_pulled_at, manifest_media_type, parent_digest
+    last_pulled_at, manifest_media_type, parent_digest, subject_digest (the image a referrer such as a
+    signature refers to), last_archived_at, last_activated_at (DescribeImages lastArchivedAt /
+    lastActivatedAt; lifecycle rules read them)
 ``layers`` — one row per (image, blob): account_id, region, repository, image_digest, layer_digest,
     size_bytes (int)
 ``repositories`` — one row per repository, where the source knows it (``collect``): account_id,
@@ -50,6 +52,9 @@ IMAGE_COLUMNS = [
     "last_pulled_at",
     "manifest_media_type",
     "parent_digest",
+    "subject_digest",
+    "last_archived_at",
+    "last_activated_at",
 ]
 LAYER_COLUMNS = ["account_id", "region", "repository", "image_digest", "layer_digest", "size_bytes"]
 REPOSITORY_COLUMNS = ["account_id", "region", "repository", "repository_arn", "tags", "lifecycle_policy"]

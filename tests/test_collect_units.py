@@ -138,3 +138,26 @@ def test_fixture_manifests_are_named_by_what_they_are():
         "oci-index.json",
         "schema1.json",
     }
+
+
+def test_describe_images_lifecycle_fields_become_inventory_columns():
+    from datetime import UTC, datetime
+
+    from ecrcost.collect.reader import Repository, _rows
+    from ecrcost.collect.sessions import Account
+
+    out = Repository(row={})
+    detail = {
+        "imageDigest": sha("sig"),
+        "imageSizeInBytes": 10,
+        "imagePushedAt": datetime(2026, 1, 2, tzinfo=UTC),
+        "imageStatus": "ARCHIVED",
+        "subjectManifestDigest": sha("subject"),
+        "lastArchivedAt": datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+        "lastActivatedAt": datetime(2026, 2, 3, tzinfo=UTC),
+    }
+    _rows(Account("123456789012"), "us-east-1", "app", [detail], {}, out)
+    [row] = out.images
+    assert row["subject_digest"] == sha("subject")
+    assert row["last_archived_at"] == "2026-03-04T05:06:07Z"
+    assert row["last_activated_at"] == "2026-02-03T00:00:00Z"

@@ -252,6 +252,9 @@ def _rows(
             "image_status": d.get("imageStatus") or "ACTIVE",
             "manifest_media_type": d.get("imageManifestMediaType") or (parsed.media_type if parsed else ""),
             "parent_digest": "",
+            "subject_digest": d.get("subjectManifestDigest") or "",
+            "last_archived_at": _iso(d.get("lastArchivedAt")),
+            "last_activated_at": _iso(d.get("lastActivatedAt")),
         }
     for digest, parsed in list(manifests.items()):
         for child in parsed.children:
@@ -261,6 +264,7 @@ def _rows(
                     "image_digest": child,
                     "size_bytes": sum(b.size_bytes for b in manifests[child].blobs),
                     "image_tags": "",
+                    "subject_digest": "",
                     "manifest_media_type": manifests[child].media_type,
                 }
             if child in images and not images[child]["parent_digest"] and child != digest:

@@ -27,6 +27,9 @@ IMAGES_OPTIONAL = [
     "image_status",
     "manifest_media_type",
     "parent_digest",
+    "subject_digest",
+    "last_archived_at",
+    "last_activated_at",
     # ecrcost extension: when the image stopped being stored (what-ifs, history)
     "deleted_at",
 ]
@@ -136,6 +139,11 @@ def _images(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     out["parent_digest"] = checks.optional_pattern(
         raw, "parent_digest", checks.DIGEST, "digest (algorithm:hex)"
     )
+    out["subject_digest"] = checks.optional_pattern(
+        raw, "subject_digest", checks.DIGEST, "digest (algorithm:hex)"
+    )
+    out["last_archived_at"] = checks.timestamp(raw, "last_archived_at", required=False)
+    out["last_activated_at"] = checks.timestamp(raw, "last_activated_at", required=False)
     bad = out["deleted_at"].notna() & (out["deleted_at"] < out["pushed_at"])
     if bool(bad.any()):
         i = int(np.flatnonzero(bad.to_numpy())[0])

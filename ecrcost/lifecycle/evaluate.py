@@ -1,0 +1,208 @@
+"""Evaluate a lifecycle policy the way ECR does: images in, one decision per image out. Pure.
+
+ECR's evaluation rules ("Lifecycle policy evaluation rules", ECR user guide), as implemented here:
+
+* All rules are evaluated at the same time; then they are applied by priority, lowest first.
+* A rule selects the images of its storage class (``standard`` = ACTIVE/ACTIVATING, ``archive`` =
+  ARCHIVED) whose tags match its tag selection; its count criterion then marks some of them.
+  ``imageCountMoreThan`` ranks *all* selected images youngest first by ``pushed_at`` (also those a
+  higher-priority rule already selected: "can still identify them as if they haven't been expired").
+* An image that matches the selection of a higher-priority rule can never be expired or archived by a
+  lower-priority rule, so every image is acted on by exactly one or zero rules.
+* ``since*`` criteria are "older than countNumber days": strictly more than N × 24 h before ``as_of``.
+  ``sinceImagePulled`` falls back to ``pushed_at`` for images never pulled.
+* An image referenced by a manifest list (a child of a multi-arch index) cannot be expired or archived
+  unless its index is expired or archived in the same evaluation.
+* A restored image (``last_activated_at``) counts as pushed then, and as pulled then unless it was
+  pulled since. ``sinceImageTransitioned`` reads ``last_archived_at``; an archived image without one is
+  kept (an inventory written by hand may not know it).
+* Referrers (signatures, SBOMs: ``subject_digest``) go with their subject: ECR expires or archives them
+  "within 24 hours of the deletion or archival of the subject image".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .policy import Policy, Rule, pattern_regex
+
+KEEP, EXPIRE, TRANSITION = "keep", "expire", "transition"
+REPO = ["account_id", "region", "repository"]
+
+
+def evaluate(images: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Decide every image of ``images`` (the images stored at ``as_of``, any number of repositories;
+    each repository is evaluated on its own).
+
+    Returns a frame on ``images.index`` with ``action`` (keep | expire | transition), ``rule_priority``
+    (the deciding rule, 0 = none) and ``reason`` (words for people)."""
+    n = len(images)
+    as_of = _utc_ts(as_of)
+    action = np.full(n, KEEP, dtype=object)
+    priority = np.zeros(n, dtype=np.int64)
+    reason = np.full(n, "", dtype=object)
+    if n == 0:
+        return pd.DataFrame(
+            {"action": action, "rule_priority": priority, "reason": reason}, index=images.index
+        )
+    group = images.groupby(REPO, sort=False, observed=True).ngroup().to_numpy()
+    tags = pd.Series(_text(images["image_tags"]))  # positional index: row numbers
+    tagged = tags.str.strip().to_numpy() != ""
+    exploded = tags.str.split().explode().dropna()
+    archived = (images["image_status"].astype(str) == "ARCHIVED").to_numpy()
+    claimed = np.zeros(n, dtype=bool)  # selected by a higher-priority rule
+    times = _times(images)
+    for rule in policy.rules:
+        selected = _selects(rule, tagged, exploded, n) & (
+            archived if rule.storage_class == "archive" else ~archived
+        )
+        marked = selected & _count_marks(rule, times, selected, group, as_of)
+        act = marked & ~claimed
+        action[act] = EXPIRE if rule.action == "expire" else TRANSITION
+        priority[act] = rule.priority
+        reason[act] = rule.describe()
+        claimed |= selected
+    _hold_children(images, group, action, priority, reason)
+    _follow_subjects(images, group, archived, action, priority, reason)
+    return pd.DataFrame({"action": action, "rule_priority": priority, "reason": reason}, index=images.index)
+
+
+def _utc(column: pd.Series) -> pd.Series:
+    """Timestamps as naive UTC (aware columns converted), for sorting as numbers."""
+    column = pd.to_datetime(column, utc=True)
+    return column.dt.tz_convert("UTC").dt.tz_localize(None)
+
+
+def _utc_ts(value) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _text(column: pd.Series) -> np.ndarray:
+    """A text column (plain or categorical, blanks as NaN or "") as an array of str."""
+    return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
+
+
+def _selects(rule: Rule, tagged: np.ndarray, exploded: pd.Series, n: int) -> np.ndarray:
+    """Images whose tags satisfy the rule's tag selection (storage class aside)."""
+    if rule.tag_status == "any":
+        return np.ones(n, dtype=bool)
+    if rule.tag_status == "untagged":
+        return ~tagged
+    ok = np.ones(n, dtype=bool)
+    # "An image is successfully matched if all of the tags in the tagPatternList or tagPrefixList value
+    # are matched against any of the image's tags."
+    for pattern in rule.tag_patterns:
+        hit = exploded.str.match(pattern_regex(pattern)).to_numpy(dtype=bool)
+        ok &= _any_per_image(exploded.index.to_numpy()[hit], n)
+    for prefix in rule.tag_prefixes:
+        hit = exploded.str.startswith(prefix).to_numpy(dtype=bool)
+        ok &= _any_per_image(exploded.index.to_numpy()[hit], n)
+    return ok & tagged
+
+
+def _any_per_image(rows: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return out
+
+
+def _times(images: pd.DataFrame) -> pd.DataFrame:
+    """The times rules read, per image (UTC): ``pushed`` (last restore, else push), ``pulled`` (last pull,
+    else that), ``archived`` (last transition to archive, NaT if unknown), and the digest for ties."""
+    never = pd.Series(pd.NaT, index=images.index, dtype="datetime64[us, UTC]")
+
+    def column(name: str) -> pd.Series:
+        return pd.to_datetime(images[name], utc=True) if name in images else never
+
+    activated = column("last_activated_at")
+    pushed = activated.fillna(column("pushed_at"))
+    last_pull = column("last_pulled_at")
+    stale_pull = last_pull.isna() | (activated.notna() & (last_pull < activated))
+    return pd.DataFrame(
+        {
+            "pushed": pushed,
+            "pulled": last_pull.where(~stale_pull, pushed),
+            "archived": column("last_archived_at"),
+            "digest": _text(images["image_digest"]),
+        },
+        index=images.index,
+    )
+
+
+def _count_marks(
+    rule: Rule, times: pd.DataFrame, selected: np.ndarray, group: np.ndarray, as_of: pd.Timestamp
+) -> np.ndarray:
+    n = len(times)
+    if rule.count_type == "imageCountMoreThan":
+        rows = np.flatnonzero(selected)
+        sub = pd.DataFrame(
+            {
+                "group": group[rows],
+                "pushed": _utc(times["pushed"]).to_numpy(dtype="datetime64[ns]")[rows],
+                "digest": times["digest"].to_numpy()[rows],
+                "row": rows,
+            }
+        ).sort_values(["group", "pushed", "digest"], ascending=[True, False, True])
+        rank = sub.groupby("group").cumcount().to_numpy() + 1  # 1 = youngest
+        out = np.zeros(n, dtype=bool)
+        out[sub["row"].to_numpy()[rank > rule.count_number]] = True
+        return out
+    since = {"sinceImagePushed": "pushed", "sinceImagePulled": "pulled", "sinceImageTransitioned": "archived"}
+    age = as_of - times[since[rule.count_type]]
+    return (age > pd.Timedelta(days=rule.count_number)).fillna(False).to_numpy(dtype=bool)
+
+
+def _hold_children(
+    images: pd.DataFrame, group: np.ndarray, action: np.ndarray, priority: np.ndarray, reason: np.ndarray
+) -> None:
+    """ "If an image is referenced by a manifest list, it cannot be expired or archived without the
+    manifest list being deleted or archived first": keep children whose (stored) index stays."""
+    parent = _text(images["parent_digest"])
+    children = np.flatnonzero((parent != "") & (action != KEEP))
+    if not len(children):
+        return
+    rows = pd.Series(
+        np.arange(len(images)), index=pd.MultiIndex.from_arrays([group, _text(images["image_digest"])])
+    )
+    found = rows.reindex(pd.MultiIndex.from_arrays([group[children], parent[children]])).to_numpy()
+    index_row = np.where(np.isnan(found), -1, found).astype(np.int64)
+    held = children[(index_row >= 0) & (action[np.maximum(index_row, 0)] == KEEP)]
+    reason[held] = [f"kept: its manifest list {parent[c]} stays (else {reason[c]})" for c in held]
+    action[held] = KEEP
+    priority[held] = 0
+
+
+def _follow_subjects(
+    images: pd.DataFrame,
+    group: np.ndarray,
+    archived: np.ndarray,
+    action: np.ndarray,
+    priority: np.ndarray,
+    reason: np.ndarray,
+) -> None:
+    """Referrers follow their subject: expired with it, archived with it (a chain follows to its end)."""
+    if "subject_digest" not in images:
+        return
+    subject = _text(images["subject_digest"])
+    referrers = np.flatnonzero(subject != "")
+    if not len(referrers):
+        return
+    rows = pd.Series(
+        np.arange(len(images)), index=pd.MultiIndex.from_arrays([group, _text(images["image_digest"])])
+    )
+    found = rows.reindex(pd.MultiIndex.from_arrays([group[referrers], subject[referrers]])).to_numpy()
+    found = np.where(np.isnan(found), -1, found).astype(np.int64)
+    referrers, found = referrers[found >= 0], found[found >= 0]
+    for _ in range(len(referrers)):  # each pass settles one more link of the longest chain
+        theirs = action[found]
+        expire = (theirs == EXPIRE) & (action[referrers] != EXPIRE)
+        archive = (theirs == TRANSITION) & (action[referrers] == KEEP) & ~archived[referrers]
+        moved = expire | archive
+        if not moved.any():
+            return
+        r, s = referrers[moved], found[moved]
+        action[r] = theirs[moved]
+        priority[r] = priority[s]
+        reason[r] = [f"follows its subject {d} (a referrer)" for d in _text(images["image_digest"].iloc[s])]
