@@ -9,6 +9,12 @@ from pathlib import Path
 from .errors import InputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename."""
     path = Path(path)
@@ -20,6 +26,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     except OSError as exc:
         raise InputError(f"cannot write here ({exc.strerror or exc})", file=path) from None
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # what open() would give: mkstemp's 0600 is for the temporary name
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)

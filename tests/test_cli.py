@@ -206,3 +206,16 @@ def test_python_api_as_the_readme_shows_it():
     teams = ecrcost.breakdown.by(est, "namespace", depth=1)
     assert sum(teams["total_usd"]) == est.totals(D("0.01"))["total_usd"]
     assert {"team-a", "team-b", "(root)"} <= set(teams["namespace"])
+
+
+def test_output_files_get_the_permissions_open_would_give(scenario_file, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "e.json"
+        run("estimate", scenario_file, "--format", "json", "--output", out)
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644  # shareable, not mkstemp's private 0600
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
