@@ -16,13 +16,15 @@ from html import escape
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import __version__, breakdown, charts
+from .. import __version__, charts
 from ..charts.style import assumptions as assumptions_line
 from ..charts.style import share
 from ..money import CENT, ZERO
-from ..result import Estimate
+from ..result import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..timeline import Timeline
-from .terminal import CHARGE_LABELS
+from . import tables
+from .tables import CHARGE_LABELS, Spec, usd
+from .tables import gb as num
 
 CAPTIONS = {
     "top-repositories": "Where the money goes: the most expensive repositories, storage and transfer.",
@@ -67,14 +69,6 @@ ul.notes li { margin-bottom: 4px; }
   thead { display: table-header-group; }
 }
 """
-
-
-def usd(value: Decimal) -> str:
-    return f"${value:,.2f}"
-
-
-def num(value: Decimal, places: int = 2) -> str:
-    return f"{value:,.{places}f}"
 
 
 def svg_image(fig: Figure, alt: str) -> str:
@@ -124,12 +118,8 @@ def _summary(est: Estimate) -> str:
 
     cards = [
         card("Total (ECR), per month", totals["total_usd"], [], "total"),
-        card(
-            "Storage",
-            totals["storage_usd"],
-            ["standard_storage_usd", "archive_storage_usd", "public_storage_usd"],
-        ),
-        card("Transfer", totals["transfer_usd"], ["internet_usd", "cross_region_usd", "public_internet_usd"]),
+        card("Storage", totals["storage_usd"], STORAGE_PARTS),
+        card("Transfer", totals["transfer_usd"], TRANSFER_PARTS),
     ]
     if est.network_usd:
         cards.append(
@@ -139,135 +129,8 @@ def _summary(est: Estimate) -> str:
     return f'<div class="cards">{"".join(cards)}</div><p class="muted">{escape(assumptions_line(est))}</p>'
 
 
-def _top(est: Estimate, top: int) -> str:
-    grand = est.totals(CENT)["total_usd"] or Decimal(1)
-    rows = [
-        [
-            r.repository + (" (public)" if r.registry == "public" else ""),
-            r.region,
-            num(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-            f"{r.total_usd / grand:.1%}",
-        ]
-        for r in breakdown.top_repositories(est, top).itertuples()
-    ]
-    return table(
-        f"Top {top} repositories",
-        [
-            ("Repository", "name"),
-            ("Region", "text"),
-            ("GB-month", "num"),
-            ("Storage", "num"),
-            ("Transfer", "num"),
-            ("Total", "num"),
-            ("Share", "num"),
-        ],
-        rows,
-    )
-
-
-def _grouped(caption: str, frame: pd.DataFrame, column: str, label: str) -> str:
-    rows = [
-        [
-            str(getattr(r, column)),
-            str(r.repositories),
-            num(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-        ]
-        for r in frame.itertuples()
-    ]
-    footer = [
-        "Total",
-        str(int(frame["repositories"].sum())),
-        num(sum(frame["storage_gb_month"], ZERO), 3),
-        *(usd(sum(frame[c], ZERO)) for c in ("storage_usd", "transfer_usd", "total_usd")),
-    ]
-    return table(
-        caption,
-        [
-            (label, "name"),
-            ("Repos", "num"),
-            ("GB-month", "num"),
-            ("Storage", "num"),
-            ("Transfer", "num"),
-            ("Total", "num"),
-        ],
-        rows,
-        footer,
-    )
-
-
-def _tiers(est: Estimate) -> str:
-    tiers = est.tiers(CENT)
-    if not len(tiers):
-        return '<p class="muted">No internet transfer in this input.</p>'
-    rows = []
-    for r in tiers.itertuples():
-        span = f"{r.from_gb:,}–{r.to_gb:,}" if r.to_gb is not None else f"over {r.from_gb:,}"
-        rows.append([r.scope, r.region, r.tier, span, num(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd)])
-    return table(
-        "Internet egress tiers used",
-        [
-            ("Scope", "text"),
-            ("Region", "text"),
-            ("Tier", "text"),
-            ("GB range", "num"),
-            ("GB", "num"),
-            ("Rate", "num"),
-            ("Cost", "num"),
-        ],
-        rows,
-    )
-
-
-def _repositories(est: Estimate) -> str:
-    repos = est.repositories(CENT)
-    totals = est.totals(CENT)
-    rows = [
-        [
-            r.account_id,
-            r.region,
-            r.repository + (" (public)" if r.registry == "public" else ""),
-            num(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            num(r.internet_out_gb),
-            num(r.cross_region_out_gb),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-        ]
-        for r in repos.itertuples()
-    ]
-    footer = [
-        "",
-        "",
-        "Total",
-        num(sum(repos["storage_gb_month"], ZERO), 3),
-        usd(totals["storage_usd"]),
-        num(sum(repos["internet_out_gb"], ZERO)),
-        num(sum(repos["cross_region_out_gb"], ZERO)),
-        usd(totals["transfer_usd"]),
-        usd(totals["total_usd"]),
-    ]
-    return table(
-        f"Every repository, {est.period}",
-        [
-            ("Account", "text"),
-            ("Region", "text"),
-            ("Repository", "name"),
-            ("GB-month", "num"),
-            ("Storage", "num"),
-            ("Internet GB", "num"),
-            ("X-region GB", "num"),
-            ("Transfer", "num"),
-            ("Total", "num"),
-        ],
-        rows,
-        footer,
-    )
+def spec_table(spec: Spec) -> str:
+    return table(spec.title, spec.columns, spec.rows, spec.footer)
 
 
 def _aging(aging: pd.DataFrame) -> str:
@@ -356,25 +219,24 @@ def report_html(
             parts.append(
                 f"<figure>{svg_image(fig, caption)}<figcaption>{escape(caption)}</figcaption></figure>"
             )
+    tiers = tables.tiers(est)
     parts += [
         "<h2>Repositories</h2>",
-        _top(est, top),
+        spec_table(tables.top_repositories(est, top)),
         "<h2>Namespaces and regions</h2>",
-        _grouped(
-            f"By namespace (depth {namespace_depth})",
-            breakdown.by(est, "namespace", depth=namespace_depth),
-            "namespace",
-            "Namespace",
-        ),
-        _grouped("By region", breakdown.by(est, "region"), "region", "Region"),
+        spec_table(tables.namespaces(est, namespace_depth)),
+        spec_table(tables.regions(est)),
         "<h2>Internet egress</h2>",
-        _tiers(est),
+        spec_table(tiers) if tiers else '<p class="muted">No internet transfer in this input.</p>',
     ]
     if aging is not None and len(aging):
         parts += ["<h2>Storage by image age</h2>", _aging(aging)]
     if timeline is not None and len(timeline.table):
         parts += ["<h2>Over time</h2>", _timeline(timeline)]
-    parts += ["<h2>All repositories</h2>", _repositories(est)]
+    parts += [
+        "<h2>All repositories</h2>",
+        spec_table(tables.repositories(est, f"Every repository, {est.period}")),
+    ]
     if est.notes:
         items = "".join(f"<li>{escape(n)}</li>" for n in est.notes)
         parts.append(f'<h2>Notes</h2><ul class="notes">{items}</ul>')

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 
 import pandas as pd
 from rich import box
@@ -14,27 +13,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .. import breakdown
-from ..money import CENT, ZERO
+from ..money import CENT
 from ..result import STORAGE_PARTS, TRANSFER_PARTS, Estimate
+from . import tables
+from .tables import CHARGE_LABELS, Spec, gb, usd
 
-CHARGE_LABELS = {
-    "standard_storage_usd": "Storage (standard)",
-    "archive_storage_usd": "Storage (archive)",
-    "archive_retrieval_usd": "Archive retrieval",
-    "public_storage_usd": "Storage (ECR Public)",
-    "internet_usd": "Transfer to the internet",
-    "cross_region_usd": "Transfer to other regions",
-    "public_internet_usd": "Transfer to the internet (ECR Public)",
-}
-
-
-def usd(value: Decimal) -> str:
-    return f"${value:,.2f}"
-
-
-def gb(value: Decimal, places: int = 2) -> str:
-    return f"{value:,.{places}f}"
+__all__ = ["CHARGE_LABELS", "gb", "usd"]
 
 
 def table(title: str, columns: Sequence[tuple[str, str]], footer: Sequence[str] | None = None) -> Table:
@@ -52,50 +36,20 @@ def table(title: str, columns: Sequence[tuple[str, str]], footer: Sequence[str] 
 
 
 def estimate_table(est: Estimate) -> Table:
-    repos = est.repositories(CENT)
-    totals = est.totals(CENT)
-    accounts = sorted(set(repos["account_id"]))
+    accounts = sorted(set(est.exact["account_id"]))
     many = len(accounts) > 1
     title = f"ECR cost estimate, {est.period}" + (
         "" if many or not accounts[0:1] else f" — account {accounts[0]}"
     )
-    columns = [("Account", "text")] if many else []
-    columns += [
-        ("Region", "text"),
-        ("Repository", "text"),
-        ("GB-month", "num"),
-        ("Storage", "num"),
-        ("Internet GB", "num"),
-        ("X-region GB", "num"),
-        ("Transfer", "num"),
-        ("Total", "num"),
-    ]
-    footer = [""] if many else []
-    footer += [
-        "",
-        "Total",
-        gb(sum(repos["storage_gb_month"], ZERO), 3),
-        usd(totals["storage_usd"]),
-        gb(sum(repos["internet_out_gb"], ZERO)),
-        gb(sum(repos["cross_region_out_gb"], ZERO)),
-        usd(totals["transfer_usd"]),
-        usd(totals["total_usd"]),
-    ]
-    t = table(title, columns, footer)
-    for r in repos.itertuples():
-        name = r.repository + (" (public)" if r.registry == "public" else "")
-        cells = [r.account_id] if many else []
-        cells += [
-            r.region,
-            name,
-            gb(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            gb(r.internet_out_gb),
-            gb(r.cross_region_out_gb),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-        ]
-        t.add_row(*cells)
+    return rich_table(tables.repositories(est, title, account_column=many))
+
+
+def rich_table(spec: Spec) -> Table:
+    """A rich table of a :class:`tables.Spec`."""
+    kinds = [("text" if kind == "name" else kind) for _, kind in spec.columns]
+    t = table(spec.title, [(h, k) for (h, _), k in zip(spec.columns, kinds, strict=True)], spec.footer)
+    for row in spec.rows:
+        t.add_row(*row)
     return t
 
 
@@ -104,37 +58,6 @@ def notes_panel(est: Estimate) -> Panel | None:
         return None
     body = Text("\n".join(f"• {n}" for n in est.notes))
     return Panel(body, title="Notes", title_align="left", border_style="dim", expand=False)
-
-
-def _grouped(title: str, frame: pd.DataFrame, column: str, label: str) -> Table:
-    footer = [
-        "Total",
-        str(int(frame["repositories"].sum())),
-        gb(sum(frame["storage_gb_month"], ZERO), 3),
-        *(usd(sum(frame[c], ZERO)) for c in ("storage_usd", "transfer_usd", "total_usd")),
-    ]
-    t = table(
-        title,
-        [
-            (label, "text"),
-            ("Repos", "num"),
-            ("GB-month", "num"),
-            ("Storage", "num"),
-            ("Transfer", "num"),
-            ("Total", "num"),
-        ],
-        footer,
-    )
-    for r in frame.itertuples():
-        t.add_row(
-            str(getattr(r, column)),
-            str(r.repositories),
-            gb(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-        )
-    return t
 
 
 def _summary(est: Estimate) -> Panel:
@@ -168,62 +91,16 @@ def _summary(est: Estimate) -> Panel:
 
 
 def _tiers(est: Estimate) -> RenderableType:
-    tiers = est.tiers(CENT)
-    if not len(tiers):
-        return Text("No internet transfer in this input.", style="dim")
-    t = table(
-        "Internet egress tiers used",
-        [
-            ("Scope", "text"),
-            ("Region", "text"),
-            ("Tier", "text"),
-            ("GB range", "num"),
-            ("GB", "num"),
-            ("Rate", "num"),
-            ("Cost", "num"),
-        ],
-    )
-    for r in tiers.itertuples():
-        span = f"{r.from_gb:,}–{r.to_gb:,}" if r.to_gb is not None else f"over {r.from_gb:,}"
-        t.add_row(r.scope, r.region, r.tier, span, gb(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd))
-    return t
+    spec = tables.tiers(est)
+    return rich_table(spec) if spec else Text("No internet transfer in this input.", style="dim")
 
 
 def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
-    totals = est.totals(CENT)
-    grand = totals["total_usd"] or Decimal(1)
-    t = table(
-        f"Top {top} repositories",
-        [
-            ("Repository", "text"),
-            ("Region", "text"),
-            ("GB-month", "num"),
-            ("Storage", "num"),
-            ("Transfer", "num"),
-            ("Total", "num"),
-            ("Share", "num"),
-        ],
-    )
-    for r in breakdown.top_repositories(est, top).itertuples():
-        t.add_row(
-            r.repository,
-            r.region,
-            gb(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-            f"{r.total_usd / grand:.1%}",
-        )
     parts: list[RenderableType] = [
         _summary(est),
-        t,
-        _grouped(
-            f"By namespace (depth {namespace_depth})",
-            breakdown.by(est, "namespace", depth=namespace_depth),
-            "namespace",
-            "Namespace",
-        ),
-        _grouped("By region", breakdown.by(est, "region"), "region", "Region"),
+        rich_table(tables.top_repositories(est, top)),
+        rich_table(tables.namespaces(est, namespace_depth)),
+        rich_table(tables.regions(est)),
         _tiers(est),
     ]
     notes = notes_panel(est)
