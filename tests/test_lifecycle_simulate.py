@@ -259,3 +259,18 @@ def test_an_empty_repository_with_a_stored_policy_is_harmless(registry):
     sim = simulate(usage, stored_policies(usage), as_of=AS_OF, month="2026-10")
     repos = sim.repositories()
     assert list(repos["repository"]) == ["svc-a"] and sim.bytes_freed == GiB and sim.emptied == []
+
+
+def test_orphans_are_found_per_repository_not_per_name_across_replicated_regions(registry):
+    # The same digests in two regions (replication copies them); only us-east-1 has a newer prod image,
+    # so only there the old index expires and its child is left behind.
+    for region in ("us-east-1", "eu-west-1"):
+        index = registry.push(
+            "app", "idx", ago(60), {}, tags="prod-1", media_type=OCI_INDEX, size_bytes=0, region=region
+        )
+        registry.push("app", "amd64", ago(60), {"c": GiB}, parent=index, region=region)
+    registry.push("app", "prod-new", ago(1), {"p": 1}, tags="prod-2", region="us-east-1")
+    sim = run(registry, read_policy(FIXTURES / "aws-multiple-rules-a.json"))
+    d = sim.decisions
+    assert list(d.loc[d["action"] == "expire", "region"]) == ["us-east-1"]
+    assert list(d.loc[d["orphan"], "region"]) == ["us-east-1"]

@@ -47,7 +47,7 @@ def evaluate(images: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
             {"action": action, "rule_priority": priority, "reason": reason}, index=images.index
         )
     group = images.groupby(REPO, sort=False, observed=True).ngroup().to_numpy()
-    tags = pd.Series(_text(images["image_tags"]))  # positional index: row numbers
+    tags = pd.Series(text_values(images["image_tags"]))  # positional index: row numbers
     tagged = tags.str.strip().to_numpy() != ""
     exploded = tags.str.split().explode().dropna()
     archived = (images["image_status"].astype(str) == "ARCHIVED").to_numpy()
@@ -79,7 +79,7 @@ def _utc_ts(value) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _text(column: pd.Series) -> np.ndarray:
+def text_values(column: pd.Series) -> np.ndarray:
     """A text column (plain or categorical, blanks as NaN or "") as an array of str."""
     return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
 
@@ -125,7 +125,7 @@ def _times(images: pd.DataFrame) -> pd.DataFrame:
             "pushed": pushed,
             "pulled": last_pull.where(~stale_pull, pushed),
             "archived": column("last_archived_at"),
-            "digest": _text(images["image_digest"]),
+            "digest": text_values(images["image_digest"]),
         },
         index=images.index,
     )
@@ -154,20 +154,29 @@ def _count_marks(
     return (age > pd.Timedelta(days=rule.count_number)).fillna(False).to_numpy(dtype=bool)
 
 
+def locate(group: np.ndarray, digests: np.ndarray, want_group: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Row of the image with digest ``want[i]`` in repository ``want_group[i]`` (``group``: the
+    repository number of every image row), or -1. Digests repeat across repositories (replication
+    copies them), so the repository is part of the key."""
+    codes, uniques = pd.factorize(np.concatenate([digests, want]))
+    width = np.int64(len(uniques) + 1)
+    have = group.astype(np.int64) * width + codes[: len(digests)]
+    wanted = want_group.astype(np.int64) * width + codes[len(digests) :]
+    order = np.argsort(have, kind="stable")
+    pos = np.minimum(np.searchsorted(have[order], wanted), len(have) - 1)
+    return np.where(have[order][pos] == wanted, order[pos], -1)
+
+
 def _hold_children(
     images: pd.DataFrame, group: np.ndarray, action: np.ndarray, priority: np.ndarray, reason: np.ndarray
 ) -> None:
     """ "If an image is referenced by a manifest list, it cannot be expired or archived without the
     manifest list being deleted or archived first": keep children whose (stored) index stays."""
-    parent = _text(images["parent_digest"])
+    parent = text_values(images["parent_digest"])
     children = np.flatnonzero((parent != "") & (action != KEEP))
     if not len(children):
         return
-    rows = pd.Series(
-        np.arange(len(images)), index=pd.MultiIndex.from_arrays([group, _text(images["image_digest"])])
-    )
-    found = rows.reindex(pd.MultiIndex.from_arrays([group[children], parent[children]])).to_numpy()
-    index_row = np.where(np.isnan(found), -1, found).astype(np.int64)
+    index_row = locate(group, text_values(images["image_digest"]), group[children], parent[children])
     held = children[(index_row >= 0) & (action[np.maximum(index_row, 0)] == KEEP)]
     reason[held] = [f"kept: its manifest list {parent[c]} stays (else {reason[c]})" for c in held]
     action[held] = KEEP
@@ -185,15 +194,11 @@ def _follow_subjects(
     """Referrers follow their subject: expired with it, archived with it (a chain follows to its end)."""
     if "subject_digest" not in images:
         return
-    subject = _text(images["subject_digest"])
+    subject = text_values(images["subject_digest"])
     referrers = np.flatnonzero(subject != "")
     if not len(referrers):
         return
-    rows = pd.Series(
-        np.arange(len(images)), index=pd.MultiIndex.from_arrays([group, _text(images["image_digest"])])
-    )
-    found = rows.reindex(pd.MultiIndex.from_arrays([group[referrers], subject[referrers]])).to_numpy()
-    found = np.where(np.isnan(found), -1, found).astype(np.int64)
+    found = locate(group, text_values(images["image_digest"]), group[referrers], subject[referrers])
     referrers, found = referrers[found >= 0], found[found >= 0]
     for _ in range(len(referrers)):  # each pass settles one more link of the longest chain
         theirs = action[found]
@@ -205,4 +210,5 @@ def _follow_subjects(
         r, s = referrers[moved], found[moved]
         action[r] = theirs[moved]
         priority[r] = priority[s]
-        reason[r] = [f"follows its subject {d} (a referrer)" for d in _text(images["image_digest"].iloc[s])]
+        subjects = text_values(images["image_digest"].iloc[s])
+        reason[r] = [f"follows its subject {d} (a referrer)" for d in subjects]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .evaluate import text_values
 from .policy import pattern_regex
 
 DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
@@ -88,7 +89,7 @@ def in_use(images: pd.DataFrame, refs: Iterable[Reference]) -> np.ndarray:
         return out
     repo = images["repository"].astype(str).to_numpy()
     digest = images["image_digest"].astype(str).to_numpy()
-    tag_sets = pd.Series(_text(images["image_tags"])).str.split()
+    tag_sets = pd.Series(text_values(images["image_tags"])).str.split()
     by_digest = {r.digest for r in refs if r.digest and not r.repository}
     by_repo_digest = {(r.repository, r.digest) for r in refs if r.digest and r.repository}
     by_tag = {(r.repository, r.tag) for r in refs if r.tag}
@@ -98,7 +99,7 @@ def in_use(images: pd.DataFrame, refs: Iterable[Reference]) -> np.ndarray:
         exploded = tag_sets.explode().dropna()
         rows = exploded.index.to_numpy()
         out[rows[_pairs_in(repo[rows], exploded.to_numpy(dtype=object), by_tag)]] = True
-    parent = _text(images["parent_digest"])
+    parent = text_values(images["parent_digest"])
     out |= _pairs_in(repo, parent, set(zip(repo[out], digest[out], strict=True)))
     return out
 
@@ -109,10 +110,6 @@ def _pairs_in(first: np.ndarray, second: np.ndarray, pairs: set[tuple[str, str]]
     return pd.MultiIndex.from_arrays([first, second]).isin(list(pairs))
 
 
-def _text(column: pd.Series) -> np.ndarray:
-    return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
-
-
 def keeps_tags(images: pd.DataFrame, patterns: Iterable[str]) -> np.ndarray:
     """Images with a tag matching any ``patterns`` (wildcards '*', as in tagPatternList)."""
     regexes = [pattern_regex(p) for p in patterns]
@@ -120,7 +117,7 @@ def keeps_tags(images: pd.DataFrame, patterns: Iterable[str]) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     if not regexes or not n:
         return out
-    exploded = pd.Series(_text(images["image_tags"])).str.split().explode().dropna()
+    exploded = pd.Series(text_values(images["image_tags"])).str.split().explode().dropna()
     for rx in regexes:
         out[exploded.index.to_numpy()[exploded.str.match(rx).to_numpy(dtype=bool)]] = True
     return out

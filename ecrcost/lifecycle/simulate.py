@@ -28,7 +28,7 @@ from ..period import Month
 from ..pricebook import PriceBook, load_pricebook
 from ..result import Estimate
 from ..usage import Usage
-from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate
+from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate, locate, text_values
 from .policy import Policy
 from .protect import Reference, in_use, keeps_tags
 from .result import Simulation
@@ -190,16 +190,15 @@ def _decide(images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.
 
 def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
     """Kept children of an index the policy expires: untagged images nothing references any more."""
-    parent = images["parent_digest"].astype(object).where(images["parent_digest"].notna(), "").astype(str)
+    parent = text_values(images["parent_digest"])
     out = np.zeros(len(images), dtype=bool)
-    kept_children = np.flatnonzero((parent.to_numpy() != "") & (action == KEEP))
-    gone = np.flatnonzero(action == EXPIRE)
-    if not len(kept_children) or not len(gone):
+    kept_children = np.flatnonzero((parent != "") & (action == KEEP))
+    if not len(kept_children) or not (action == EXPIRE).any():
         return out
-    repo = images["repository"].astype(str).to_numpy()
-    expired = pd.MultiIndex.from_arrays([repo[gone], images["image_digest"].astype(str).to_numpy()[gone]])
-    children = pd.MultiIndex.from_arrays([repo[kept_children], parent.to_numpy()[kept_children]])
-    out[kept_children[children.isin(expired)]] = True
+    group = images.groupby(REPO, sort=False, observed=True).ngroup().to_numpy()
+    digests = text_values(images["image_digest"])
+    index_row = locate(group, digests, group[kept_children], parent[kept_children])
+    out[kept_children[(index_row >= 0) & (action[np.maximum(index_row, 0)] == EXPIRE)]] = True
     return out
 
 
