@@ -90,6 +90,7 @@ def _estimate(
             "storage_basis": basis,
             "prices": prices.origin,
             "source": usage.source,
+            **usage.assumptions,
         },
     )
 

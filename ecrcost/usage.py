@@ -75,6 +75,8 @@ class Usage:
     repositories: pd.DataFrame | None = None  # not priced: tags and lifecycle policies for reports, what-ifs
     source: str = ""
     notes: tuple[str, ...] = ()  # what the source wants said next to the totals (e.g. collect coverage)
+    # what the source assumed, carried into Estimate.assumptions (e.g. collect's pull-size model)
+    assumptions: dict[str, Any] = field(default_factory=dict)
     # Integer keys of images and layers (ecrcost.keys.StorageKeys) when the loader already built them;
     # None: metering builds them. Only valid for exactly these images and layers.
     keys: Any = field(default=None, repr=False, compare=False)

@@ -3,7 +3,8 @@ names, a colour-blind-safe palette, and the period and assumptions written on th
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+import shutil
 
 import pytest
 from conftest import GiB, MiB, Registry, write_csv
@@ -119,13 +120,13 @@ def test_period_and_assumptions_are_written_on_every_figure(sample):
         assert "transfer as given in the input" in drawn, name
 
 
-def test_the_pull_size_assumption_of_collect_is_on_the_figure(sample):
-    usage, _ = sample
-    note = (
-        "Transfer is an estimate from pull counts: bytes per pull full, internet share 0.1, "
-        "cross-region share 0."
-    )
-    est = ecrcost.estimate(replace(usage, notes=(note,)), month=MONTH)
+def test_the_pull_size_assumption_of_collect_is_on_the_figure(tmp_path):
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ecrcost.sample_path(), inventory)
+    transfer = {"bytes_per_pull": "full", "internet_share": "0.1", "cross_region_share": "0"}
+    (inventory / "collection.json").write_text(json.dumps({"coverage": {"gaps": []}, "transfer": transfer}))
+    est = ecrcost.estimate(ecrcost.load(inventory), month=MONTH)
+    assert est.assumptions["transfer_estimate"] == transfer
     drawn = texts(charts.top_repositories(est))
     assert "transfer estimated from pulls: bytes per pull full, internet share 0.1" in drawn
 

@@ -114,11 +114,12 @@ def shorten(name: str, width: int = 30) -> str:
 def transfer_basis(est: Estimate) -> str:
     """Where the transfer figures come from: the pull-size assumption of ``collect`` when it estimated
     them from pull counts, else the input's own figures."""
-    for note in est.notes:
-        if note.startswith("Transfer is an estimate"):
-            return note.rstrip(".").replace(
-                "Transfer is an estimate from pull counts: ", "transfer estimated from pulls: "
-            )
+    pulls = est.assumptions.get("transfer_estimate")
+    if pulls:
+        return (
+            f"transfer estimated from pulls: bytes per pull {pulls.get('bytes_per_pull')}, internet share "
+            f"{pulls.get('internet_share')}, cross-region share {pulls.get('cross_region_share')}"
+        )
     if any(v > 0 for c in ("internet_out_gb", "cross_region_out_gb") for v in est.exact[c]):
         return "transfer as given in the input"
     return "no transfer in the input"

@@ -78,13 +78,15 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         if repositories_path
         else None
     )
+    notes, assumptions = collection_summary(folder)
     usage = Usage(
         images=images,
         layers=layers,
         repositories=repositories,
         source=str(folder),
         keys=keys,
-        notes=collection_notes(folder),
+        notes=notes,
+        assumptions=assumptions,
     )
     if transfer_path:
         transfer = _transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices)
@@ -92,11 +94,13 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
     return usage
 
 
-def collection_notes(folder: Path) -> tuple[str, ...]:
-    """Coverage and transfer basis from ``collection.json`` (written by ``collect``), as notes."""
+def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict]:
+    """Coverage and transfer basis from ``collection.json`` (written by ``collect``): notes to show next
+    to the totals, and the assumptions the estimate carries (``transfer_estimate``: collect's pull-size
+    model, when transfer was estimated from pull counts)."""
     path = folder / "collection.json"
     if not path.is_file():
-        return ()
+        return (), {}
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         gaps = doc.get("coverage", {}).get("gaps", [])
@@ -114,7 +118,7 @@ def collection_notes(folder: Path) -> tuple[str, ...]:
             f"internet share {transfer.get('internet_share')}, cross-region share "
             f"{transfer.get('cross_region_share')}."
         )
-    return tuple(notes)
+    return tuple(notes), ({"transfer_estimate": transfer} if transfer else {})
 
 
 def _gap_label(gap: dict) -> str:
