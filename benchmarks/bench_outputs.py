@@ -107,8 +107,9 @@ def main() -> None:
         )
     finally:
         os.unlink(fh.name)
+    layers = 0 if usage.layers is None else len(usage.layers)
     print(
-        f"\n{len(usage.images):,} images, {0 if usage.layers is None else len(usage.layers):,} layer rows; FOCUS rows {len(frame):,}; "
+        f"\n{len(usage.images):,} images, {layers:,} layer rows; FOCUS rows {len(frame):,}; "
         f"lifecycle expires {len(sim.expired):,} images, saves ${sim.monthly_savings_usd:,.2f}/month; "
         f"peak RSS {_peak_mb() / 1024:.2f} GB"
     )
