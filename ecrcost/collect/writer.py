@@ -12,25 +12,14 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..inputs.inventory import REPOSITORIES_TABLE
 from ..usage import IMAGE_COLUMNS, LAYER_COLUMNS
 
 # What collect knows of each image: the inventory columns, less deleted_at (a live registry only
 # lists what is stored).
 IMAGES = [c for c in IMAGE_COLUMNS if c != "deleted_at"]
 LAYERS = [*LAYER_COLUMNS, "media_type"]
-REPOSITORIES = [
-    "account_id",
-    "region",
-    "repository",
-    "repository_arn",
-    "repository_uri",
-    "created_at",
-    "image_tag_mutability",
-    "encryption_type",
-    "image_count",
-    "tags",
-    "lifecycle_policy",
-]
+REPOSITORIES = REPOSITORIES_TABLE
 PULLS = ["account_id", "region", "repository", "pull_count"]
 TRANSFER = [
     "account_id",

@@ -37,10 +37,11 @@ LAYERS_REQUIRED = ["repository", "image_digest", "layer_digest", "size_bytes"]
 LAYERS_OPTIONAL = ["region", "account_id", "media_type"]
 TRANSFER_REQUIRED = ["repository"]
 TRANSFER_OPTIONAL = ["region", "account_id", "registry", "destination_region", *TRANSFER_GB]
-REPOSITORIES_REQUIRED = ["repository"]
-REPOSITORIES_OPTIONAL = [
-    "region",
+# What collect writes per repository; only the repository is required of a person.
+REPOSITORIES_TABLE = [
     "account_id",
+    "region",
+    "repository",
     "repository_arn",
     "repository_uri",
     "created_at",
@@ -50,6 +51,8 @@ REPOSITORIES_OPTIONAL = [
     "tags",
     "lifecycle_policy",
 ]
+REPOSITORIES_REQUIRED = ["repository"]
+REPOSITORIES_OPTIONAL = [c for c in REPOSITORIES_TABLE if c not in REPOSITORIES_REQUIRED]
 DEFAULT_REGION = "us-east-1"
 IMAGE_STATUS = ["ACTIVE", "ARCHIVED", "ACTIVATING"]
 
