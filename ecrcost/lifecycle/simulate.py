@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..keys import keys_from_frames
+from ..keys import StorageKeys, keys_from_frames
 from ..model import GB, estimate
 from ..money import CONTEXT, ZERO
 from ..period import Month
@@ -84,14 +84,12 @@ def simulate(
     decisions["protected"] = protected
     decisions["orphan"] = _orphans(now_images, action)
 
-    layer_row = None
-    if layers is not None:
-        keys = usage.keys if usage.keys is not None and len(usage.keys.repo) == len(images) else None
-        keys = keys if keys is not None and keys.layer_image is not None else keys_from_frames(images, layers)
-        layer_row = keys.layer_image
+    keys = usage.keys  # the loader's, when they are for exactly these rows; each state takes a subset
+    if keys is None or len(keys.repo) != len(images) or (layers is not None and keys.layer_image is None):
+        keys = keys_from_frames(images, layers)
 
     def state(keep: np.ndarray, archive: np.ndarray) -> Usage:
-        return _steady(images, layers, layer_row, keep, archive, period, usage.source)
+        return _steady(images, layers, keys, keep, archive, period, usage.source)
 
     before_usage = state(stored, np.zeros(len(images), dtype=bool))
     after_usage = state(stored & ~expired, moved)
@@ -205,7 +203,7 @@ def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
 def _steady(
     images: pd.DataFrame,
     layers: pd.DataFrame | None,
-    layer_row: np.ndarray | None,
+    keys: StorageKeys,
     keep: np.ndarray,
     archive: np.ndarray,
     period: Month,
@@ -219,10 +217,16 @@ def _steady(
     status = out["image_status"].astype(object)
     status[archive[keep]] = "ARCHIVED"
     out["image_status"] = status
-    kept_layers = None
-    if layers is not None and layer_row is not None:
-        kept_layers = layers[(layer_row >= 0) & keep[np.maximum(layer_row, 0)]]
-    return Usage(images=out.reset_index(drop=True), layers=kept_layers, source=source)
+    kept_layers, layer_keep = None, None
+    if layers is not None and keys.layer_image is not None:
+        layer_keep = (keys.layer_image >= 0) & keep[np.maximum(keys.layer_image, 0)]
+        kept_layers = layers[layer_keep].reset_index(drop=True)
+    return Usage(
+        images=out.reset_index(drop=True),
+        layers=kept_layers,
+        source=source,
+        keys=keys.subset(keep, layer_keep),
+    )
 
 
 def _bytes(est: Estimate) -> pd.DataFrame:
