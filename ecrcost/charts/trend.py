@@ -34,27 +34,18 @@ def cost_over_time(timeline: Timeline, est: Estimate) -> Figure:
     alpha = np.where(projected, 0.45, 1.0)
     for i in x:
         hatch = "//" if projected[i] else None
-        ax.bar(
-            i,
-            storage[i],
-            width=0.7,
-            color=COLORS["storage"],
-            alpha=alpha[i],
-            hatch=hatch,
-            edgecolor="white" if not projected[i] else COLORS["storage"],
-            linewidth=0,
-        )
-        ax.bar(
-            i,
-            transfer[i],
-            bottom=storage[i],
-            width=0.7,
-            color=COLORS["transfer"],
-            alpha=alpha[i],
-            hatch=hatch,
-            edgecolor="white" if not projected[i] else COLORS["transfer"],
-            linewidth=0,
-        )
+        for part, height, bottom in (("storage", storage[i], 0), ("transfer", transfer[i], storage[i])):
+            ax.bar(
+                i,
+                height,
+                bottom=bottom,
+                width=0.7,
+                color=COLORS[part],
+                alpha=alpha[i],
+                hatch=hatch,
+                edgecolor=COLORS[part] if projected[i] else "white",
+                linewidth=0,
+            )
     totals = storage + transfer
     peak = totals.max() or 1.0
     ax.set_ylim(0, peak * 1.2)

@@ -207,7 +207,3 @@ def _description(charge: dict, line: Any) -> str:
 
 def _iso(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def total(frame: pd.DataFrame) -> Decimal:
-    return sum(frame["BilledCost"], ZERO)
