@@ -51,7 +51,7 @@ def seed(endpoint: str, images: int, repositories: int) -> None:
 
 
 def run(label: str, output: Path, cache: Path) -> dict:
-    from ecrcost.collect import Options, collect
+    from ecrcost.sources.collect import Options, collect
 
     t = time.perf_counter()
     result = collect(Options(output=output, regions=(REGION,), cache_dir=cache, quiet=True))

@@ -65,13 +65,14 @@ def main() -> None:
             check=True,
         )  # fmt: skip
 
+    from ecrcost.outputs.export.write import parquet_bytes
+
     import ecrcost
     from ecrcost import aging, charts, timeline
-    from ecrcost.export import focus, focus_frame, simple_frame
-    from ecrcost.export.write import parquet_bytes
-    from ecrcost.lifecycle import read_policy, simulate
-    from ecrcost.pricebook import load_pricebook
-    from ecrcost.render.html import report_html
+    from ecrcost.analysis.lifecycle import read_policy, simulate
+    from ecrcost.core.pricebook import load_pricebook
+    from ecrcost.outputs.export import focus, focus_frame, simple_frame
+    from ecrcost.outputs.html import report_html
 
     times: dict[str, float] = {}
 

@@ -3,32 +3,83 @@
 Notebook use::
 
     import ecrcost
-    usage = ecrcost.load("data/sample-registry")      # scenario CSV or inventory folder
-    result = ecrcost.estimate(usage, month="2026-10")
-    result.repositories()                               # DataFrame, USD as Decimal
-    result.total_usd                                    # Decimal
+    est = ecrcost.estimate("data/sample-registry", month="2026-10")   # a path, or ecrcost.load(...)
+    est.total_usd                                                     # Decimal USD
+    est.repositories()                                                # DataFrame: one row per repository
+    est.line_items()                                                  # DataFrame: the bill's lines
+
+Attributes are imported on first use (PEP 562), so ``import ecrcost`` and ``ecrcost --help`` stay fast.
 """
 
-from . import breakdown
-from .errors import InputError
-from .load import load, sample_path
-from .model import estimate
-from .period import Month
-from .pricebook import PriceBook, load_pricebook
-from .result import Estimate
-from .usage import Usage
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .version import __version__
+
+# public name -> (module, attribute or None for the module itself)
+_LAZY = {
+    "Estimate": ("ecrcost.core.estimate", "Estimate"),
+    "InputError": ("ecrcost.core.errors", "InputError"),
+    "Month": ("ecrcost.core.period", "Month"),
+    "PriceBook": ("ecrcost.core.pricebook", "PriceBook"),
+    "PricingOptions": ("ecrcost.core.options", "PricingOptions"),
+    "Usage": ("ecrcost.core.usage", "Usage"),
+    "estimate": ("ecrcost.core.pricing", "estimate"),
+    "load": ("ecrcost.sources.load", "load"),
+    "load_pricebook": ("ecrcost.core.pricebook", "load_pricebook"),
+    "sample_path": ("ecrcost.sources.load", "sample_path"),
+    "aging": ("ecrcost.analysis.age", None),
+    "breakdown": ("ecrcost.analysis.breakdown", None),
+    "charts": ("ecrcost.outputs.charts", None),
+    "lifecycle": ("ecrcost.analysis.lifecycle", None),
+    "timeline": ("ecrcost.analysis.timeline", None),
+}
 __all__ = [
     "Estimate",
     "InputError",
     "Month",
     "PriceBook",
+    "PricingOptions",
     "Usage",
     "__version__",
+    "aging",
     "breakdown",
+    "charts",
     "estimate",
+    "lifecycle",
     "load",
     "load_pricebook",
     "sample_path",
+    "timeline",
 ]
+
+if TYPE_CHECKING:
+    from .analysis import age as aging
+    from .analysis import breakdown, lifecycle, timeline
+    from .core.errors import InputError
+    from .core.estimate import Estimate
+    from .core.options import PricingOptions
+    from .core.period import Month
+    from .core.pricebook import PriceBook, load_pricebook
+    from .core.pricing import estimate
+    from .core.usage import Usage
+    from .outputs import charts
+    from .sources.load import load, sample_path
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'ecrcost' has no attribute {name!r}") from None
+    value = import_module(module)
+    if attribute is not None:
+        value = getattr(value, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -13,9 +13,9 @@ from test_properties import MONTH as PROPERTY_MONTH
 from test_properties import inventories
 
 import ecrcost
-from ecrcost.aging import AGE_BUCKETS, STATES, stored_by_age
-from ecrcost.period import Month
-from ecrcost.storage import meter
+from ecrcost.analysis.age import AGE_BUCKETS, STATES, stored_by_age
+from ecrcost.core.metering.storage import meter
+from ecrcost.core.period import Month
 
 MONTH = Month(2026, 10)
 MONTH_US = MONTH.seconds * 1_000_000

@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 
 import ecrcost
 from ecrcost import aging, breakdown, charts, timeline
-from ecrcost.charts.style import OKABE_ITO, dollars, plain, shorten
-from ecrcost.money import CENT, ZERO
+from ecrcost.core.money import CENT, ZERO
+from ecrcost.outputs.charts.style import OKABE_ITO, dollars, plain, shorten
 
 MONTH = "2026-11"
 
@@ -236,7 +236,7 @@ def test_many_namespaces_fold_into_other(tmp_path):
     ("value", "text"), [(0, "0"), (2.5, "2.5"), (500, "500"), (1500, "1.5k"), (8000, "8k"), (12000, "12k")]
 )
 def test_quantity_ticks(value, text):
-    from ecrcost.charts.style import quantity
+    from ecrcost.outputs.charts.style import quantity
 
     assert quantity(value) == text
 

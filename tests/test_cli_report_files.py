@@ -7,8 +7,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from ecrcost.charts import NAMES
 from ecrcost.cli import app
+from ecrcost.outputs.charts import NAMES
 
 runner = CliRunner()
 
@@ -93,7 +93,7 @@ def test_compare_puts_several_inventories_on_the_time_chart(tmp_path):
     import json
     import shutil
 
-    from ecrcost.load import sample_path
+    from ecrcost.sources.load import sample_path
 
     earlier = tmp_path / "snapshot-sep"
     shutil.copytree(sample_path(), earlier)

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 import ecrcost
 from ecrcost.cli import app
-from ecrcost.collect import Options, collect
-from ecrcost.period import Month
-from ecrcost.pricebook import load_pricebook
+from ecrcost.core.period import Month
+from ecrcost.core.pricebook import load_pricebook
+from ecrcost.sources.collect import Options, collect
 from tests.collect_seed import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -272,8 +272,8 @@ def test_iam_policy_holds_exactly_the_actions_a_collection_uses(full_run):
 
 
 def test_all_regions_are_those_offering_ecr_that_the_account_enabled(env):
-    from ecrcost.collect.regions import resolve
-    from ecrcost.collect.sessions import Clients
+    from ecrcost.sources.collect.regions import resolve
+    from ecrcost.sources.collect.sessions import Clients
 
     clients = Clients()
     regions, notes = resolve(clients, (), True)

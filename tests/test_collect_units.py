@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ecrcost.collect import Options, collect
-from ecrcost.collect.cache import ManifestCache
-from ecrcost.collect.manifests import OCI_INDEX, parse
-from ecrcost.collect.progress import Bars
-from ecrcost.collect.ratelimit import TokenBucket
-from ecrcost.collect.transfer import Assumptions, average_image_bytes, transfer_row
-from ecrcost.errors import InputError
+from ecrcost.core.errors import InputError
+from ecrcost.sources.collect import Options, collect
+from ecrcost.sources.collect.cache import ManifestCache
+from ecrcost.sources.collect.manifests import OCI_INDEX, parse
+from ecrcost.sources.collect.progress import Bars
+from ecrcost.sources.collect.ratelimit import TokenBucket
+from ecrcost.sources.collect.transfer import Assumptions, average_image_bytes, transfer_row
 from tests.collect_seed import MANIFESTS, sha, text
 
 
@@ -143,8 +143,8 @@ def test_fixture_manifests_are_named_by_what_they_are():
 def test_describe_images_lifecycle_fields_become_inventory_columns():
     from datetime import UTC, datetime
 
-    from ecrcost.collect.reader import Repository, _rows
-    from ecrcost.collect.sessions import Account
+    from ecrcost.sources.collect.reader import Repository, _rows
+    from ecrcost.sources.collect.sessions import Account
 
     out = Repository(row={})
     detail = {

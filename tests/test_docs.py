@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from ecrcost import clidocs
 from ecrcost.cli import app
+from ecrcost.cli import docs as clidocs
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -16,7 +16,7 @@ def test_every_command_is_documented_in_the_readme():
 
 def test_cli_reference_is_up_to_date():
     assert clidocs.main(["--check", str(README)]) == 0, (
-        "run: uv run python -m ecrcost.clidocs --write README.md"
+        "run: uv run python -m ecrcost.cli.docs --write README.md"
     )
 
 

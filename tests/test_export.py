@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 
 import ecrcost
 from ecrcost.cli import app
-from ecrcost.export import focus_frame, simple_frame
-from ecrcost.lines import charge_lines
-from ecrcost.money import CENT
-from ecrcost.pricebook import load_pricebook
-from ecrcost.result import PARTS
+from ecrcost.core.estimate import PARTS
+from ecrcost.core.lines import charge_lines
+from ecrcost.core.money import CENT
+from ecrcost.core.pricebook import load_pricebook
+from ecrcost.outputs.export import focus_frame, simple_frame
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ import pytest
 
 import ecrcost
 from ecrcost import aging, breakdown, timeline
-from ecrcost.money import CENT
-from ecrcost.render.html import report_html
-from ecrcost.usage import STORAGE_COLUMNS, Usage
+from ecrcost.core.money import CENT
+from ecrcost.core.usage import STORAGE_COLUMNS, Usage
+from ecrcost.outputs.html import report_html
 
 MONTH = "2026-11"
 

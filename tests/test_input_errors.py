@@ -1352,7 +1352,7 @@ def test_valid_inventory_parquet(tmp_path: Path) -> None:
 
 
 def test_bundled_sample_still_loads(tmp_path: Path) -> None:
-    from ecrcost.load import sample_path
+    from ecrcost.sources.load import sample_path
 
     doc = assert_ok(*estimate(tmp_path, sample_path()))
     assert float(doc["total_usd"]) > 0

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import ecrcost
-from ecrcost.period import Month
-from ecrcost.storage import meter
+from ecrcost.core.metering.storage import meter
+from ecrcost.core.period import Month
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

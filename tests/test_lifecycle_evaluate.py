@@ -10,7 +10,7 @@ import pytest
 from conftest import Registry
 
 import ecrcost
-from ecrcost.lifecycle import evaluate, read_policy, simulate
+from ecrcost.analysis.lifecycle import evaluate, read_policy, simulate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lifecycle"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ecrcost import InputError, sample_path
+from ecrcost.analysis.lifecycle import parse_policy, read_policy
 from ecrcost.cli import app
-from ecrcost.lifecycle import parse_policy, read_policy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lifecycle"
 INVALID = FIXTURES / "invalid"

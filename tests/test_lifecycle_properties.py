@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ecrcost import InputError
-from ecrcost.lifecycle import evaluate, parse_policy, simulate
-from ecrcost.usage import IMAGE_COLUMNS, LAYER_COLUMNS, Usage
+from ecrcost.analysis.lifecycle import evaluate, parse_policy, simulate
+from ecrcost.core.usage import IMAGE_COLUMNS, LAYER_COLUMNS, Usage
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 POOL = [1, 1000, 2**20, 3 * 2**20, 2**30]

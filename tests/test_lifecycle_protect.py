@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecrcost.lifecycle.protect import Reference, parse_reference
+from ecrcost.analysis.lifecycle.protect import Reference, parse_reference
 
 D = "sha256:" + "ab" * 32
 HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"

@@ -12,8 +12,8 @@ import pytest
 from conftest import GiB, Registry
 
 import ecrcost
-from ecrcost.lifecycle import read_policy, simulate, stored_policies
-from ecrcost.lifecycle.protect import parse_reference
+from ecrcost.analysis.lifecycle import read_policy, simulate, stored_policies
+from ecrcost.analysis.lifecycle.protect import parse_reference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lifecycle"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)

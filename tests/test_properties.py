@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ecrcost
-from ecrcost.money import CENT, CONTEXT, MICRO, allocate, round_half_up, round_lines, share
-from ecrcost.pricebook import load_pricebook
-from ecrcost.tiers import tiered_cost
-from ecrcost.usage import IMAGE_COLUMNS, LAYER_COLUMNS, Usage
+from ecrcost.core.money import CENT, CONTEXT, MICRO, allocate, round_half_up, round_lines, share
+from ecrcost.core.pricebook import load_pricebook
+from ecrcost.core.tiers import tiered_cost
+from ecrcost.core.usage import IMAGE_COLUMNS, LAYER_COLUMNS, Usage
 
 TIERS = load_pricebook().region("us-east-1").internet_tiers
 BOUNDS = [t.up_to_gb for t in TIERS if t.up_to_gb is not None]

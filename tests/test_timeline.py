@@ -8,8 +8,8 @@ from conftest import GiB, MiB, Registry
 
 import ecrcost
 from ecrcost import timeline
-from ecrcost.money import CENT
-from ecrcost.period import Month
+from ecrcost.core.money import CENT
+from ecrcost.core.period import Month
 
 MONTH = Month(2026, 10)
 NOW = MONTH.end  # the month is over

@@ -1,0 +1,49 @@
+"""Groupings people ask for: by namespace (team), by region. Sums of the rounded repository table, so
+every grouping adds up to the same total."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from ..core.estimate import Estimate
+from ..core.money import CENT, ZERO
+
+MONEY = ["storage_usd", "transfer_usd", "total_usd"]
+
+
+def namespace(repository: str, depth: int = 1) -> str:
+    """The first ``depth`` path segments of a repository name: ``team-a/web-app`` → ``team-a``; a name
+    without ``/`` is in ``(root)``."""
+    parts = repository.split("/")
+    if len(parts) == 1:
+        return "(root)"
+    return "/".join(parts[: min(depth, len(parts) - 1)])
+
+
+def by(estimate: Estimate, column: str, quantum: Decimal = CENT, depth: int = 1) -> pd.DataFrame:
+    """Totals per ``column`` ("namespace", "region", "account_id", "registry"), largest first."""
+    table = estimate.repositories(quantum)
+    if column == "namespace":
+        table["namespace"] = [namespace(r, depth) for r in table["repository"]]
+    grouped = table.groupby(column, sort=False)
+    out = pd.DataFrame(
+        {
+            "repositories": grouped.size(),
+            "storage_gb_month": grouped["storage_gb_month"].agg(lambda s: sum(s, ZERO)),
+            **{c: grouped[c].agg(lambda s: sum(s, ZERO)) for c in MONEY},
+        }
+    ).reset_index()
+    return out.sort_values(["total_usd", column], ascending=[False, True], key=_sort_key).reset_index(
+        drop=True
+    )
+
+
+def top_repositories(estimate: Estimate, n: int = 10, quantum: Decimal = CENT) -> pd.DataFrame:
+    table = estimate.repositories(quantum)
+    return table.sort_values(["total_usd", "repository"], ascending=[False, True], key=_sort_key).head(n)
+
+
+def _sort_key(s: pd.Series) -> pd.Series:
+    return s.map(float) if s.dtype == object and len(s) and isinstance(s.iloc[0], Decimal) else s

@@ -1,0 +1,276 @@
+"""ECR lifecycle policies: parse and validate the policy JSON the way ECR does before it accepts one.
+
+Rules and reasons follow the ECR user guide ("Lifecycle policy properties", "Lifecycle policy
+evaluation rules", "Archiving an image"); every rejection names the policy file, the rule (by its
+position and priority) and the field, and quotes ECR's reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...core.errors import InputError
+
+MAX_RULES = 50  # ECR service quota "Rules per lifecycle policy"
+MAX_CHARS = 30_720  # GetLifecyclePolicy lifecyclePolicyText maximum length
+MAX_WILDCARDS = 4
+ARCHIVE_MINIMUM_DAYS = 90  # "You cannot configure lifecycle policies that delete images that have been
+# in archive for less than 90 days."
+
+TAG_STATUS = ("tagged", "untagged", "any")
+COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
+SINCE = ("sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
+STORAGE_CLASSES = ("standard", "archive")
+ACTIONS = ("expire", "transition")
+
+_TOP = {"rules"}
+_RULE = {"rulePriority", "description", "selection", "action"}
+_SELECTION = {
+    "tagStatus",
+    "tagPatternList",
+    "tagPrefixList",
+    "storageClass",
+    "countType",
+    "countUnit",
+    "countNumber",
+}
+_ACTION = {"type", "targetStorageClass"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One lifecycle rule. ``storage_class`` is the class it selects from (``standard`` = active images)."""
+
+    priority: int
+    description: str
+    tag_status: str
+    tag_patterns: tuple[str, ...]  # tagPatternList, wildcards '*'
+    tag_prefixes: tuple[str, ...]  # tagPrefixList
+    storage_class: str
+    count_type: str
+    count_number: int
+    action: str  # expire | transition (to archive)
+
+    def describe(self) -> str:
+        """Short words for reports: ``rule 1: tagged prod* · more than 5 images → expire``."""
+        if self.tag_status == "tagged":
+            what = "tagged " + " & ".join(self.tag_patterns or tuple(f"{p}…" for p in self.tag_prefixes))
+        else:
+            what = self.tag_status
+        if self.storage_class == "archive":
+            what += " (archived)"
+        count = {
+            "imageCountMoreThan": f"more than {self.count_number} image(s)",
+            "sinceImagePushed": f"pushed over {self.count_number} day(s) ago",
+            "sinceImagePulled": f"not pulled for over {self.count_number} day(s)",
+            "sinceImageTransitioned": f"archived over {self.count_number} day(s) ago",
+        }[self.count_type]
+        return f"rule {self.priority}: {what} · {count} → {self.action}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated lifecycle policy; ``rules`` sorted by priority (lowest first, applied first)."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    text: str = ""
+
+
+def read_policy(path: str | Path) -> Policy:
+    """Read and validate a lifecycle policy JSON file (the ``lifecyclePolicyText`` ECR stores)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such policy file", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the policy ({exc})", file=path) from None
+    return parse_policy(text, name=path.name, where=str(path))
+
+
+def parse_policy(text: str, name: str = "policy", where: str | None = None) -> Policy:
+    """Validate ``text`` as ECR would; raise :class:`InputError` naming ``where`` and the field."""
+    where = where or name
+
+    def fail(message: str) -> InputError:
+        return InputError(message, file=where)
+
+    if len(text) > MAX_CHARS:
+        raise fail(f"a lifecycle policy is at most {MAX_CHARS:,} characters (this one has {len(text):,})")
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise fail(f"not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise fail('a lifecycle policy is a JSON object {"rules": [...]}')
+    _unknown(doc, _TOP, "policy", fail)
+    rules_doc = doc.get("rules")
+    if not isinstance(rules_doc, list) or not rules_doc:
+        raise fail("'rules' is required: a non-empty list of rules")
+    if len(rules_doc) > MAX_RULES:
+        raise fail(f"a lifecycle policy has at most {MAX_RULES} rules (this one has {len(rules_doc)})")
+    rules = [_rule(i, r, fail) for i, r in enumerate(rules_doc)]
+    _check_together(rules, fail)
+    return Policy(name=name, rules=tuple(sorted(rules, key=lambda r: r.priority)), text=text)
+
+
+def _unknown(obj: dict, allowed: set[str], label: str, fail) -> None:
+    extra = sorted(set(obj) - allowed)
+    if extra:
+        raise fail(f"{label}: unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _rule(index: int, doc: Any, fail) -> Rule:
+    label = f"rules[{index}]"
+    if not isinstance(doc, dict):
+        raise fail(f"{label}: a rule is a JSON object")
+    _unknown(doc, _RULE, label, fail)
+    priority = doc.get("rulePriority")
+    if not _integer(priority) or priority < 1:
+        raise fail(f"{label}: rulePriority is required, a whole number of at least 1")
+    label = f"{label} (rulePriority {priority})"
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise fail(f"{label}: description must be text")
+    sel = doc.get("selection")
+    if not isinstance(sel, dict):
+        raise fail(f"{label}: selection is required")
+    _unknown(sel, _SELECTION, f"{label} selection", fail)
+    act = doc.get("action")
+    if not isinstance(act, dict):
+        raise fail(f"{label}: action is required")
+    _unknown(act, _ACTION, f"{label} action", fail)
+
+    status = sel.get("tagStatus")
+    if status not in TAG_STATUS:
+        raise fail(f"{label}: selection.tagStatus is required, one of {', '.join(TAG_STATUS)}")
+    patterns = _tag_list(sel, "tagPatternList", label, fail)
+    prefixes = _tag_list(sel, "tagPrefixList", label, fail)
+    if patterns and prefixes:
+        raise fail(f"{label}: specify either tagPatternList or tagPrefixList, not both")
+    if status == "tagged" and not (patterns or prefixes):
+        raise fail(
+            f"{label}: tagStatus 'tagged' requires a tagPrefixList or tagPatternList value "
+            "(use tagStatus 'any' for every image)"
+        )
+    if status != "tagged" and ("tagPatternList" in sel or "tagPrefixList" in sel):
+        raise fail(f"{label}: tagPatternList and tagPrefixList may only be used with tagStatus 'tagged'")
+    for p in patterns:
+        if p.count("*") > MAX_WILDCARDS:
+            raise fail(f"{label}: tagPatternList '{p}' has more than {MAX_WILDCARDS} wildcards (*)")
+
+    count_type = sel.get("countType")
+    if count_type not in COUNT_TYPES:
+        raise fail(f"{label}: selection.countType is required, one of {', '.join(COUNT_TYPES)}")
+    number = sel.get("countNumber")
+    if not _integer(number) or number < 1:
+        raise fail(f"{label}: selection.countNumber is required, a whole number of at least 1")
+    if count_type in SINCE:
+        if sel.get("countUnit") != "days":
+            raise fail(f"{label}: countType '{count_type}' requires countUnit 'days'")
+    elif "countUnit" in sel:
+        raise fail(
+            f"{label}: countUnit may only be specified when countType is "
+            "sinceImagePushed, sinceImagePulled or sinceImageTransitioned"
+        )
+    storage = sel.get("storageClass", "standard")
+    if storage not in STORAGE_CLASSES:
+        raise fail(f"{label}: selection.storageClass must be 'standard' or 'archive'")
+    if count_type == "sinceImageTransitioned":
+        if "storageClass" not in sel or storage != "archive":
+            raise fail(f"{label}: countType 'sinceImageTransitioned' requires storageClass 'archive'")
+    elif storage != "standard":
+        raise fail(f"{label}: with countType '{count_type}' the only supported storageClass is 'standard'")
+
+    action = act.get("type")
+    if action not in ACTIONS:
+        raise fail(f"{label}: action.type is required, 'expire' or 'transition'")
+    if action == "transition":
+        if act.get("targetStorageClass") != "archive":
+            raise fail(
+                f"{label}: a transition requires targetStorageClass 'archive' (the only supported value)"
+            )
+    elif "targetStorageClass" in act:
+        raise fail(f"{label}: targetStorageClass may only be given with action.type 'transition'")
+    if count_type == "sinceImagePulled" and action != "transition":
+        raise fail(f"{label}: countType 'sinceImagePulled' can only be used with action.type 'transition'")
+    if count_type == "sinceImageTransitioned":
+        if action != "expire":
+            raise fail(
+                f"{label}: countType 'sinceImageTransitioned' can only be used with action.type 'expire'"
+            )
+        if number < ARCHIVE_MINIMUM_DAYS:
+            raise fail(
+                f"{label}: cannot expire images that have been in archive for less than "
+                f"{ARCHIVE_MINIMUM_DAYS} days (countNumber {number})"
+            )
+    return Rule(
+        priority=priority,
+        description=description,
+        tag_status=status,
+        tag_patterns=patterns,
+        tag_prefixes=prefixes,
+        storage_class=storage,
+        count_type=count_type,
+        count_number=number,
+        action=action,
+    )
+
+
+def _tag_list(sel: dict, key: str, label: str, fail) -> tuple[str, ...]:
+    if key not in sel:
+        return ()
+    value = sel[key]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise fail(f"{label}: {key} must be a non-empty list of non-empty tag strings")
+    return tuple(value)
+
+
+def _check_together(rules: list[Rule], fail) -> None:
+    """The constraints that span rules, per storage class the rules select from."""
+    seen: dict[int, int] = {}
+    for i, r in enumerate(rules):
+        if r.priority in seen:
+            raise fail(
+                f"rules[{i}]: rulePriority {r.priority} is also used by rules[{seen[r.priority]}]; "
+                "each rule needs a unique rulePriority"
+            )
+        seen[r.priority] = i
+    for storage in STORAGE_CLASSES:
+        group = [r for r in rules if r.storage_class == storage]
+        top = max((r.priority for r in group), default=0)
+        for r in group:
+            if r.tag_status == "any" and r.priority != top:
+                raise fail(
+                    f"rule with rulePriority {r.priority}: a rule with tagStatus 'any' must have the "
+                    f"highest rulePriority of the rules selecting {storage} images (and be evaluated last)"
+                )
+        untagged = [r.priority for r in group if r.tag_status == "untagged"]
+        if len(untagged) > 1:
+            raise fail(
+                f"rules with rulePriority {', '.join(map(str, untagged))}: only one rule selecting "
+                f"{storage} images may select untagged images"
+            )
+        prefixes: dict[str, int] = {}
+        for r in group:
+            for p in r.tag_prefixes:
+                if p in prefixes:
+                    raise fail(
+                        f"rules with rulePriority {prefixes[p]} and {r.priority} both list tag prefix "
+                        f"'{p}': the rules selecting {storage} images must contain a unique set of prefixes"
+                    )
+                prefixes[p] = r.priority
+
+
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A tagPatternList entry as a regex: '*' matches any run of characters, all else is literal."""
+    return re.compile("".join(".*" if c == "*" else re.escape(c) for c in pattern) + r"\Z", re.S)

@@ -1,0 +1,279 @@
+"""Apply lifecycle decisions to an inventory and price the difference. Pure: no I/O, no printing.
+
+What "before" and "after" mean: the images stored at ``as_of`` (pushed by then, not yet deleted) are
+priced for one whole ``month`` as if they had been stored all month (before), and again without the
+images the policy expires and with the images it transitions in the archive class (after). The saving
+is therefore a monthly run-rate of the steady state, not the bill of a particular month; money comes
+from :func:`ecrcost.estimate` only, so the model stays the single source of prices.
+
+Bytes freed are metered the same way: unique layers per repository (per registry with blob mounting)
+that no kept image still holds. A layer shared by an expired and a kept image stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from ...core.errors import InputError
+from ...core.estimate import Estimate
+from ...core.metering.keys import StorageKeys, keys_from_frames
+from ...core.money import CONTEXT, ZERO
+from ...core.period import Month
+from ...core.pricebook import PriceBook, load_pricebook
+from ...core.pricing import GB, estimate
+from ...core.usage import Usage
+from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate, locate, text_values
+from .policy import Policy
+from .protect import Reference, in_use, keeps_tags
+from .simulation import Simulation
+
+ARCHIVE_MINIMUM_MONTHS = 3  # 90 days, charged as three 30-day months (AWS does not publish the proration)
+# Policies for a simulation: one for every repository, or one per (account_id, region, repository).
+Policies = Policy | Mapping[tuple[str, str, str], Policy]
+
+
+def simulate(
+    usage: Usage,
+    policy: Policies,
+    *,
+    name: str | None = None,
+    as_of: datetime | str | None = None,
+    month: Month | str | None = None,
+    prices: PriceBook | None = None,
+    blob_mounting: bool = False,
+    in_use_refs: Iterable[Reference] = (),
+    keep_tags: Iterable[str] = (),
+) -> Simulation:
+    """Simulate ``policy`` on an inventory ``usage`` at ``as_of`` (default: now) and price one whole
+    ``month`` (default: the current month) before and after; see the module docstring."""
+    if usage.images is None:
+        raise InputError("a lifecycle simulation needs an inventory folder (images), not a scenario CSV")
+    period = month if isinstance(month, Month) else Month.parse(month)
+    prices = prices or load_pricebook()
+    as_of_ts = _timestamp(as_of)
+    images = usage.images.reset_index(drop=True)
+    layers = usage.layers.reset_index(drop=True) if usage.layers is not None else None
+    stored = ((images["pushed_at"] <= as_of_ts) & ~(images["deleted_at"] <= as_of_ts)).to_numpy(dtype=bool)
+    rows = np.flatnonzero(stored)
+    now_images = images.iloc[rows].reset_index(drop=True)
+
+    decided, names = _decide(now_images, policy, name, as_of_ts)
+    action = decided["action"].to_numpy(dtype=object)
+    expired = np.zeros(len(images), dtype=bool)
+    expired[rows[action == EXPIRE]] = True
+    moved = np.zeros(len(images), dtype=bool)
+    moved[rows[action == TRANSITION]] = True
+
+    use = in_use(now_images, in_use_refs)
+    tags = keeps_tags(now_images, keep_tags)
+    hit = action != KEEP
+    protected = np.where(hit & use, "in use", np.where(hit & tags, "keep-tags", ""))
+    decisions = now_images[
+        [*REPO, "image_digest", "image_tags", "size_bytes", "pushed_at", "image_status"]
+    ].copy()
+    decisions["policy"] = names
+    decisions["action"] = action
+    decisions["rule_priority"] = decided["rule_priority"].to_numpy()
+    decisions["reason"] = decided["reason"].to_numpy()
+    decisions["protected"] = protected
+    decisions["orphan"] = _orphans(now_images, action)
+
+    keys = usage.keys  # the loader's, when they are for exactly these rows; each state takes a subset
+    if keys is None or len(keys.repo) != len(images) or (layers is not None and keys.layer_image is None):
+        keys = keys_from_frames(images, layers)
+
+    def state(keep: np.ndarray, archive: np.ndarray) -> Usage:
+        return _steady(images, layers, keys, keep, archive, period, usage.source)
+
+    before_usage = state(stored, np.zeros(len(images), dtype=bool))
+    after_usage = state(stored & ~expired, moved)
+    now = period.end  # a whole month priced: no "month not over" projection note
+
+    def price(u: Usage) -> Estimate:
+        return estimate(u, month=period, prices=prices, blob_mounting=blob_mounting, now=now)
+
+    before, after = price(before_usage), price(after_usage)
+    # Bytes per repository: in a whole-month state GB-month × 2^30 is the bytes stored, exactly. Bytes
+    # newly archived: archive bytes after, less those of the state with only the expirations applied
+    # (priced only when something is archived).
+    sizes = [_bytes(before), _bytes(after)]
+    if moved.any():
+        sizes.append(_bytes(price(state(stored & ~expired, np.zeros(len(images), dtype=bool)))))
+    else:
+        sizes.append(sizes[1])
+    index = sizes[0].index.union(sizes[1].index).union(sizes[2].index)
+    b, a, e = (x.reindex(index, fill_value=0) for x in sizes)  # integers stay integers
+    table = pd.DataFrame(
+        {
+            "bytes_before": b["bytes"],
+            "bytes_after": a["bytes"],
+            "archived_bytes": a["archive"] - e["archive"],
+        },
+        index=index,
+    ).reset_index()
+
+    regions = sorted(set(images["region"].astype(str)))
+    restore = {r: prices.region(r).archive_retrieval for r in regions}
+    minimum = ZERO
+    for region, moved_bytes in table.groupby("region")["archived_bytes"].sum().items():
+        rate = prices.region(str(region)).archive_tiers[0].usd_per_gb  # first tier: the 150 TB above is rare
+        gb_months = CONTEXT.divide(Decimal(int(moved_bytes) * ARCHIVE_MINIMUM_MONTHS), Decimal(GB))
+        minimum += CONTEXT.multiply(gb_months, rate)
+    notes = _notes(decisions, now_images, policy, before)
+    return Simulation(
+        name=name or (policy.name if isinstance(policy, Policy) else "stored policies"),
+        as_of=as_of_ts,
+        period=period,
+        decisions=decisions,
+        bytes=table,
+        before=before,
+        after=after,
+        after_usage=_applied(usage, images, expired, moved, as_of_ts),
+        restore_usd_per_gb=restore,
+        archive_minimum_usd=minimum,
+        notes=notes,
+    )
+
+
+def _timestamp(value: datetime | str | None) -> pd.Timestamp:
+    if value is None:
+        return pd.Timestamp(datetime.now(UTC))
+    try:
+        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise InputError(
+            f"'{value}' is not a timestamp (ISO 8601, e.g. 2026-11-01T00:00:00Z)", column="--as-of"
+        )
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _decide(images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.Timestamp):
+    """Decisions for every image, and the name of the policy that applied to each ("" = none)."""
+    if isinstance(policy, Policy):
+        return evaluate(images, policy, as_of), np.full(len(images), name or policy.name, dtype=object)
+    n = len(images)
+    action = np.full(n, KEEP, dtype=object)
+    priority = np.zeros(n, dtype=np.int64)
+    reason = np.full(n, "", dtype=object)
+    names = np.full(n, "", dtype=object)
+    # Repositories sharing the same rules are evaluated in one pass (evaluate groups by repository).
+    rows_of = images.groupby(REPO, sort=False, observed=True).indices
+    by_rules: dict[tuple, list[np.ndarray]] = {}
+    for key, rows in rows_of.items():
+        account, region, repo = (str(k) for k in key)
+        # a hand-written repositories table may leave account_id blank: it then names any account
+        pol = policy.get((account, region, repo)) or policy.get(("", region, repo))
+        if pol is not None:
+            by_rules.setdefault(pol.rules, []).append(rows)
+            names[rows] = pol.name
+    for rules, parts in by_rules.items():
+        rows = np.concatenate(parts)
+        out = evaluate(images.iloc[rows], Policy(name="", rules=rules), as_of)
+        action[rows] = out["action"].to_numpy()
+        priority[rows] = out["rule_priority"].to_numpy()
+        reason[rows] = out["reason"].to_numpy()
+    decided = pd.DataFrame(
+        {"action": action, "rule_priority": priority, "reason": reason}, index=images.index
+    )
+    return decided, names
+
+
+def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
+    """Kept children of an index the policy expires: untagged images nothing references any more."""
+    parent = text_values(images["parent_digest"])
+    out = np.zeros(len(images), dtype=bool)
+    kept_children = np.flatnonzero((parent != "") & (action == KEEP))
+    if not len(kept_children) or not (action == EXPIRE).any():
+        return out
+    group = images.groupby(REPO, sort=False, observed=True).ngroup().to_numpy()
+    digests = text_values(images["image_digest"])
+    index_row = locate(group, digests, group[kept_children], parent[kept_children])
+    out[kept_children[(index_row >= 0) & (action[np.maximum(index_row, 0)] == EXPIRE)]] = True
+    return out
+
+
+def _steady(
+    images: pd.DataFrame,
+    layers: pd.DataFrame | None,
+    keys: StorageKeys,
+    keep: np.ndarray,
+    archive: np.ndarray,
+    period: Month,
+    source: str,
+) -> Usage:
+    """The kept images as if stored for the whole of ``period``; ``archive`` ones in the archive class."""
+    out = images[keep].copy()
+    dtype = out["pushed_at"].dtype
+    out["pushed_at"] = pd.Series(pd.Timestamp(period.start), index=out.index).astype(dtype)
+    out["deleted_at"] = pd.Series(pd.NaT, index=out.index, dtype=dtype)
+    status = out["image_status"].astype(object)
+    status[archive[keep]] = "ARCHIVED"
+    out["image_status"] = status
+    kept_layers, layer_keep = None, None
+    if layers is not None and keys.layer_image is not None:
+        layer_keep = (keys.layer_image >= 0) & keep[np.maximum(keys.layer_image, 0)]
+        kept_layers = layers[layer_keep].reset_index(drop=True)
+    return Usage(
+        images=out.reset_index(drop=True),
+        layers=kept_layers,
+        source=source,
+        keys=keys.subset(keep, layer_keep),
+    )
+
+
+def _bytes(est: Estimate) -> pd.DataFrame:
+    """Bytes stored per repository (index) in a whole-month estimate: ``bytes`` (every class) and
+    ``archive``. GB-month is bytes / 2^30 there, a terminating decimal, so this is exact."""
+    exact = est.exact
+    frame = exact[REPO].assign(
+        bytes=[int(CONTEXT.multiply(v, GB)) for v in exact["storage_gb_month"]],
+        archive=[int(CONTEXT.multiply(v, GB)) for v in exact["archive_gb_month"]],
+    )
+    return frame.groupby(REPO, sort=True)[["bytes", "archive"]].sum()
+
+
+def _applied(
+    usage: Usage, images: pd.DataFrame, expired: np.ndarray, moved: np.ndarray, as_of: pd.Timestamp
+) -> Usage:
+    """Inventory': expired images deleted at ``as_of``, transitioned ones ARCHIVED (from ``as_of`` on,
+    for the metering this is the whole of their life: the inventory has no per-class history)."""
+    out = images.copy()
+    deleted = out["deleted_at"].copy()
+    deleted[expired] = as_of
+    out["deleted_at"] = deleted
+    status = out["image_status"].astype(object)
+    status[moved] = "ARCHIVED"
+    out["image_status"] = status
+    return replace(usage, images=out, keys=None)
+
+
+def _notes(
+    decisions: pd.DataFrame, images: pd.DataFrame, policy: Policies, before: Estimate
+) -> tuple[str, ...]:
+    notes = [n for n in before.notes if "not over" not in n]
+    rules = [policy] if isinstance(policy, Policy) else list(policy.values())
+    transitioned_rule = any(r.count_type == "sinceImageTransitioned" for p in rules for r in p.rules)
+    undated = images["image_status"].astype(str) == "ARCHIVED"
+    if "last_archived_at" in images:
+        undated &= images["last_archived_at"].isna()
+    if transitioned_rule and int(undated.sum()):
+        notes.append(
+            f"{int(undated.sum())} archived image(s) have no archive date (last_archived_at) in the "
+            "inventory: sinceImageTransitioned rules keep them here (ECR would expire those archived "
+            "long enough ago)."
+        )
+    orphans = int(decisions["orphan"].sum())
+    if orphans:
+        notes.append(
+            f"{orphans} child manifest(s) of expired multi-arch indexes stay stored (orphans): ECR does not "
+            "delete them with their index; only a rule that selects them (untagged) removes them later."
+        )
+    return tuple(notes)

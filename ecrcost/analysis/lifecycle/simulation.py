@@ -1,0 +1,168 @@
+"""The result of a lifecycle simulation: per-image decisions, bytes and the two priced states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from ...core.estimate import Estimate
+from ...core.money import CONTEXT, ZERO
+from ...core.period import Month
+from ...core.pricing import GB
+from ...core.usage import Usage
+from .evaluate import EXPIRE, REPO, TRANSITION
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What one policy (or the repositories' stored policies) would do at ``as_of``, and what it saves.
+
+    ``decisions``: one row per image stored at ``as_of``: account_id, region, repository, image_digest,
+    image_tags, size_bytes, pushed_at, image_status, policy (its name, "" = repository has none), action
+    (keep | expire | transition), rule_priority, reason, protected ("" | "in use" | "keep-tags": a
+    protected image the policy would expire or archive), orphan (a kept child of an expired index).
+    ``bytes``: per repository, stored bytes (unique layers) before and after, and bytes newly archived.
+    ``before`` / ``after``: :class:`Estimate` of a whole ``period`` in each state (storage only).
+    """
+
+    name: str
+    as_of: pd.Timestamp
+    period: Month
+    decisions: pd.DataFrame
+    bytes: pd.DataFrame
+    before: Estimate
+    after: Estimate
+    after_usage: Usage  # the inventory after the policy ran at as_of (expired: deleted_at = as_of)
+    restore_usd_per_gb: dict[str, Decimal]
+    archive_minimum_usd: Decimal
+    notes: tuple[str, ...] = field(default=())
+
+    def _digests(self, mask: pd.Series) -> list[str]:
+        return list(self.decisions.loc[mask, "image_digest"].astype(str))
+
+    @property
+    def expired(self) -> list[str]:
+        return self._digests(self.decisions["action"] == EXPIRE)
+
+    @property
+    def transitioned(self) -> list[str]:
+        return self._digests(self.decisions["action"] == TRANSITION)
+
+    @property
+    def protected(self) -> pd.DataFrame:
+        return self.decisions[self.decisions["protected"] != ""]
+
+    @property
+    def orphans(self) -> list[str]:
+        return self._digests(self.decisions["orphan"])
+
+    @property
+    def emptied(self) -> list[str]:
+        """Repositories ("region/name") in which the policy expires every image: no rollback left."""
+        d = self.decisions
+        gone = (d["action"] == EXPIRE).groupby([d[c] for c in REPO], observed=True, sort=True).all()
+        return [f"{region}/{repo}" for (_, region, repo), all_gone in gone.items() if all_gone]
+
+    @property
+    def safe(self) -> bool:
+        """No image in use and no image with a kept tag would be expired or archived."""
+        return not len(self.protected)
+
+    @property
+    def storage_usd_before(self) -> Decimal:
+        return self.before.totals()["storage_usd"]
+
+    @property
+    def storage_usd_after(self) -> Decimal:
+        return self.after.totals()["storage_usd"]
+
+    @property
+    def monthly_savings_usd(self) -> Decimal:
+        """Storage USD per month saved: before − after, exactly (both rounded to micro-dollars)."""
+        return self.storage_usd_before - self.storage_usd_after
+
+    @property
+    def bytes_before(self) -> int:
+        """Bytes stored at as_of (unique layers per repository, or per registry with blob mounting)."""
+        return int(self.bytes["bytes_before"].sum())
+
+    @property
+    def bytes_after(self) -> int:
+        return int(self.bytes["bytes_after"].sum())
+
+    @property
+    def bytes_freed(self) -> int:
+        """Bytes no longer stored: layers that no kept image holds (shared layers stay)."""
+        return self.bytes_before - self.bytes_after
+
+    @property
+    def archived_bytes(self) -> int:
+        """Bytes the policy moves to the archive class."""
+        return int(self.bytes["archived_bytes"].sum())
+
+    @property
+    def expired_image_bytes(self) -> int:
+        """The naive figure: the sum of the expired images' sizes, shared layers counted each time."""
+        d = self.decisions
+        return int(d.loc[d["action"] == EXPIRE, "size_bytes"].sum())
+
+    @property
+    def restore_usd(self) -> Decimal:
+        """USD to restore every image this policy archives (per GB restored)."""
+        total = ZERO
+        for region, b in self.bytes.groupby("region")["archived_bytes"].sum().items():
+            total += CONTEXT.divide(Decimal(int(b)) * self.restore_usd_per_gb[str(region)], Decimal(GB))
+        return total
+
+    def repositories(self) -> pd.DataFrame:
+        """Per repository: policy, images, expired, transitioned, protected, orphans, bytes before/after/
+        freed, bytes newly archived, storage USD before/after (micro-dollars) and the monthly saving."""
+        d = self.decisions
+        counts = (
+            d.assign(
+                images=1,
+                expired=d["action"] == EXPIRE,
+                transitioned=d["action"] == TRANSITION,
+                protected_hits=d["protected"] != "",
+                orphans=d["orphan"],
+            )
+            .groupby(REPO, observed=True, sort=True)
+            .agg(
+                policy=("policy", "first"),
+                images=("images", "sum"),
+                expired=("expired", "sum"),
+                transitioned=("transitioned", "sum"),
+                protected=("protected_hits", "sum"),
+                orphans=("orphans", "sum"),
+            )
+            .reset_index()
+        )
+        counts = counts.set_index(REPO)
+        sizes = self.bytes.set_index(REPO)
+        before = _storage_by_repo(self.before)
+        after = _storage_by_repo(self.after)
+        index = counts.index.union(sizes.index).union(before.index).union(after.index)
+        # reindex with fill values keeps integer bytes integers (a merge would pass them through floats)
+        out = counts.drop(columns="policy").reindex(index, fill_value=0)
+        out.insert(0, "policy", counts["policy"].reindex(index, fill_value=""))
+        sizes = sizes.reindex(index, fill_value=0)
+        for c in ("bytes_before", "bytes_after", "archived_bytes"):
+            out[c] = sizes[c].astype(np.int64)
+        out["bytes_freed"] = out["bytes_before"] - out["bytes_after"]
+        out["storage_usd_before"] = before.reindex(index, fill_value=ZERO).astype(object)
+        out["storage_usd_after"] = after.reindex(index, fill_value=ZERO).astype(object)
+        out["monthly_savings_usd"] = [
+            b - a for b, a in zip(out["storage_usd_before"], out["storage_usd_after"], strict=True)
+        ]
+        for c in ("images", "expired", "transitioned", "protected", "orphans"):
+            out[c] = out[c].astype(np.int64)
+        return out.reset_index()
+
+
+def _storage_by_repo(est: Estimate) -> pd.Series:
+    """Storage USD per repository (micro-dollars, summing to the estimate's storage total)."""
+    repos = est.repositories()
+    return repos.groupby(REPO, sort=True)["storage_usd"].agg(lambda v: sum(v, ZERO))

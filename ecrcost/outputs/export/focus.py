@@ -1,0 +1,209 @@
+"""The FOCUS 1.2 cost-and-usage layout of an estimate: one row per repository, charge, price tier and
+destination (``ecrcost.lines``), at list prices, with costs to the cent that sum to the estimate."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from ...analysis.breakdown import namespace
+from ...core.errors import InputError
+from ...core.estimate import Estimate
+from ...core.lines import charge_lines
+from ...core.money import CENT, ZERO, allocate, round_half_up
+from ...core.pricebook import PriceBook
+from ...core.usage import Usage
+from .tags import repository_table
+
+QUANTITY = Decimal("0.000000001")  # GB and GB-month to the byte, near enough
+COLUMNS = [
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceId",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceSubcategory",
+    "SkuId",
+    "SubAccountId",
+    "SubAccountName",
+    "Tags",
+    "x_Namespace",
+    "x_Registry",
+    "x_Charge",
+    "x_PriceTier",
+    "x_DestinationRegion",
+    "x_UsageType",
+    "x_Product",
+]
+MONEY = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost"]
+TIMESTAMPS = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"]
+DECIMALS = [*MONEY, "ListUnitPrice", "ContractedUnitPrice", "PricingQuantity", "ConsumedQuantity"]
+
+
+@cache
+def billing() -> dict[str, Any]:
+    """Service names, categories, usage types and units (``billing.json``, with sources)."""
+    return json.loads(resources.files(__package__).joinpath("billing.json").read_text(encoding="utf-8"))
+
+
+def focus_frame(
+    est: Estimate,
+    usage: Usage,
+    prices: PriceBook,
+    account_id: str = "",
+    namespace_depth: int = 1,
+    discount_percent: Decimal = ZERO,
+) -> pd.DataFrame:
+    """FOCUS 1.2 rows of ``est`` (text columns; decimals as exact Decimal). ``account_id`` fills
+    repositories whose account the input does not name (FOCUS needs a BillingAccountId).
+
+    Without a discount, costs are list prices: BilledCost = EffectiveCost = ListCost = ContractedCost,
+    summing to the estimate's total. ``discount_percent`` (a negotiated discount off list, e.g. an
+    EDP) lowers ContractedUnitPrice, ContractedCost, EffectiveCost and BilledCost; ListCost stays."""
+    lines = charge_lines(est, usage, prices, CENT)
+    lines = lines[(lines["usd_rounded"] != 0) | (lines["quantity"] != 0)].reset_index(drop=True)
+    factor = 1 - discount_percent / 100
+    if discount_percent:  # the discounted total rounded once, shared over the lines by largest remainder
+        exact = [u * factor for u in lines["usd"]]
+        billed = allocate(round_half_up(sum(exact, ZERO)), exact, CENT)
+    else:
+        billed = list(lines["usd_rounded"])
+    lines = _fill_account(lines, account_id, est)
+    repos = repository_table(usage, lines)
+    vocab = billing()
+    rows = []
+    start, end = _iso(est.period.start), _iso(est.period.end)
+    for line, repo, cost in zip(
+        lines.itertuples(index=False), repos.itertuples(index=False), billed, strict=True
+    ):
+        charge = vocab["charges"][line.charge]
+        service = vocab["services"][charge["service"]]
+        region = prices.region(line.region)
+        usage_type = _usage_type(charge, region.billing_code, line.destination_region, prices)
+        quantity = line.quantity.quantize(QUANTITY)
+        product = "Amazon ECR Public" if line.registry == "public" else "Amazon ECR"
+        rows.append(
+            {
+                "BilledCost": cost,
+                "BillingAccountId": line.account_id,
+                "BillingAccountName": None,
+                "BillingCurrency": est.currency,
+                "BillingPeriodEnd": end,
+                "BillingPeriodStart": start,
+                "ChargeCategory": "Usage",
+                "ChargeClass": None,
+                "ChargeDescription": _description(charge, line),
+                "ChargeFrequency": "Usage-Based",
+                "ChargePeriodEnd": end,
+                "ChargePeriodStart": start,
+                "ConsumedQuantity": quantity,
+                "ConsumedUnit": charge["unit"],
+                "ContractedCost": cost,
+                "ContractedUnitPrice": line.unit_price * factor,
+                "EffectiveCost": cost,
+                "InvoiceId": None,  # an estimate is on no invoice (see README: a validator false positive)
+                "InvoiceIssuerName": vocab["provider"],
+                "ListCost": line.usd_rounded,
+                "ListUnitPrice": line.unit_price,
+                "PricingCategory": "Standard",
+                "PricingCurrency": est.currency,
+                "PricingQuantity": quantity,
+                "PricingUnit": charge["unit"],
+                "ProviderName": vocab["provider"],
+                "PublisherName": vocab["provider"],
+                "RegionId": line.region,
+                "RegionName": region.name,
+                "ResourceId": repo.repository_arn,
+                "ResourceName": line.repository,
+                "ResourceType": "ECR Public Repository" if line.registry == "public" else "ECR Repository",
+                "ServiceCategory": service["category"],
+                "ServiceName": service["name"],
+                "ServiceSubcategory": service["subcategory"],
+                "SkuId": usage_type,
+                "SubAccountId": line.account_id,
+                "SubAccountName": None,
+                "Tags": json.dumps(repo.tags, sort_keys=True, ensure_ascii=False) if repo.tags else None,
+                "x_Namespace": namespace(line.repository, namespace_depth),
+                "x_Registry": line.registry,
+                "x_Charge": line.charge.removesuffix("_usd"),
+                "x_PriceTier": line.tier or None,
+                "x_DestinationRegion": line.destination_region or None,
+                "x_UsageType": usage_type,
+                "x_Product": product,
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _fill_account(lines: pd.DataFrame, account_id: str, est: Estimate) -> pd.DataFrame:
+    missing = lines["account_id"] == ""
+    if bool(missing.any()):
+        if not account_id:
+            first = lines.loc[missing, "repository"].iloc[0]
+            raise InputError(
+                f"repository '{first}' has no account_id, which FOCUS needs (BillingAccountId): add an "
+                "account_id column to the input or pass --account-id",
+                file=est.assumptions.get("source") or None,
+                column="account_id",
+            )
+        lines = lines.assign(account_id=lines["account_id"].where(~missing, account_id))
+    return lines
+
+
+def _usage_type(charge: dict, code: str, destination: str, prices: PriceBook) -> str:
+    if "{destination_code}" in charge["usage_type"]:
+        if not destination:
+            return charge["usage_type_no_destination"].format(code=code)
+        return charge["usage_type"].format(
+            code=code, destination_code=prices.region(destination).billing_code
+        )
+    return charge["usage_type"].format(code=code)
+
+
+def _description(charge: dict, line: Any) -> str:
+    parts = [charge["description"]]
+    if line.tier == "free":
+        parts.append("free allowance")
+    elif line.tier:
+        parts.append(f"price tier {line.tier}")
+    if line.destination_region:
+        parts.append(f"to {line.destination_region}")
+    return f"{', '.join(parts)}: {line.repository}"  # FOCUS wants ASCII descriptions
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")

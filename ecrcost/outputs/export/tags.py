@@ -1,0 +1,44 @@
+"""What the finance export knows of each repository beyond its cost: its ARN and its tags."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...core.usage import Usage
+
+KEY = ["account_id", "region", "repository"]
+
+
+def repository_table(usage: Usage, lines: pd.DataFrame) -> pd.DataFrame:
+    """``repository_arn`` and ``tags`` (dict) for each row of ``lines`` (which has KEY and registry):
+    from the input's repositories table where it has them, otherwise the ARN is derived and tags are
+    empty. ECR Public repositories are never in that table."""
+    known = {}
+    if usage.repositories is not None:
+        for row in usage.repositories.itertuples(index=False):
+            known[row.account_id, row.region, row.repository] = (row.repository_arn, row.tags)
+    arns, tags = [], []
+    for account, region, registry, repository in lines[
+        ["account_id", "region", "registry", "repository"]
+    ].itertuples(index=False, name=None):
+        arn, tag = known.get((account, region, repository), ("", {})) if registry == "private" else ("", {})
+        arns.append(arn or arn_of(account, region, registry, repository))
+        tags.append(tag)
+    return pd.DataFrame({"repository_arn": arns, "tags": tags}, index=lines.index)
+
+
+def arn_of(account: str, region: str, registry: str, repository: str) -> str:
+    """The repository's ARN as AWS forms it (partition by region; ECR Public lives in us-east-1)."""
+    partition = (
+        "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    )
+    service = "ecr-public" if registry == "public" else "ecr"
+    return f"arn:{partition}:{service}:{region}:{account}:repository/{repository}"
+
+
+def tag_value(tags: dict[str, str], key: str) -> str:
+    """A tag's value, matching the key without regard to case (``team``, ``Team``, ``TEAM``)."""
+    for k, v in tags.items():
+        if k.casefold() == key.casefold():
+            return v
+    return ""

@@ -1,0 +1,182 @@
+"""Renderings of lifecycle simulations: JSON (CONTRACT.md keys plus ours) and rich tables with one
+column per policy. Renders only: every figure comes from :class:`ecrcost.lifecycle.Simulation`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..analysis.lifecycle.simulation import Simulation
+from ..core.money import CENT, allocate, round_half_up
+from ..core.pricing import GB
+from .machine import dumps, number
+from .terminal import table, usd
+
+BASIS = (
+    "steady state: the images stored at as_of are priced for the whole period before and after the "
+    "policy, so monthly_savings_usd is a monthly run-rate (storage only)"
+)
+
+
+def _iso(ts) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_dict(sims: Sequence[Simulation]) -> dict[str, Any]:
+    first = sims[0] if sims else None
+    return {
+        "as_of": _iso(first.as_of) if first else None,
+        "period": str(first.period) if first else None,
+        "currency": "USD",
+        "basis": BASIS,
+        "policies": [_policy(s) for s in sims],
+    }
+
+
+def _policy(s: Simulation) -> dict[str, Any]:
+    d = s.decisions
+    acted = d[d["action"] != "keep"]
+    return {
+        "policy": s.name,
+        "expired": s.expired,
+        "transitioned": s.transitioned,
+        "storage_usd_before": number(s.storage_usd_before),
+        "storage_usd_after": number(s.storage_usd_after),
+        "monthly_savings_usd": number(s.monthly_savings_usd),
+        "images": len(d),
+        "bytes_before": s.bytes_before,
+        "bytes_after": s.bytes_after,
+        "bytes_freed": s.bytes_freed,
+        "expired_image_bytes": s.expired_image_bytes,
+        "archived_bytes": s.archived_bytes,
+        "archive_minimum_usd": number(s.archive_minimum_usd),
+        "restore_usd_per_gb": {r: number(v) for r, v in sorted(s.restore_usd_per_gb.items())},
+        "restore_usd": number(s.restore_usd),
+        "safe": s.safe,
+        "protected": [
+            {
+                "repository": str(r.repository),
+                "image_digest": str(r.image_digest),
+                "image_tags": str(r.image_tags or ""),
+                "action": r.action,
+                "protected": r.protected,
+            }
+            for r in s.protected.itertuples()
+        ],
+        "orphans": s.orphans,
+        "emptied_repositories": s.emptied,
+        "actions": [
+            {
+                "account_id": str(r.account_id),
+                "region": str(r.region),
+                "repository": str(r.repository),
+                "image_digest": str(r.image_digest),
+                "image_tags": str(r.image_tags or ""),
+                "size_bytes": int(r.size_bytes),
+                "action": r.action,
+                "rule_priority": int(r.rule_priority),
+                "reason": r.reason,
+            }
+            for r in acted.itertuples()
+        ],
+        "repositories": [
+            {
+                k: (number(v) if isinstance(v, Decimal) else int(v) if k not in _TEXT else str(v))
+                for k, v in rec.items()
+            }
+            for rec in s.repositories().to_dict(orient="records")
+        ],
+        "notes": list(s.notes),
+    }
+
+
+_TEXT = {"account_id", "region", "repository", "policy"}
+
+
+def to_json(sims: Sequence[Simulation]) -> str:
+    return dumps(to_dict(sims)) + "\n"
+
+
+def _gb(n: int) -> str:
+    return f"{Decimal(n) / GB:,.3f}"
+
+
+def saving_cents(s: Simulation) -> Decimal:
+    """The saving as the table shows it: cents before − cents after, so the three lines agree."""
+    return round_half_up(s.storage_usd_before) - round_half_up(s.storage_usd_after)
+
+
+def comparison(sims: Sequence[Simulation]) -> RenderableType:
+    """Policies side by side (one column each), then the saving per repository, then notes."""
+    first = sims[0]
+    heading = Text(
+        f"Lifecycle what-if at {_iso(first.as_of)}: storage per month, priced for {first.period}",
+        style="bold",
+    )
+    summary = table("", [("", "text"), *((s.name, "num") for s in sims)])
+    rows: list[tuple[str, list[str]]] = [
+        ("Images stored", [f"{len(s.decisions):,}" for s in sims]),
+        ("Images expired", [f"{len(s.expired):,}" for s in sims]),
+        ("Images archived", [f"{len(s.transitioned):,}" for s in sims]),
+        ("GB stored before", [_gb(s.bytes_before) for s in sims]),
+        ("GB freed (shared layers stay)", [_gb(s.bytes_freed) for s in sims]),
+        ("GB moved to archive", [_gb(s.archived_bytes) for s in sims]),
+        ("Storage before", [usd(round_half_up(s.storage_usd_before)) for s in sims]),
+        ("Storage after", [usd(round_half_up(s.storage_usd_after)) for s in sims]),
+        ("Saving per month", [usd(saving_cents(s)) for s in sims]),
+        ("Archive 90-day minimum charge", [usd(s.archive_minimum_usd) for s in sims]),
+        ("Restore everything archived", [usd(s.restore_usd) for s in sims]),
+        ("Protected images hit", [f"{len(s.protected):,}" for s in sims]),
+        ("Orphaned children", [f"{len(s.orphans):,}" for s in sims]),
+        ("Repositories emptied", [f"{len(s.emptied):,}" for s in sims]),
+    ]
+    for label, values in rows:
+        summary.add_row(label, *values)
+    summary.add_row(
+        "Safe", *(Text("yes", style="green") if s.safe else Text("NO", style="bold red") for s in sims)
+    )
+    parts: list[RenderableType] = [heading, summary, _by_repository(sims)]
+    hits = [
+        f"{s.name}: would {r.action} {r.repository}@{str(r.image_digest)[:19]}… ({r.protected})"
+        for s in sims
+        for r in s.protected.head(10).itertuples()
+    ]
+    emptied = [f"{s.name}: expires every image of {', '.join(s.emptied[:5])}" for s in sims if s.emptied]
+    notes = [
+        "Before/after: the images stored at --as-of, priced as if stored all month (a monthly run-rate).",
+        *hits,
+        *emptied,
+        *dict.fromkeys(n for s in sims for n in s.notes),
+    ]
+    parts.append(Text("\n".join(f"• {n}" for n in notes)))
+    return Group(*parts)
+
+
+def _by_repository(sims: Sequence[Simulation]) -> Table:
+    """Savings rounded to the cent so that each column sums to its total line."""
+    per = []
+    for s in sims:
+        repos = s.repositories()
+        repos["cents"] = allocate(saving_cents(s), list(repos["monthly_savings_usd"]), CENT)
+        per.append(repos.set_index(["account_id", "region", "repository"]))
+    keys = sorted(set().union(*(set(p.index) for p in per)))
+    t = table(
+        "Saving per month by repository (images expired / archived)",
+        [("Region", "text"), ("Repository", "text"), *((s.name, "num") for s in sims)],
+    )
+    for key in keys:
+        cells = []
+        for p in per:
+            if key in p.index:
+                r = p.loc[key]
+                cells.append(f"{usd(r['cents'])} ({r['expired']}/{r['transitioned']})")
+            else:
+                cells.append("")
+        t.add_row(key[1], key[2], *cells)
+    t.add_row("", Text("Total", style="bold"), *(usd(saving_cents(s)) for s in sims))
+    return t

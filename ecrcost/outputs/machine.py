@@ -1,0 +1,147 @@
+"""Machine-readable renderings of an Estimate: JSON (CONTRACT.md keys), CSV and Markdown."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from ..core.estimate import PARTS, Estimate
+from ..core.money import CONTEXT, MICRO
+
+REPOSITORY_KEYS = [
+    "account_id",
+    "region",
+    "registry",
+    "repository",
+    "storage_gb_month",
+    "archive_gb_month",
+    "archive_restored_gb",
+    "storage_usd",
+    "internet_out_gb",
+    "cross_region_out_gb",
+    "same_region_out_gb",
+    "transfer_usd",
+    "total_usd",
+    *PARTS,
+]
+QUANTITY = Decimal("0.000000001")
+
+
+class Number:
+    """A Decimal that JSON output writes as a number literal with every one of its decimals."""
+
+    def __init__(self, value: Decimal, quantum: Decimal = MICRO) -> None:
+        self.text = str(CONTEXT.quantize(value, quantum))
+
+
+def number(value: Any, quantum: Decimal = MICRO) -> Any:
+    return Number(value, quantum) if isinstance(value, Decimal) else value
+
+
+def dumps(doc: Any) -> str:
+    """JSON with Decimal amounts as exact number literals (``12.500000``), never via binary floats."""
+    literals: list[str] = []
+
+    def mark(obj: Any) -> str:
+        if isinstance(obj, Number):
+            literals.append(obj.text)
+            return f"\x00{len(literals) - 1}\x00"
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+    text = json.dumps(doc, indent=2, default=mark)
+    return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: literals[int(m.group(1))], text)
+
+
+def _records(frame: pd.DataFrame, money: set[str]) -> list[dict[str, Any]]:
+    return [
+        {k: number(v, MICRO if k in money else QUANTITY) for k, v in rec.items()}
+        for rec in frame.to_dict(orient="records")
+    ]
+
+
+def to_dict(est: Estimate) -> dict[str, Any]:
+    repos = est.repositories()
+    totals = est.totals()
+    money = {
+        "storage_usd",
+        "transfer_usd",
+        "total_usd",
+        "usd",
+        "nat_gateway_usd",
+        "interface_endpoint_usd",
+        *PARTS,
+    }
+    return {
+        "period": str(est.period),
+        "currency": est.currency,
+        "total_usd": number(totals["total_usd"]),
+        "storage_usd": number(totals["storage_usd"]),
+        "transfer_usd": number(totals["transfer_usd"]),
+        "charges": {p: number(totals[p]) for p in PARTS},
+        "repositories": _records(repos[REPOSITORY_KEYS], money),
+        "internet_tiers": _records(est.tiers().astype(object).where(est.tiers().notna(), None), money),
+        "network": {
+            "note": "NAT gateway / interface endpoint processing, billed under Amazon VPC, not ECR; "
+            "not included in total_usd",
+            "total_usd": number(est.network_usd),
+            "repositories": _records(est.network, money),
+        },
+        "assumptions": {k: number(v) if isinstance(v, Decimal) else v for k, v in est.assumptions.items()},
+        "notes": list(est.notes),
+    }
+
+
+def to_json(est: Estimate) -> str:
+    return dumps(to_dict(est)) + "\n"
+
+
+def to_csv(est: Estimate) -> str:
+    repos = est.repositories()[REPOSITORY_KEYS]
+    buf = io.StringIO()
+    repos.to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def to_markdown(est: Estimate, quantum: Decimal = Decimal("0.01")) -> str:
+    repos = est.repositories(quantum)
+    totals = est.totals(quantum)
+    lines = [
+        f"# ECR cost estimate, {est.period}",
+        "",
+        f"**Total: ${totals['total_usd']:,}** (storage ${totals['storage_usd']:,}, "
+        f"transfer ${totals['transfer_usd']:,})",
+        "",
+        "| account | region | repository | storage GB-month | storage USD | internet GB | cross-region GB "
+        "| transfer USD | total USD |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in repos.itertuples():
+        lines.append(
+            f"| {r.account_id} | {r.region} | {_md(r.repository)} | {r.storage_gb_month:,.3f} | "
+            f"{r.storage_usd:,} | {r.internet_out_gb:,} | {r.cross_region_out_gb:,} | {r.transfer_usd:,} | "
+            f"{r.total_usd:,} |"
+        )
+    lines.append(
+        f"| | | **total** | | **{totals['storage_usd']:,}** | | | **{totals['transfer_usd']:,}** | "
+        f"**{totals['total_usd']:,}** |"
+    )
+    if est.notes:
+        lines += ["", *[f"- {n}" for n in est.notes]]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """Any DataFrame as a GitHub-flavoured Markdown table."""
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(_md(str(v)) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,148 @@
+"""The report's tables as plain text cells, so that the terminal and the HTML report show the same
+tables, built once: each function returns a :class:`Spec` that a renderer lays out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pandas as pd
+
+from ..analysis import breakdown
+from ..core.estimate import Estimate
+from ..core.money import CENT, ZERO
+
+CHARGE_LABELS = {
+    "standard_storage_usd": "Storage (standard)",
+    "archive_storage_usd": "Storage (archive)",
+    "archive_retrieval_usd": "Archive retrieval",
+    "public_storage_usd": "Storage (ECR Public)",
+    "internet_usd": "Transfer to the internet",
+    "cross_region_usd": "Transfer to other regions",
+    "public_internet_usd": "Transfer to the internet (ECR Public)",
+}
+
+
+def usd(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def gb(value: Decimal, places: int = 2) -> str:
+    return f"{value:,.{places}f}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A table: ``columns`` are (heading, kind) with kind "text", "name" (user data that may be long)
+    or "num" (right-aligned, never wrapped); ``rows`` and ``footer`` are text cells."""
+
+    title: str
+    columns: Sequence[tuple[str, str]]
+    rows: list[list[str]] = field(default_factory=list)
+    footer: list[str] | None = None
+
+
+def _name(r) -> str:
+    return r.repository + (" (public)" if r.registry == "public" else "")
+
+
+def top_repositories(est: Estimate, top: int) -> Spec:
+    grand = est.totals(CENT)["total_usd"] or Decimal(1)
+    rows = [
+        [
+            _name(r),
+            r.region,
+            gb(r.storage_gb_month, 3),
+            usd(r.storage_usd),
+            usd(r.transfer_usd),
+            usd(r.total_usd),
+            f"{r.total_usd / grand:.1%}",
+        ]
+        for r in breakdown.top_repositories(est, top).itertuples()
+    ]
+    columns = [("Repository", "name"), ("Region", "text"), ("GB-month", "num"), ("Storage", "num")]
+    columns += [("Transfer", "num"), ("Total", "num"), ("Share", "num")]
+    return Spec(f"Top {top} repositories", columns, rows)
+
+
+def grouped(title: str, frame: pd.DataFrame, column: str, label: str) -> Spec:
+    """A ``breakdown.by`` table (namespaces, regions) with its totals."""
+    rows = [
+        [
+            str(getattr(r, column)),
+            str(r.repositories),
+            gb(r.storage_gb_month, 3),
+            usd(r.storage_usd),
+            usd(r.transfer_usd),
+            usd(r.total_usd),
+        ]
+        for r in frame.itertuples()
+    ]
+    footer = [
+        "Total",
+        str(int(frame["repositories"].sum())),
+        gb(sum(frame["storage_gb_month"], ZERO), 3),
+        *(usd(sum(frame[c], ZERO)) for c in ("storage_usd", "transfer_usd", "total_usd")),
+    ]
+    columns = [(label, "name"), ("Repos", "num"), ("GB-month", "num"), ("Storage", "num")]
+    columns += [("Transfer", "num"), ("Total", "num")]
+    return Spec(title, columns, rows, footer)
+
+
+def namespaces(est: Estimate, depth: int) -> Spec:
+    frame = breakdown.by(est, "namespace", depth=depth)
+    return grouped(f"By namespace (depth {depth})", frame, "namespace", "Namespace")
+
+
+def regions(est: Estimate) -> Spec:
+    return grouped("By region", breakdown.by(est, "region"), "region", "Region")
+
+
+def tiers(est: Estimate) -> Spec | None:
+    """Internet tiers used; None without internet transfer."""
+    frame = est.tiers(CENT)
+    if not len(frame):
+        return None
+    rows = []
+    for r in frame.itertuples():
+        span = f"{r.from_gb:,}–{r.to_gb:,}" if r.to_gb is not None else f"over {r.from_gb:,}"
+        rows.append([r.scope, r.region, r.tier, span, gb(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd)])
+    columns = [("Scope", "text"), ("Region", "text"), ("Tier", "text"), ("GB range", "num")]
+    columns += [("GB", "num"), ("Rate", "num"), ("Cost", "num")]
+    return Spec("Internet egress tiers used", columns, rows)
+
+
+def repositories(est: Estimate, title: str, account_column: bool = True) -> Spec:
+    """Every repository with its quantities and charges, and the totals."""
+    repos = est.repositories(CENT)
+    totals = est.totals(CENT)
+    lead = [("Account", "text")] if account_column else []
+    columns = [*lead, ("Region", "text"), ("Repository", "name"), ("GB-month", "num"), ("Storage", "num")]
+    columns += [("Internet GB", "num"), ("X-region GB", "num"), ("Transfer", "num"), ("Total", "num")]
+    rows = [
+        [
+            *([r.account_id] if account_column else []),
+            r.region,
+            _name(r),
+            gb(r.storage_gb_month, 3),
+            usd(r.storage_usd),
+            gb(r.internet_out_gb),
+            gb(r.cross_region_out_gb),
+            usd(r.transfer_usd),
+            usd(r.total_usd),
+        ]
+        for r in repos.itertuples()
+    ]
+    footer = [
+        *([""] if account_column else []),
+        "",
+        "Total",
+        gb(sum(repos["storage_gb_month"], ZERO), 3),
+        usd(totals["storage_usd"]),
+        gb(sum(repos["internet_out_gb"], ZERO)),
+        gb(sum(repos["cross_region_out_gb"], ZERO)),
+        usd(totals["transfer_usd"]),
+        usd(totals["total_usd"]),
+    ]
+    return Spec(title, columns, rows, footer)

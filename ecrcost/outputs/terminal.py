@@ -1,0 +1,144 @@
+"""Terminal renderings (rich): the estimate table and the report. Money columns never wrap or get cut;
+long names fold onto a second line instead."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
+from ..core.money import CENT
+from . import tables
+from .tables import CHARGE_LABELS, Spec, gb, usd
+
+__all__ = ["CHARGE_LABELS", "gb", "usd"]
+
+
+def table(title: str, columns: Sequence[tuple[str, str]], footer: Sequence[str] | None = None) -> Table:
+    """A table whose columns are ("name", "text"|"num"); numbers are right-aligned and never wrap."""
+    t = Table(title=title, box=box.SIMPLE_HEAD, show_footer=footer is not None, title_justify="left")
+    for i, (name, kind) in enumerate(columns):
+        t.add_column(
+            name,
+            footer=footer[i] if footer else "",
+            justify="right" if kind == "num" else "left",
+            no_wrap=kind == "num",
+            overflow="fold",
+        )
+    return t
+
+
+def estimate_table(est: Estimate) -> Table:
+    accounts = sorted(set(est.exact["account_id"]))
+    many = len(accounts) > 1
+    title = f"ECR cost estimate, {est.period}" + (
+        "" if many or not accounts[0:1] else f" — account {accounts[0]}"
+    )
+    return rich_table(tables.repositories(est, title, account_column=many))
+
+
+def rich_table(spec: Spec) -> Table:
+    """A rich table of a :class:`tables.Spec`."""
+    kinds = [("text" if kind == "name" else kind) for _, kind in spec.columns]
+    t = table(spec.title, [(h, k) for (h, _), k in zip(spec.columns, kinds, strict=True)], spec.footer)
+    for row in spec.rows:
+        t.add_row(*row)
+    return t
+
+
+def notes_panel(est: Estimate) -> Panel | None:
+    if not est.notes:
+        return None
+    body = Text("\n".join(f"• {n}" for n in est.notes))
+    return Panel(body, title="Notes", title_align="left", border_style="dim", expand=False)
+
+
+def _summary(est: Estimate) -> Panel:
+    totals = est.totals(CENT)
+    head = Table.grid(padding=(0, 2))
+    head.add_column()
+    head.add_column(justify="right", no_wrap=True)
+    head.add_row(Text("Total (ECR)", style="bold"), Text(usd(totals["total_usd"]), style="bold"))
+    head.add_row("Storage", usd(totals["storage_usd"]))
+    for part in STORAGE_PARTS:
+        if totals[part]:
+            head.add_row(f"  {CHARGE_LABELS[part]}", usd(totals[part]))
+    head.add_row("Transfer", usd(totals["transfer_usd"]))
+    for part in TRANSFER_PARTS:
+        if totals[part]:
+            head.add_row(f"  {CHARGE_LABELS[part]}", usd(totals[part]))
+    if est.network_usd:
+        head.add_row(
+            Text("Network (NAT / endpoints, billed under VPC; not in total)", style="dim"),
+            Text(usd(est.network_usd.quantize(CENT)), style="dim"),
+        )
+    a = est.assumptions
+    basis = (
+        f"Storage from {a.get('storage_basis')} · free internet {a.get('free_internet_gb')} GB · "
+        f"blob mounting {'on' if a.get('blob_mounting') else 'off'} · prices: {a.get('prices')}"
+    )
+    title = f"ECR cost, {est.period} — {a.get('source') or 'input'}"
+    return Panel(
+        Group(head, Text(""), Text(basis, style="dim")), title=title, title_align="left", expand=False
+    )
+
+
+def _tiers(est: Estimate) -> RenderableType:
+    spec = tables.tiers(est)
+    return rich_table(spec) if spec else Text("No internet transfer in this input.", style="dim")
+
+
+def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
+    parts: list[RenderableType] = [
+        _summary(est),
+        rich_table(tables.top_repositories(est, top)),
+        rich_table(tables.namespaces(est, namespace_depth)),
+        rich_table(tables.regions(est)),
+        _tiers(est),
+    ]
+    notes = notes_panel(est)
+    if notes:
+        parts.append(notes)
+    return Group(*parts)
+
+
+def prices_table(frame: pd.DataFrame) -> Table:
+    t = table(
+        "Price book in use (USD; GB = 2^30 bytes; R = unverified, override with --prices)",
+        [
+            ("Region", "text"),
+            ("Item", "text"),
+            ("Tier", "text"),
+            ("Price", "num"),
+            ("Unit", "text"),
+            ("Conf.", "text"),
+            ("As of", "text"),
+            ("Source", "text"),
+        ],
+    )
+    for r in frame.itertuples():
+        t.add_row(
+            r.region,
+            r.item,
+            r.tier,
+            str(r.price),
+            r.unit,
+            r.confidence,
+            r.as_of,
+            r.source,
+            style="yellow" if r.confidence == "R" else None,
+        )
+    return t
+
+
+def console(stderr: bool = False) -> Console:
+    """A console for our output; in a pipe, wide enough that tables are never cut."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 250)

@@ -1,0 +1,278 @@
+"""Column checks, whole columns at a time. Each returns the cleaned column or raises an InputError
+naming the first bad row.
+
+Conventions shared by every check: text is stripped; a blank optional cell (or a Parquet null) takes
+the column's default; numbers are plain decimals (no ``inf``/``nan``, no thousands separators);
+``-0`` is zero, so it is accepted and read as 0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .files import RawTable
+
+# Patterns use [0-9], not \d: \d also matches other scripts' digits ("１２").
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$")
+# AWS: "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", 2-256 characters.
+REPOSITORY = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+REPOSITORY_LENGTH = (2, 256)
+DIGEST = r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+"  # OCI digest grammar
+ACCOUNT = r"[0-9]{12}"
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_ZERO = r"[+-]?(?:0+\.?0*|\.0+)(?:[eE][+-]?[0-9]+)?"
+_WHOLE = r"\+?[0-9]+(?:\.0*)?"
+_NOT_FINITE = ["nan", "snan", "inf", "infinity"]
+# ISO 8601 as people and tools write it: a date, optionally a time, optionally a UTC offset.
+_ISO8601 = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+)
+
+# Beyond any real registry, and small enough that every amount stays exact in the money arithmetic.
+MAX_GB = Decimal(10) ** 15
+MAX_BYTES = 10**18 - 1
+
+
+def _show(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _first(raw: RawTable, bad: pd.Series, column: str, message: str) -> None:
+    if bool(bad.any()):
+        index = int(np.flatnonzero(bad.to_numpy(dtype=bool, na_value=True))[0])
+        value = raw.frame[column].iloc[index]
+        raise raw.error(message.format(value=_show(value)), index, column)
+
+
+def _matches(col: pd.Series, pattern: str) -> pd.Series:
+    """Whole-value regex match (RE2, in pyarrow); a categorical is matched on its distinct values."""
+    full = f"^(?:{pattern.removeprefix('^').removesuffix('$')})$"
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        ok = _matches(pd.Series(col.cat.categories, dtype="str"), pattern).to_numpy()
+        codes = col.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, ok[np.maximum(codes, 0)], False), index=col.index)
+    found = pc.match_substring_regex(pa.array(col.astype("str")), full).fill_null(False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=col.index, dtype=bool)
+
+
+def blank(col: pd.Series) -> pd.Series:
+    """Which cells are empty text; a categorical is compared on its distinct values (no hashing)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        empty = np.asarray(col.cat.categories == "", dtype=bool)
+        codes = col.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, empty[np.maximum(codes, 0)], False), index=col.index)
+    return col == ""
+
+
+def _strip(col: pd.Series) -> pd.Series:
+    """Stripped text. A categorical stays categorical (its distinct values are stripped), so every
+    later check and join costs one pass over the distinct values, not over the rows."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        values = pa.array(col.cat.categories.astype("str"))
+        stripped = pc.utf8_trim_whitespace(values)
+        if values.equals(stripped):
+            return col
+        stripped_index = pd.Index(stripped.to_pandas(), dtype="str")
+        if stripped_index.is_unique:
+            return col.cat.rename_categories(stripped_index)
+    return col.astype("str").str.strip()
+
+
+def _text(raw: RawTable, column: str) -> pd.Series:
+    col = raw.frame[column]
+    if col.dtype.kind not in "OUT" and str(col.dtype) not in ("str", "string", "category"):
+        raise raw.error(f"must be text, the file stores {col.dtype}", None, column)
+    _first(raw, col.isna(), column, "missing value: a value is required")
+    return _strip(col)
+
+
+def text(raw: RawTable, column: str, default: str = "") -> pd.Series:
+    """Optional text: blank or absent becomes ``default``."""
+    if column not in raw.frame:
+        return pd.Series(default, index=raw.frame.index, dtype="str")
+    col = _strip(raw.frame[column])
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        if not np.any(np.asarray(col.cat.categories == default)):
+            col = col.cat.add_categories([default])
+        col = col.fillna(default)
+    else:
+        col = col.where(col.notna(), default)
+    return col.where(~blank(col), default)
+
+
+def required_text(raw: RawTable, column: str, pattern: str | None = None, what: str = "") -> pd.Series:
+    col = _text(raw, column)
+    _first(raw, blank(col), column, "blank value: a value is required")
+    if pattern is not None:
+        _first(raw, ~_matches(col, pattern), column, f"'{{value}}' is not a valid {what}")
+    return col
+
+
+def repository(raw: RawTable, column: str = "repository") -> pd.Series:
+    """Required ECR repository name: lowercase, namespaces with '/', 2 to 256 characters."""
+    col = required_text(raw, column)
+    _first(
+        raw,
+        ~_matches(col, REPOSITORY),
+        column,
+        "'{value}' is not a valid repository name (lowercase letters, digits, . _ - and / namespaces)",
+    )
+    low, high = REPOSITORY_LENGTH
+    _first(
+        raw,
+        ~col.str.len().between(low, high),
+        column,
+        f"'{{value}}' is not a valid repository name ({low} to {high} characters)",
+    )
+    return col
+
+
+def optional_pattern(raw: RawTable, column: str, pattern: str, what: str) -> pd.Series:
+    col = text(raw, column)
+    _first(raw, ~blank(col) & ~_matches(col, pattern), column, f"'{{value}}' is not a valid {what}")
+    return col
+
+
+def enum(
+    raw: RawTable, column: str, allowed: Iterable[str], default: str, casefold: bool = False
+) -> pd.Series:
+    allowed = list(allowed)
+    col = text(raw, column, default)
+    if casefold:
+        col = col.str.lower() if allowed[0].islower() else col.str.upper()
+    _first(raw, ~col.isin(allowed), column, f"'{{value}}' is not one of {', '.join(allowed)}")
+    return col
+
+
+def region(raw: RawTable, column: str, known: Iterable[str], default: str = "") -> pd.Series:
+    """Region codes known to the price book; blank becomes ``default`` (may be blank)."""
+    col = text(raw, column, default)
+    _first(
+        raw,
+        ~_matches(col, REGION.pattern) & ~blank(col),
+        column,
+        "'{value}' is not a region code (like us-east-1)",
+    )
+    known = set(known)
+    _first(
+        raw,
+        ~col.isin(known) & ~blank(col),
+        column,
+        "unknown region '{value}': not in the price book (add it with --prices FILE)",
+    )
+    return col
+
+
+def _not_bool(raw: RawTable, column: str, what: str) -> None:
+    if raw.frame[column].dtype.kind == "b":
+        raise raw.error(f"must be {what}, the file stores booleans", None, column)
+
+
+def decimal(raw: RawTable, column: str) -> pd.Series:
+    """Optional decimal ≥ 0 (blank or null = 0), as exact Decimals."""
+    if column not in raw.frame:
+        return pd.Series([Decimal(0)] * len(raw.frame), index=raw.frame.index, dtype=object)
+    _not_bool(raw, column, "a number")
+    col = raw.frame[column]
+    if col.dtype.kind in "iuf":
+        values = np.where(raw.null(column).to_numpy(), 0.0, col.to_numpy(dtype="float64", na_value=np.nan))
+        _first(raw, pd.Series(~np.isfinite(values)), column, "'{value}' is not a finite number")
+        _first(raw, pd.Series(values < 0), column, "'{value}' is negative: quantities are ≥ 0")
+        _first(
+            raw, pd.Series(values > float(MAX_GB)), column, f"'{{value}}' is too large (at most {MAX_GB:.0e})"
+        )
+        if col.dtype.kind == "f":
+            # Parquet floats: the shortest decimal that round-trips, not the binary expansion; abs() turns
+            # -0.0 into 0.
+            exact = [abs(Decimal(repr(v))) for v in values.tolist()]
+        else:
+            exact = [
+                Decimal(int(v)) for v in np.where(raw.null(column).to_numpy(), 0, col.to_numpy()).tolist()
+            ]
+        return pd.Series(exact, index=col.index, dtype=object)
+    col = text(raw, column, "0")
+    _first(
+        raw, col.str.lower().str.lstrip("+-").isin(_NOT_FINITE), column, "'{value}' is not a finite number"
+    )
+    number = _matches(col, _NUMBER)
+    zero = _matches(col, _ZERO)
+    _first(raw, number & col.str.startswith("-") & ~zero, column, "'{value}' is negative: quantities are ≥ 0")
+    _first(raw, ~number, column, "'{value}' is not a number")
+    # The bound in binary floating point (1e999999 becomes inf): exact enough for a sanity limit.
+    _first(
+        raw,
+        pd.to_numeric(col, errors="coerce") > float(MAX_GB),
+        column,
+        f"'{{value}}' is too large (at most {MAX_GB:.0e})",
+    )
+    return pd.Series([Decimal(v) for v in col.where(~zero, "0").tolist()], index=col.index, dtype=object)
+
+
+def byte_count(raw: RawTable, column: str) -> pd.Series:
+    """Required whole number of bytes ≥ 0, as int64."""
+    _not_bool(raw, column, "a whole number of bytes")
+    _first(raw, raw.null(column), column, "missing value: a size in bytes is required")
+    col = raw.frame[column]
+    too_large = f"'{{value}}' is too large for a size in bytes (at most {MAX_BYTES})"
+    if col.dtype.kind in "iu":
+        _first(raw, col < 0, column, "'{value}' is negative: sizes are ≥ 0")
+        _first(raw, col > MAX_BYTES, column, too_large)
+        return col.astype("int64")
+    if col.dtype.kind == "f":
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        _first(raw, pd.Series(~np.isfinite(values)), column, "'{value}' is not a finite number")
+        _first(raw, pd.Series(values < 0), column, "'{value}' is negative: sizes are ≥ 0")
+        _first(raw, pd.Series(values > MAX_BYTES), column, too_large)
+        _first(raw, pd.Series(values != np.floor(values)), column, "'{value}' is not a whole number of bytes")
+        return pd.Series(np.abs(values).astype("int64"), index=col.index)
+    col = _text(raw, column)
+    if bool(_matches(col, f"[0-9]{{1,{len(str(MAX_BYTES))}}}").all()):  # the usual case: plain digits
+        return col.astype("int64")
+    _first(raw, col == "", column, "blank value: a size in bytes is required")
+    _first(
+        raw, col.str.lower().str.lstrip("+-").isin(_NOT_FINITE), column, "'{value}' is not a finite number"
+    )
+    zero = _matches(col, _ZERO)
+    _first(
+        raw,
+        _matches(col, _NUMBER) & col.str.startswith("-") & ~zero,
+        column,
+        "'{value}' is negative: sizes are ≥ 0",
+    )
+    _first(raw, ~_matches(col, _WHOLE) & ~zero, column, "'{value}' is not a whole number of bytes")
+    digits = col.where(~zero, "0").str.lstrip("+").str.replace(r"\.0*$", "", regex=True).str.lstrip("0")
+    _first(raw, digits.str.len() > len(str(MAX_BYTES)), column, too_large)
+    return digits.where(digits != "", "0").astype("int64")
+
+
+def timestamp(raw: RawTable, column: str, required: bool) -> pd.Series:
+    """ISO 8601 timestamps as UTC (naive values are taken as UTC)."""
+    if column not in raw.frame:
+        return pd.Series(pd.NaT, index=raw.frame.index, dtype="datetime64[us, UTC]")
+    col = raw.frame[column]
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or col.dtype.kind == "M":
+        parsed = pd.to_datetime(col, utc=True)
+        blank = parsed.isna()
+    else:
+        col = text(raw, column)
+        blank = col == ""
+        _first(
+            raw,
+            ~blank & ~_matches(col, _ISO8601),
+            column,
+            "'{value}' is not an ISO 8601 timestamp (like 2026-09-01T12:00:00Z)",
+        )
+        parsed = pd.to_datetime(col.where(~blank, None), utc=True, format="ISO8601", errors="coerce")
+        _first(raw, parsed.isna() & ~blank, column, "'{value}' is not a valid date and time")
+    if required:
+        _first(raw, blank, column, "blank value: a timestamp is required")
+    return parsed.astype("datetime64[us, UTC]")

@@ -1,0 +1,305 @@
+"""One collection: accounts × regions read in parallel into an inventory folder (CONTRACT.md input 2).
+
+Python API::
+
+    from ecrcost.collect import Options, collect
+    result = collect(Options(output=Path("inventory"), regions=("us-east-1", "eu-west-1")))
+    result.partial        # True when any account, region, repository or image could not be read
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import botocore.exceptions
+
+from ... import __version__
+from ...core.errors import InputError
+from ...core.period import Month
+from . import regions as region_list
+from .cache import ManifestCache, default_dir
+from .coverage import AWS_ERRORS, Gap, error_code, message
+from .metrics import Pulls, read_pulls
+from .progress import Bars
+from .reader import Registry, Repository, read_registry, read_repository
+from .sessions import Account, Clients, Hook
+from .transfer import Assumptions, average_image_bytes, transfer_row
+from .writer import check_target, write_inventory
+
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to read and how. Shares are fractions 0–1 of pulled GB; ``bytes_per_pull`` is ``"full"``
+    or a byte count; ``cache_dir`` None = the user cache folder; ``max_attempts`` total attempts per
+    call (retries included); ``rate`` requests per second per account-region."""
+
+    output: Path
+    regions: Sequence[str] = ()
+    all_regions: bool = False
+    profile: str | None = None
+    role_arns: Sequence[str] = ()
+    accounts_file: Path | None = None
+    external_id: str | None = None
+    format: str = "parquet"
+    month: str | None = None
+    cache_dir: Path | None = None
+    bytes_per_pull: str = "full"
+    internet_share: str = "0"
+    cross_region_share: str = "0"
+    workers: int = 8
+    max_attempts: int = 8
+    rate: float = 50.0
+    quiet: bool = False
+    hooks: Sequence[Hook] = ()
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What was written: the folder, ``collection.json`` as a dict, and the ``gaps`` (coverage)."""
+
+    folder: Path
+    summary: dict[str, Any]
+    gaps: tuple[Gap, ...] = field(default_factory=tuple)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.gaps)
+
+
+def collect(options: Options) -> Collection:
+    """Read every registry the options name into ``options.output``. AWS errors never raise: they
+    become gaps; user errors (bad options, no credentials) raise :class:`InputError`."""
+    started = datetime.now(UTC)
+    month = Month.parse(options.month)
+    assumptions = _assumptions(options)
+    if options.format not in ("parquet", "csv"):
+        raise InputError(f"'{options.format}' is not parquet or csv", column="--format")
+    check_target(options.output)
+    roles = _roles(options)
+    clients = Clients(options.profile, options.max_attempts, options.rate, options.hooks)
+    clients.check_credentials()
+    regions, notes = region_list.resolve(clients, options.regions, options.all_regions)
+    cache = ManifestCache(options.cache_dir or default_dir())
+    gaps: list[Gap] = []
+    minimum: dict[str, int] = {}
+    with Bars(False if options.quiet else None) as bars, ThreadPoolExecutor(options.workers) as pool:
+        accounts = _accounts(clients, roles, regions[0], pool, gaps, minimum)
+        try:
+            registries, repos, pulls = _crawl(clients, accounts, regions, month, cache, pool, bars)
+        finally:
+            cache.close()
+    for part in (*registries, *repos, *pulls.values()):
+        gaps.extend(part.gaps)
+        for op, n in part.minimum.items():
+            minimum[op] = minimum.get(op, 0) + n
+    tables = _tables(repos, pulls, assumptions)
+    summary = _summary(options, started, month, accounts, regions, registries, repos, clients, minimum)
+    schema1 = sum(r.schema1 for r in repos)
+    if schema1:
+        notes.append(f"{schema1} Docker schema 1 image(s): size from DescribeImages only (no layer rows)")
+    summary["notes"] = notes
+    summary["coverage"] = {"complete": not gaps, "gaps": [g.as_dict() for g in gaps]}
+    summary["transfer"] = assumptions.as_dict()
+    write_inventory(options.output, tables, summary, options.format)
+    return Collection(options.output, summary, tuple(gaps))
+
+
+def _crawl(
+    clients: Clients,
+    accounts: list[Account],
+    regions: list[str],
+    month: Month,
+    cache: ManifestCache,
+    pool: ThreadPoolExecutor,
+    bars: Bars,
+) -> tuple[list[Registry], list[Repository], dict[tuple[str, str], Pulls]]:
+    """Every registry, then (as each registry's list arrives) its pull counts and its repositories, all
+    on one pool: registries and repositories of different accounts and regions overlap."""
+    registries: list[Registry] = []
+    repos: list[Repository] = []
+    pulls: dict[tuple[str, str], Pulls] = {}
+    pending: dict[Future, Account] = {}
+    for account in accounts:
+        for region in regions:
+            bars.grow("registries")
+            pending[pool.submit(read_registry, clients, account, region)] = account
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            account = pending.pop(future)
+            result = future.result()
+            if isinstance(result, Registry):
+                registries.append(result)
+                bars.advance("registries")
+                names = [r["repositoryName"] for r in result.repositories]
+                if names:
+                    pending[pool.submit(read_pulls, clients, account, result.region, names, month)] = account
+                bars.grow("repositories", len(names))
+                for repo in result.repositories:
+                    job = pool.submit(read_repository, clients, account, result.region, repo, cache, bars)
+                    pending[job] = account
+            elif isinstance(result, Pulls):
+                pulls[(result.account_id, result.region)] = result
+            else:
+                repos.append(result)
+                bars.advance("repositories")
+    return registries, repos, pulls
+
+
+def _assumptions(options: Options) -> Assumptions:
+    shares = []
+    for value, option in (
+        (options.internet_share, "--internet-share"),
+        (options.cross_region_share, "--cross-region-share"),
+    ):
+        try:
+            share = Decimal(str(value).strip())
+        except InvalidOperation:
+            share = Decimal("NaN")
+        if not share.is_finite() or not 0 <= share <= 1:
+            raise InputError(f"'{value}' is not a fraction between 0 and 1", column=option)
+        shares.append(share)
+    if shares[0] + shares[1] > 1:
+        raise InputError("internet and cross-region shares add up to more than 1", column="--internet-share")
+    per_pull = options.bytes_per_pull.strip().lower()
+    if per_pull != "full" and not (per_pull.isdigit() and len(per_pull) < 16):
+        raise InputError(
+            f"'{options.bytes_per_pull}' is not 'full' or a number of bytes", column="--bytes-per-pull"
+        )
+    return Assumptions(per_pull, shares[0], shares[1])
+
+
+def _roles(options: Options) -> list[tuple[str, str | None]]:
+    """(role ARN, external id) from ``--role-arn`` and the ``--accounts`` file (``ARN[,EXTERNAL_ID]``
+    per line; blank lines and ``#`` comments skipped)."""
+    roles = [(arn, options.external_id) for arn in options.role_arns]
+    if options.accounts_file is not None:
+        try:
+            lines = options.accounts_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read ({exc})", file=options.accounts_file) from None
+        for number, line in enumerate(lines, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            arn, _, external = (p.strip() for p in text.partition(","))
+            if not ROLE_ARN.match(arn):
+                raise InputError(
+                    f"'{arn}' is not an IAM role ARN (arn:aws:iam::123456789012:role/Name)",
+                    file=options.accounts_file,
+                    row=number,
+                )
+            roles.append((arn, external or options.external_id))
+    for arn, _ in roles:
+        if not ROLE_ARN.match(arn):
+            raise InputError(f"'{arn}' is not an IAM role ARN", column="--role-arn")
+    return list(dict.fromkeys(roles))
+
+
+def _accounts(
+    clients: Clients,
+    roles: list[tuple[str, str | None]],
+    region: str,
+    pool: ThreadPoolExecutor,
+    gaps: list[Gap],
+    minimum: dict[str, int],
+) -> list[Account]:
+    """The base credentials' account, or every role assumed (a role that cannot be assumed is a gap)."""
+    if not roles:
+        minimum["sts.GetCallerIdentity"] = 1
+        try:
+            return [clients.caller_account(region)]
+        except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
+            raise InputError("no AWS credentials found") from None
+        except AWS_ERRORS as exc:
+            raise InputError(f"AWS rejected the credentials ({error_code(exc)}: {message(exc)})") from None
+    minimum["sts.AssumeRole"] = len(roles)
+    accounts = []
+    futures = [(arn, pool.submit(clients.assume, arn, external, region)) for arn, external in roles]
+    for arn, future in futures:
+        try:
+            accounts.append(future.result())
+        except AWS_ERRORS as exc:
+            gaps.append(Gap(arn.split(":")[4], "", "", "AssumeRole", error_code(exc), message(exc)))
+    return accounts
+
+
+def _tables(
+    repos: list[Repository], pulls: dict[tuple[str, str], Pulls], assumptions: Assumptions
+) -> dict[str, list[dict[str, Any]]]:
+    repos = sorted(repos, key=lambda r: (r.row["account_id"], r.row["region"], r.row["repository"]))
+    tables: dict[str, list[dict[str, Any]]] = {
+        "images": [i for r in repos for i in r.images],
+        "layers": [x for r in repos for x in r.layers],
+        "repositories": [r.row for r in repos],
+        "pulls": [],
+        "transfer": [],
+    }
+    for r in repos:
+        base = {k: r.row[k] for k in ("account_id", "region", "repository")}
+        got = pulls.get((base["account_id"], base["region"]))
+        count = got.counts.get(base["repository"], 0) if got else 0
+        tables["pulls"].append(base | {"pull_count": count})
+        if count:
+            per_pull = (
+                average_image_bytes(r.images, r.layers)
+                if assumptions.bytes_per_pull == "full"
+                else int(assumptions.bytes_per_pull)
+            )
+            tables["transfer"].append(transfer_row(base, count, per_pull, assumptions))
+    return tables
+
+
+def _summary(
+    options: Options,
+    started: datetime,
+    month: Month,
+    accounts: list[Account],
+    regions: list[str],
+    registries: list[Registry],
+    repos: list[Repository],
+    clients: Clients,
+    minimum: dict[str, int],
+) -> dict[str, Any]:
+    calls = dict(sorted(clients.stats.calls.items()))
+    attempts = dict(sorted(clients.stats.attempts.items()))
+    made, least = sum(calls.values()), sum(minimum.values())
+    return {
+        "collected_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tool": "ecrcost",
+        "tool_version": __version__,
+        "month": str(month),
+        "accounts": sorted({a.account_id for a in accounts}),
+        "roles": [a.role_arn for a in accounts if a.role_arn],
+        "regions": regions,
+        "registries": [
+            {
+                "account_id": g.account_id,
+                "region": g.region,
+                "repositories": len(g.repositories),
+                "replication_rules": g.replication,
+                "blob_mounting": g.blob_mounting,
+            }
+            for g in sorted(registries, key=lambda g: (g.account_id, g.region))
+        ],
+        "images": sum(len(r.images) for r in repos),
+        "api": {
+            "calls": calls,
+            "http_attempts": attempts,
+            "minimum_calls": dict(sorted(minimum.items())),
+            "calls_total": made,
+            "minimum_total": least,
+            "ratio": round(made / least, 4) if least else None,
+            "retries": sum(attempts.values()) - made,
+        },
+    }

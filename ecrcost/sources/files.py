@@ -1,0 +1,269 @@
+"""Reading CSV and Parquet files safely: every failure becomes an InputError naming file, line, column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..core.errors import InputError
+
+# What a file that is not CSV text usually is, by its first bytes.
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"PAR1", "a Parquet file (give it the .parquet suffix)"),
+    (b"\x1f\x8b", "gzip-compressed data (decompress it first)"),
+    (b"BZh", "bzip2-compressed data (decompress it first)"),
+    (b"\xfd7zXZ\x00", "xz-compressed data (decompress it first)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first)"),
+    (b"PK\x03\x04", "a ZIP archive or Excel workbook (export it as CSV UTF-8)"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Office document (export it as CSV UTF-8)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xfe", "UTF-16 text (save it as UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (save it as UTF-8)"),
+]
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's rows before checking: CSV cells as stripped strings, Parquet columns as stored."""
+
+    path: Path
+    frame: pd.DataFrame
+    kind: str  # "csv" or "parquet"
+    # Parquet: where a column stores null (absent for columns without nulls). A CSV has blanks instead.
+    nulls: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def null(self, column: str) -> pd.Series:
+        """True where a Parquet cell is null (never for CSV: blanks there are empty strings)."""
+        mask = self.nulls.get(column)
+        if mask is None:
+            return pd.Series(False, index=self.frame.index)
+        return pd.Series(mask, index=self.frame.index)
+
+    def error(self, message: str, index: int | None = None, column: str | None = None) -> InputError:
+        """An InputError for data row ``index`` (0-based) of this file."""
+        if index is None:
+            return InputError(message, file=self.path, column=column)
+        if self.kind == "parquet":
+            return InputError(message, file=self.path, row=index + 1, column=column, row_label="row")
+        return InputError(message, file=self.path, row=_csv_line_of(self.path, index), column=column)
+
+
+def read_table(path: Path, required: Iterable[str], optional: Iterable[str]) -> RawTable:
+    """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns."""
+    required, optional = list(required), list(optional)
+    if not path.exists():
+        raise InputError("file not found", file=path)
+    if not path.is_file():
+        raise InputError("not a regular file", file=path)
+    if path.suffix.lower() == ".parquet":
+        parquet = _open_parquet(path)
+        names = parquet.schema_arrow.names
+        _check_header(path, names, required, optional, header_row=None)
+        columns, nulls = {}, {}
+        for name in names:  # one column at a time: only one column's raw text is in memory at once
+            col = _read_parquet_column(parquet, name, path)
+            if col.null_count:
+                nulls[name] = col.is_null().to_numpy(zero_copy_only=False)
+            try:
+                columns[name] = _to_pandas(col)
+            except (pa.ArrowException, ValueError, TypeError) as exc:
+                raise InputError(f"cannot convert the Parquet data ({_first_line(exc)})", file=path) from None
+            del col
+            pa.default_memory_pool().release_unused()
+        return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
+    names = _csv_header(path)
+    _check_header(path, names, required, optional, header_row=1)
+    return RawTable(path, _read_csv(path, names), "csv")
+
+
+def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:
+    """Text becomes a categorical (one dictionary for the column), so checks and joins touch each
+    distinct value once: 10M layer rows hold only ~2M distinct digests and a few thousand names."""
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        encoded = pc.dictionary_encode(col.chunk(0) if col.num_chunks == 1 else col.combine_chunks())
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        return pd.Categorical.from_codes(codes, dtype=_unique_categories(encoded.dictionary))
+    return col.to_pandas()
+
+
+def _unique_categories(values: pa.Array) -> pd.CategoricalDtype:
+    """A dtype for values already known to be distinct (a dictionary): skips pandas' uniqueness
+    check, which costs seconds on millions of digests."""
+    index = pd.Index(values.to_pandas(), dtype="str")
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # private; the public path is the fallback
+    return fast(index, ordered=False) if fast is not None else pd.CategoricalDtype(index)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_header(
+    path: Path, names: list[str], required: list[str], optional: list[str], header_row: int | None
+) -> None:
+    dups = sorted(n for n, c in Counter(names).items() if c > 1)
+    if dups:
+        raise InputError(f"duplicate column(s): {', '.join(dups)}", file=path, row=header_row, column=dups[0])
+    blank = [i + 1 for i, n in enumerate(names) if not n]
+    if blank:
+        raise InputError(f"header has an empty column name (column {blank[0]})", file=path, row=header_row)
+    allowed = set(required) | set(optional)
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise InputError(
+            f"unknown column(s): {', '.join(unknown)} (allowed: {', '.join(required + optional)})",
+            file=path,
+            row=header_row,
+            column=unknown[0],
+        )
+    missing = [n for n in required if n not in names]
+    if missing:
+        raise InputError(
+            f"missing required column(s): {', '.join(missing)}", file=path, row=header_row, column=missing[0]
+        )
+
+
+def _parquet_error(path: Path, exc: BaseException) -> InputError:
+    message = _first_line(exc)
+    if "magic bytes" in message:
+        message = "no Parquet magic bytes: corrupted, truncated or not Parquet"
+    return InputError(f"not a readable Parquet file ({message})", file=path)
+
+
+def _open_parquet(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _parquet_error(path, exc) from None
+
+
+def _read_parquet_column(parquet: pq.ParquetFile, name: str, path: Path) -> pa.ChunkedArray:
+    try:
+        return parquet.read(columns=[name]).column(0)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _parquet_error(path, exc) from None
+
+
+def _sniff_text(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
+    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise InputError("file is empty (expected a header row)", file=path)
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            raise InputError(f"not CSV text but {what}", file=path)
+    if b"\x00" in head:
+        raise InputError("binary file: expected CSV text (UTF-8)", file=path)
+
+
+def _csv_header(path: Path) -> list[str]:
+    _sniff_text(path)
+    try:
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            header = next(csv.reader(fh, strict=True))
+    except csv.Error as exc:
+        raise InputError(f"malformed header ({exc})", file=path, row=1) from None
+    if not header:
+        raise InputError("the first line is blank: expected the header row", file=path, row=1)
+    bad = [i for i, name in enumerate(header) if _SURROGATE.search(name)]
+    if bad:
+        raise _not_utf8(path, 1, None, header[bad[0]])
+    return [h.strip() for h in header]
+
+
+def _not_utf8(path: Path, line: int, column: str | None, text: str) -> InputError:
+    byte = ord(_SURROGATE.search(text).group()) - 0xDC00  # type: ignore[union-attr]
+    return InputError(
+        f"not UTF-8 text (byte 0x{byte:02x}): save the file as UTF-8", file=path, row=line, column=column
+    )
+
+
+def _read_csv(path: Path, names: list[str]) -> pd.DataFrame:
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8"),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        error, rows = _locate_csv_error(path, names)
+        if error is None and rows == 0:  # a header without a line break after it
+            return pd.DataFrame({name: pd.Series([], dtype="str") for name in names})
+        raise (error or InputError("malformed CSV", file=path)) from None
+    frame = table.to_pandas()
+    for name in names:
+        frame[name] = frame[name].str.strip()
+    return frame
+
+
+def _locate_csv_error(path: Path, names: list[str]) -> tuple[InputError | None, int]:
+    """The first line a strict CSV reader rejects, and how many data rows it read (only called after
+    the fast reader failed)."""
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    end, rows, header = 0, 0, True
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row:
+                continue
+            bad = [i for i, cell in enumerate(row) if _SURROGATE.search(cell)]
+            if bad:
+                column = names[bad[0]] if not header and bad[0] < len(names) else None
+                return _not_utf8(path, start, column, row[bad[0]]), rows
+            if header:
+                header = False
+            else:
+                rows += 1
+                if len(row) != len(names):
+                    fields = f"{len(row)} field" + ("s" if len(row) != 1 else "")
+                    return InputError(
+                        f"row has {fields}, the header has {len(names)}", file=path, row=start
+                    ), rows
+    except csv.Error as exc:
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            return InputError("unterminated quoted field", file=path, row=end + 1), rows
+        return InputError(f"malformed CSV ({exc})", file=path, row=end + 1), rows
+    return None, rows
+
+
+def _csv_line_of(path: Path, index: int) -> int:
+    """The line number where data row ``index`` (0-based) starts, counting quoted newlines and
+    skipping blank lines as the reader does."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        end, i = reader.line_num, 0
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row:
+                continue
+            if i == index:
+                return start
+            i += 1
+    return index + 2

@@ -1,0 +1,273 @@
+"""Inventory folder: images (and optionally layers and transfer) as `collect` writes them (CONTRACT.md,
+input 2). CSV or Parquet. ``collect`` also writes ``repositories``, ``pulls`` (kept for people, not
+priced) and ``collection.json``, whose coverage becomes notes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import InputError
+from ..core.metering.keys import StorageKeys, keys_from_frames
+from ..core.pricebook import PriceBook
+from ..core.usage import (
+    IMAGE_COLUMNS,
+    LAYER_COLUMNS,
+    REPOSITORY_COLUMNS,
+    TRANSFER_COLUMNS,
+    TRANSFER_GB,
+    Usage,
+)
+from . import checks
+from .files import RawTable, read_table
+
+IMAGES_REQUIRED = ["repository", "image_digest", "size_bytes", "pushed_at"]
+IMAGES_OPTIONAL = [
+    "region",
+    "account_id",
+    "image_tags",
+    "last_pulled_at",
+    "image_status",
+    "manifest_media_type",
+    "parent_digest",
+    "subject_digest",
+    "last_archived_at",
+    "last_activated_at",
+    # ecrcost extension: when the image stopped being stored (what-ifs, history)
+    "deleted_at",
+]
+LAYERS_REQUIRED = ["repository", "image_digest", "layer_digest", "size_bytes"]
+LAYERS_OPTIONAL = ["region", "account_id", "media_type"]
+TRANSFER_REQUIRED = ["repository"]
+TRANSFER_OPTIONAL = ["region", "account_id", "registry", "destination_region", *TRANSFER_GB]
+# What collect writes per repository; only the repository is required of a person.
+REPOSITORIES_TABLE = [
+    "account_id",
+    "region",
+    "repository",
+    "repository_arn",
+    "repository_uri",
+    "created_at",
+    "image_tag_mutability",
+    "encryption_type",
+    "image_count",
+    "tags",
+    "lifecycle_policy",
+]
+REPOSITORIES_REQUIRED = ["repository"]
+REPOSITORIES_OPTIONAL = [c for c in REPOSITORIES_TABLE if c not in REPOSITORIES_REQUIRED]
+DEFAULT_REGION = "us-east-1"
+IMAGE_STATUS = ["ACTIVE", "ARCHIVED", "ACTIVATING"]
+
+
+def find_table(folder: Path, name: str, required: bool) -> Path | None:
+    found = [p for p in (folder / f"{name}.parquet", folder / f"{name}.csv") if p.is_file()]
+    if len(found) > 1:
+        raise InputError(f"both {name}.parquet and {name}.csv are present: keep one", file=folder)
+    if not found and required:
+        raise InputError(f"not an inventory folder: no {name}.csv or {name}.parquet", file=folder)
+    return found[0] if found else None
+
+
+def read_inventory(folder: Path, prices: PriceBook) -> Usage:
+    images_raw = read_table(find_table(folder, "images", True), IMAGES_REQUIRED, IMAGES_OPTIONAL)  # type: ignore[arg-type]
+    images = _images(images_raw, prices)
+    layers_path = find_table(folder, "layers", False)
+    if layers_path:  # the integer keys that the orphan check builds are the ones metering needs
+        layers, keys = _layers(read_table(layers_path, LAYERS_REQUIRED, LAYERS_OPTIONAL), images)
+    else:
+        layers, keys = None, keys_from_frames(images, None)
+    transfer_path = find_table(folder, "transfer", False)
+    repositories_path = find_table(folder, "repositories", False)
+    repositories = (
+        _repositories(read_table(repositories_path, REPOSITORIES_REQUIRED, REPOSITORIES_OPTIONAL), prices)
+        if repositories_path
+        else None
+    )
+    notes, assumptions = collection_summary(folder)
+    usage = Usage(
+        images=images,
+        layers=layers,
+        repositories=repositories,
+        source=str(folder),
+        keys=keys,
+        notes=notes,
+        assumptions=assumptions,
+    )
+    if transfer_path:
+        transfer = _transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices)
+        usage = replace(usage, transfer=transfer)
+    return usage
+
+
+def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict]:
+    """Coverage and transfer basis from ``collection.json`` (written by ``collect``): notes to show next
+    to the totals, and the assumptions the estimate carries (``transfer_estimate``: collect's pull-size
+    model, when transfer was estimated from pull counts)."""
+    path = folder / "collection.json"
+    if not path.is_file():
+        return (), {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        gaps = doc.get("coverage", {}).get("gaps", [])
+        transfer = doc.get("transfer", {})
+    except (OSError, ValueError, AttributeError):
+        raise InputError("not a collection summary (invalid JSON)", file=path) from None
+    notes = []
+    if gaps:
+        shown = "; ".join(_gap_label(g) for g in gaps[:5])
+        more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
+        notes.append(f"Partial coverage: {len(gaps)} item(s) could not be read ({shown}{more}); see {path}.")
+    if transfer:
+        notes.append(
+            f"Transfer is an estimate from pull counts: bytes per pull {transfer.get('bytes_per_pull')}, "
+            f"internet share {transfer.get('internet_share')}, cross-region share "
+            f"{transfer.get('cross_region_share')}."
+        )
+    return tuple(notes), ({"transfer_estimate": transfer} if transfer else {})
+
+
+def _gap_label(gap: dict) -> str:
+    keys = ("account_id", "region", "repository", "image_digest")
+    where = "/".join(str(gap.get(k)) for k in keys if gap.get(k))
+    return f"{where or 'collection'} {gap.get('operation', '')} {gap.get('error_code', '')}".strip()
+
+
+def _images(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
+    out = pd.DataFrame(index=raw.frame.index)
+    out["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    out["region"] = checks.region(raw, "region", prices.regions.keys(), DEFAULT_REGION)
+    out["repository"] = checks.repository(raw)
+    out["image_digest"] = checks.required_text(raw, "image_digest", checks.DIGEST, "digest (algorithm:hex)")
+    out["size_bytes"] = checks.byte_count(raw, "size_bytes")
+    out["pushed_at"] = checks.timestamp(raw, "pushed_at", required=True)
+    out["deleted_at"] = checks.timestamp(raw, "deleted_at", required=False)
+    out["image_status"] = checks.enum(raw, "image_status", IMAGE_STATUS, "ACTIVE", casefold=True)
+    out["image_tags"] = checks.text(raw, "image_tags")
+    out["last_pulled_at"] = checks.timestamp(raw, "last_pulled_at", required=False)
+    out["manifest_media_type"] = checks.text(raw, "manifest_media_type")
+    out["parent_digest"] = checks.optional_pattern(
+        raw, "parent_digest", checks.DIGEST, "digest (algorithm:hex)"
+    )
+    out["subject_digest"] = checks.optional_pattern(
+        raw, "subject_digest", checks.DIGEST, "digest (algorithm:hex)"
+    )
+    out["last_archived_at"] = checks.timestamp(raw, "last_archived_at", required=False)
+    out["last_activated_at"] = checks.timestamp(raw, "last_activated_at", required=False)
+    bad = out["deleted_at"].notna() & (out["deleted_at"] < out["pushed_at"])
+    if bool(bad.any()):
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise raw.error(
+            f"deleted ({_iso(out['deleted_at'].iloc[i])}) before it was pushed "
+            f"({_iso(out['pushed_at'].iloc[i])})",
+            i,
+            "deleted_at",
+        )
+    keys = ["account_id", "region", "repository", "image_digest"]
+    dup = out.duplicated(keys)
+    if bool(dup.any()):
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        first = int(np.flatnonzero((out[keys] == out[keys].iloc[i]).all(axis=1).to_numpy())[0])
+        raise raw.error(
+            f"image '{out['image_digest'].iloc[i]}' of repository '{out['repository'].iloc[i]}' "
+            f"is listed twice (also at {_where(raw, first)})",
+            i,
+            "image_digest",
+        )
+    return out[IMAGE_COLUMNS]
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _where(raw: RawTable, index: int) -> str:
+    error = raw.error("", index)
+    return f"{error.row_label} {error.row}"
+
+
+def _layers(raw: RawTable, images: pd.DataFrame) -> tuple[pd.DataFrame, StorageKeys]:
+    out = pd.DataFrame(index=raw.frame.index)
+    for column in ("account_id", "region"):
+        if column in raw.frame:
+            continue
+        values = images[column].unique()
+        if len(values) > 1:
+            raise raw.error(
+                f"layers need a {column} column: the images span several ({', '.join(values[:3])})",
+                None,
+                column,
+            )
+        out[column] = values[0] if len(values) else ""
+    if "account_id" in raw.frame:
+        out["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    if "region" in raw.frame:
+        out["region"] = checks.text(raw, "region", DEFAULT_REGION)
+    out["repository"] = checks.repository(raw)
+    out["image_digest"] = checks.required_text(raw, "image_digest", checks.DIGEST, "digest (algorithm:hex)")
+    out["layer_digest"] = checks.required_text(raw, "layer_digest", checks.DIGEST, "digest (algorithm:hex)")
+    out["size_bytes"] = checks.byte_count(raw, "size_bytes")
+    out = out[LAYER_COLUMNS]
+    keys = keys_from_frames(images, out)
+    orphans = np.flatnonzero(keys.layer_image < 0)
+    if len(orphans):
+        orphan = int(orphans[0])
+        raise raw.error(
+            f"image '{out['image_digest'].iloc[orphan]}' is not in images of repository "
+            f"'{out['repository'].iloc[orphan]}' ({out['region'].iloc[orphan]})",
+            orphan,
+            "image_digest",
+        )
+    return out, keys
+
+
+def _transfer(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
+    known = prices.regions.keys()
+    out = pd.DataFrame(index=raw.frame.index)
+    out["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    out["region"] = checks.region(raw, "region", known, DEFAULT_REGION)
+    out["registry"] = checks.enum(raw, "registry", ["private", "public"], "private", casefold=True)
+    out["repository"] = checks.repository(raw)
+    out["destination_region"] = checks.region(raw, "destination_region", known, "")
+    for col in TRANSFER_GB:
+        out[col] = checks.decimal(raw, col)
+    return out[TRANSFER_COLUMNS]
+
+
+def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
+    out = pd.DataFrame(index=raw.frame.index)
+    out["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    out["region"] = checks.region(raw, "region", prices.regions.keys(), DEFAULT_REGION)
+    out["repository"] = checks.repository(raw)
+    out["repository_arn"] = checks.text(raw, "repository_arn")
+    out["tags"] = _tags(raw, checks.text(raw, "tags"))
+    out["lifecycle_policy"] = checks.text(raw, "lifecycle_policy")
+    keys = ["account_id", "region", "repository"]
+    dup = out.duplicated(keys).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise raw.error(f"repository '{out['repository'].iloc[i]}' is listed twice", i, "repository")
+    return out[REPOSITORY_COLUMNS].reset_index(drop=True)
+
+
+def _tags(raw: RawTable, col: pd.Series) -> list[dict[str, str]]:
+    """Repository tags as collect writes them: a JSON object of text keys and values (blank: none)."""
+    out = []
+    for i, text in enumerate(col):  # one row per repository: thousands at most
+        try:
+            tags = json.loads(text) if text else {}
+        except ValueError:
+            tags = None
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise raw.error('not a JSON object of text tags (like {"team": "a"})', i, "tags")
+        out.append(tags)
+    return out
+
+
+def _first(raw: RawTable, bad: pd.Series, column: str, message: str) -> None:
+    if bool(bad.any()):
+        raise raw.error(message, int(np.flatnonzero(bad.to_numpy())[0]), column)

@@ -1,0 +1,86 @@
+"""Scenario CSV: a person's "what if", one row per repository (CONTRACT.md, input 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..core.pricebook import PriceBook
+from ..core.usage import KEY, STORAGE_COLUMNS, TRANSFER_COLUMNS, TRANSFER_GB, Usage
+from . import checks
+from .files import read_table
+
+REQUIRED = ["repository", "storage_gb"]
+OPTIONAL = [
+    "region",
+    "account_id",
+    "storage_class",
+    "registry",
+    "internet_out_gb",
+    "cross_region_out_gb",
+    "destination_region",
+    "same_region_out_gb",
+    # ecrcost extensions: traffic that crosses a NAT gateway or an interface endpoint on its way
+    # to ECR (billed under VPC, reported apart from the ECR bill)
+    "nat_gateway_gb",
+    "interface_endpoint_gb",
+    # GB restored from the archive storage class this month (a per-GB retrieval charge)
+    "archive_restored_gb",
+]
+DEFAULT_REGION = "us-east-1"
+
+
+def read_scenario(path: Path, prices: PriceBook) -> Usage:
+    raw = read_table(path, REQUIRED, OPTIONAL)
+    f = raw.frame.copy()
+    known = prices.regions.keys()
+    f["repository"] = checks.repository(raw)
+    f["region"] = checks.region(raw, "region", known, DEFAULT_REGION)
+    f["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    f["storage_class"] = checks.enum(raw, "storage_class", ["standard", "archive"], "standard", casefold=True)
+    f["registry"] = checks.enum(raw, "registry", ["private", "public"], "private", casefold=True)
+    f["destination_region"] = checks.region(raw, "destination_region", known, "")
+    f["storage_gb"] = checks.decimal(raw, "storage_gb")
+    for col in TRANSFER_GB:
+        f[col] = checks.decimal(raw, col)
+
+    public = f["registry"] == "public"
+    checks_first = [
+        (
+            public & (f["region"] != DEFAULT_REGION),
+            "region",
+            "ECR Public repositories live in us-east-1, got '{value}'",
+        ),
+        (
+            public & (f["storage_class"] == "archive"),
+            "storage_class",
+            "ECR Public has no archive storage class",
+        ),
+        (
+            public & (f["archive_restored_gb"] > 0),
+            "archive_restored_gb",
+            "ECR Public has no archive storage class to restore from",
+        ),
+        (
+            (f["cross_region_out_gb"] > 0) & (f["destination_region"] == f["region"]),
+            "destination_region",
+            "destination '{value}' is the source region: same-region transfer goes in same_region_out_gb",
+        ),
+        (
+            f.duplicated([*KEY, "storage_class"]),
+            "repository",
+            "repository '{value}' appears twice with the same account, region, registry and storage class",
+        ),
+    ]
+    for bad, column, message in checks_first:
+        if bool(bad.any()):
+            index = int(np.flatnonzero(bad.to_numpy())[0])
+            value = f[column].iloc[index]
+            raise raw.error(message.format(value=value), index, column)
+
+    return Usage(
+        storage=f[STORAGE_COLUMNS].reset_index(drop=True),
+        transfer=f[TRANSFER_COLUMNS].reset_index(drop=True),
+        source=str(path),
+    )
