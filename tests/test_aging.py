@@ -14,11 +14,15 @@ from test_properties import inventories
 
 import ecrcost
 from ecrcost.analysis.age import AGE_BUCKETS, STATES, stored_by_age
-from ecrcost.core.metering.storage import meter
 from ecrcost.core.period import Month
 
 MONTH = Month(2026, 10)
 MONTH_US = MONTH.seconds * 1_000_000
+
+
+def meter(images, layers, month: Month, blob_mounting: bool):
+    """What the estimate bills: the metering kernel's storage of those images and layers."""
+    return ecrcost.Usage(images=images, layers=layers).metering.storage(month, blob_mounting)
 
 
 def cell(frame, bucket: str, state: str) -> int:
@@ -31,7 +35,7 @@ def cell(frame, bucket: str, state: str) -> int:
 def test_buckets_sum_to_the_metered_storage_of_the_sample(blob_mounting):
     usage = ecrcost.load(ecrcost.sample_path())
     frame = stored_by_age(usage, MONTH, blob_mounting)
-    metered = meter(usage.images, usage.layers, MONTH, blob_mounting, usage.keys)
+    metered = usage.metering.storage(MONTH, blob_mounting)
     assert sum(frame["byte_us"]) == sum(metered.lines["byte_us"])
     est = ecrcost.estimate(usage, month=MONTH, blob_mounting=blob_mounting)
     assert abs(sum(frame["gb_month"], Decimal(0)) - sum(est.exact["storage_gb_month"], Decimal(0))) < Decimal(

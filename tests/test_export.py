@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 import ecrcost
 from ecrcost.cli import app
 from ecrcost.core.estimate import PARTS
-from ecrcost.core.lines import charge_lines
 from ecrcost.core.money import CENT
 from ecrcost.core.pricebook import load_pricebook
 from ecrcost.outputs.export import focus_frame, simple_frame
@@ -91,23 +90,23 @@ def invoke(*args: object):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def test_charge_lines_split_each_repository_charge_exactly(scenario_path):
+def test_line_items_split_each_repository_charge_exactly(scenario_path):
     usage, book, est = priced(scenario_path, free_internet_gb=100)
-    lines = charge_lines(est, usage, book)
-    rounded = est.repositories(CENT).set_index(["account_id", "region", "registry", "repository"])
+    lines = est.billed_lines(CENT)
+    rounded = est.rounded(CENT).set_index(["account_id", "region", "registry", "repository"])
     exact = est.exact.set_index(["account_id", "region", "registry", "repository"])
     sums: dict = defaultdict(lambda: [D(0), D(0)])
     for row in lines.itertuples(index=False):
-        s = sums[(row.account_id, row.region, row.registry, row.repository), row.charge]
-        s[0] += row.usd
-        s[1] += row.usd_rounded
+        s = sums[(row.account_id, row.region, row.registry, row.repository), f"{row.charge}_usd"]
+        s[0] += row.cost
+        s[1] += row.cost_rounded
     for key in exact.index:
         for part in PARTS:
             got = sums.get((key, part), [D(0), D(0)])
             assert got[0] == exact.loc[key, part], (key, part)
             assert got[1] == rounded.loc[key, part], (key, part)
     # internet tiers: each repository's lines carry the tier rates, and the free GB are priced at zero
-    web = lines[(lines["repository"] == "team-a/web") & (lines["charge"] == "internet_usd")]
+    web = lines[(lines["repository"] == "team-a/web") & (lines["charge"] == "internet")]
     assert {(t, p) for t, p in zip(web["tier"], web["unit_price"], strict=True)} >= {
         ("free", 0),
         ("1", D("0.09")),
@@ -116,7 +115,7 @@ def test_charge_lines_split_each_repository_charge_exactly(scenario_path):
 
 def test_focus_billed_cost_sums_to_the_estimate_and_costs_agree(scenario_path):
     usage, book, est = priced(scenario_path, free_internet_gb=100)
-    frame = focus_frame(est, usage, book)
+    frame = focus_frame(est, usage)
     # 10 + 917.997 (10,300 GB less 96.7 free) + 20 + 7 cross-region + 5.05 + 0 (3.3 GB free) + 7 + 184.32
     # public + 18,944 archive + 1.50 restore
     assert sum(frame["BilledCost"]) == est.totals(CENT)["total_usd"] == D("20096.87")
@@ -138,7 +137,7 @@ def test_focus_billed_cost_sums_to_the_estimate_and_costs_agree(scenario_path):
 
 def test_focus_uses_aws_usage_types_region_codes_and_units(scenario_path):
     usage, book, est = priced(scenario_path)
-    frame = focus_frame(est, usage, book)
+    frame = focus_frame(est, usage)
     types = set(zip(frame["x_Charge"], frame["RegionId"], frame["SkuId"], frame["PricingUnit"], strict=True))
     assert ("standard_storage", "us-east-1", "USE1-TimedStorage-ByteHrs", "GB-Months") in types
     assert ("standard_storage", "eu-west-1", "EU-TimedStorage-ByteHrs", "GB-Months") in types
@@ -171,7 +170,7 @@ def test_focus_uses_aws_usage_types_region_codes_and_units(scenario_path):
 
 def test_focus_carries_repository_tags_arns_and_namespaces_from_the_inventory():
     usage, book, est = priced(ecrcost.sample_path(), free_internet_gb=100)
-    frame = focus_frame(est, usage, book)
+    frame = focus_frame(est, usage)
     web = frame[(frame["ResourceName"] == "team-a/web-app") & (frame["RegionId"] == "us-east-1")]
     assert set(web["ResourceId"]) == {"arn:aws:ecr:us-east-1:111122223333:repository/team-a/web-app"}
     assert {json.loads(t)["team"] for t in web["Tags"]} == {"team-a"}
@@ -304,7 +303,7 @@ def test_focus_csv_fails_only_where_csv_cannot_carry_a_type(tmp_path):
 
 def test_a_discount_lowers_billed_and_contracted_cost_but_not_list(scenario_path, tmp_path):
     usage, book, est = priced(scenario_path)
-    frame = focus_frame(est, usage, book, discount_percent=D("7"))
+    frame = focus_frame(est, usage, discount_percent=D("7"))
     total = est.totals(CENT)["total_usd"]
     assert sum(frame["ListCost"]) == total
     exact_total = sum(sum(est.exact[part]) for part in PARTS)

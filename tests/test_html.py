@@ -52,7 +52,7 @@ def test_the_totals_and_every_table_row_are_there(sample):
     totals = est.totals(CENT)
     for key in ("total_usd", "storage_usd", "transfer_usd"):
         assert f"${totals[key]:,.2f}" in page
-    for r in est.repositories(CENT).itertuples():
+    for r in est.rounded(CENT).itertuples():
         assert f'<td class="name">{r.repository}</td>' in page
         assert f"${r.total_usd:,.2f}" in page
     for column in ("namespace", "region"):

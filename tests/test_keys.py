@@ -1,26 +1,41 @@
-"""Storage keys: a subset of the loader's keys meters exactly as keys rebuilt from the subset's rows."""
+"""The metering kernel meters a what-if state (images kept for the whole month, some archived) exactly as
+it meters an inventory cut down to those images: the lifecycle simulator relies on it. As in every
+lifecycle state, a kept multi-arch index keeps its children."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import ecrcost
-from ecrcost.core.metering.storage import meter
+from ecrcost.core.metering.blobs import Lifetimes
 from ecrcost.core.period import Month
+
+COLUMNS = ["account_id", "region", "repository", "storage_class", "byte_us"]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("blob_mounting", [False, True])
-def test_a_subset_of_keys_meters_like_keys_built_from_the_subset(seed, blob_mounting):
+def test_a_steady_state_meters_like_the_inventory_cut_down_to_it(seed, blob_mounting):
     usage = ecrcost.load(ecrcost.sample_path())  # shared base layers, a multi-arch index, two regions
     images, layers, keys = usage.images, usage.layers, usage.keys
-    keep = np.random.default_rng(seed).random(len(images)) < 0.6
-    layer_keep = keep[keys.layer_image]
-    sub_images, sub_layers = images[keep].reset_index(drop=True), layers[layer_keep].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    keep = rng.random(len(images)) < 0.6
+    child = keys.parent >= 0
+    keep[child] |= keep[keys.parent[child]]
+    archive = rng.random(len(images)) < 0.3
     month = Month.parse("2026-11")
-    subset = meter(sub_images, sub_layers, month, blob_mounting, keys.subset(keep, layer_keep))
-    rebuilt = meter(sub_images, sub_layers, month, blob_mounting, None)
-    columns = ["account_id", "region", "repository", "storage_class", "byte_us"]
-    assert subset.lines[columns].values.tolist() == rebuilt.lines[columns].values.tolist()
-    assert len(subset.lines) > 0
+    state = usage.metering.storage(month, blob_mounting, Lifetimes.of(images, month).steady(keep, archive))
+
+    cut = images[keep].copy()
+    cut["pushed_at"] = pd.Series(pd.Timestamp(month.start), index=cut.index).astype(cut["pushed_at"].dtype)
+    cut["deleted_at"] = pd.Series(pd.NaT, index=cut.index, dtype=cut["pushed_at"].dtype)
+    status = cut["image_status"].astype(object)
+    status[archive[keep]] = "ARCHIVED"
+    cut["image_status"] = status
+    cut_layers = layers[keep[keys.layer_image]]
+    rebuilt = ecrcost.Usage(images=cut.reset_index(drop=True), layers=cut_layers.reset_index(drop=True))
+    metered = rebuilt.metering.storage(month, blob_mounting)
+    assert state.lines[COLUMNS].values.tolist() == metered.lines[COLUMNS].values.tolist()
+    assert len(state.lines) > 0

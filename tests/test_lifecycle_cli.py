@@ -117,9 +117,9 @@ def one_line_error(args: list[str]) -> str:
 
 def test_no_policy_and_none_stored_is_a_clear_error(tmp_path):
     folder, _, _ = small_registry(tmp_path)
+    line = one_line_error([str(folder)])
     assert (
-        "no --policy given and no repository of this inventory has a stored lifecycle policy"
-        in one_line_error([str(folder)])
+        "option --policy: no policy given and no repository of this inventory has a stored lifecycle" in line
     )
 
 

@@ -176,7 +176,7 @@ def test_a_scenario_cannot_be_simulated(tmp_path):
 
 def test_bad_as_of_is_an_input_error(registry):
     registry.push("app", "a", ago(3), {"a": 1})
-    with pytest.raises(ecrcost.InputError, match="option --as-of"):
+    with pytest.raises(ecrcost.InputError, match="as_of"):
         simulate(ecrcost.load(registry.write()), KEEP_ONE, as_of="yesterday-ish")
 
 

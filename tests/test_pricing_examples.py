@@ -182,7 +182,7 @@ def test_tier_cost_is_shared_by_repositories_in_proportion_and_sums_to_the_cent(
     exact_total = sum(est.exact["internet_usd"])
     assert exact_total == D("921.60") + D(40960) * D("0.085") + D("9134.3") * D("0.07")
     for quantum in (D("0.01"), D("0.000001")):
-        table = est.repositories(quantum)
+        table = est.rounded(quantum)
         assert sum(table["internet_usd"]) == exact_total.quantize(quantum)
         assert sum(table["total_usd"]) == est.totals(quantum)["total_usd"]
 

@@ -120,7 +120,7 @@ def test_every_breakdown_sums_to_its_total(rows, free):
     )
     est = ecrcost.estimate(Usage(storage=storage, transfer=transfer), month="2026-10", free_internet_gb=free)
     for quantum in (CENT, MICRO):
-        table = est.repositories(quantum)
+        table = est.rounded(quantum)
         totals = est.totals(quantum)
         assert totals["total_usd"] == round_half_up(
             sum(

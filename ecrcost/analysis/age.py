@@ -7,29 +7,28 @@ among the images it is billed as standard storage for (an archived image never k
 standard storage; a blob is archive storage only when every image holding it is archived, and then
 goes to the newest archived image). Deleting an older image would not free a blob that a newer one
 still holds, so the age of the newest holder is how long that money has sat there. The figures sum to
-what :func:`ecrcost.storage.meter` bills, to the byte-microsecond.
+what the estimate bills, to the byte-microsecond.
 
 Tagged means the image (or, for a child manifest of a multi-arch index, its index) carries a tag.
-Runs as one DuckDB query over integer columns, like metering.
+The blobs and their holders come from the metering kernel (:mod:`ecrcost.core.metering.blobs`): an
+estimate and storage by age of the same month share one pass over the layers.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from ..core import sql
-from ..core.metering.keys import keys_from_frames
-from ..core.metering.storage import _us
+from ..core.metering.blobs import bounds, microseconds
 from ..core.money import CONTEXT, ZERO
 from ..core.period import Month
+from ..core.sql import connect
+from ..core.units import GB, US_PER_SECOND
 from ..core.usage import Usage
 
-GB = 2**30
-US_PER_SECOND = 1_000_000
 # (label, lower bound in days) — ages of the newest image holding a blob, at the month's end (or now).
 AGE_BUCKETS = [
     ("< 1 month", 0),
@@ -44,7 +43,7 @@ COLUMNS = ["age_bucket", "state", "gb_month", "byte_us", "blobs"]
 
 def stored_by_age(
     usage: Usage,
-    month: Month | str | None = None,
+    month: Month | str | date | None = None,
     blob_mounting: bool = False,
     now: datetime | None = None,
 ) -> pd.DataFrame:
@@ -55,7 +54,7 @@ def stored_by_age(
     ``archived``), ``gb_month`` (Decimal GB-month, GB = 2^30 bytes), ``byte_us`` (int, bytes ×
     microseconds, exact), ``blobs`` (unique blobs). Empty when ``usage`` has no images (a scenario).
     """
-    period = month if isinstance(month, Month) else Month.parse(month)
+    period = Month.of(month)
     cells = [(b, s) for b, _ in AGE_BUCKETS for s in STATES]
     byte_us = [0] * len(cells)
     blobs = [0] * len(cells)
@@ -89,88 +88,37 @@ def _finish(frame: pd.DataFrame, period: Month) -> pd.DataFrame:
 def _attributed(
     usage: Usage, period: Month, blob_mounting: bool, now: datetime | None
 ) -> list[tuple[int, int, int, int]]:
-    """(age bucket index, state index, byte_us, blobs) rows, metered exactly as storage.meter does."""
-    images, layers = usage.images, usage.layers
+    """(age bucket index, state index, byte_us, blobs) rows: each blob the kernel meters, with its
+    byte-time, goes to the age and state of the image it is attributed to."""
+    images = usage.images
     assert images is not None
-    keys = usage.keys
-    if keys is None or len(keys.repo) != len(images) or (layers is not None and keys.layer_image is None):
-        keys = keys_from_frames(images, layers)
-    ms = int(period.start.timestamp()) * US_PER_SECOND
-    me = int(period.end.timestamp()) * US_PER_SECOND
-    n = len(images)
-    pushed = _us(images["pushed_at"], ms)
-    s = np.clip(pushed, ms, me)
-    e = np.clip(_us(images["deleted_at"], me), ms, me)
-    archived = (images["image_status"] == "ARCHIVED").to_numpy(dtype=bool)
-    has_children = np.zeros(n, dtype=bool)
-    has_children[keys.parent[keys.parent >= 0]] = True
-
+    parent = usage.keys.parent
+    _, me = bounds(period)
+    pushed = microseconds(images["pushed_at"], me)
     # State and age per image row; a child manifest takes its index's tags.
     tagged = images["image_tags"].fillna("").astype(str).str.strip().to_numpy() != ""
-    parent = keys.parent
     child = parent >= 0
     tagged[child] = tagged[child] | tagged[parent[child]]
+    archived = (images["image_status"] == "ARCHIVED").to_numpy(dtype=bool)
     reference = me if now is None else min(me, int(now.timestamp()) * US_PER_SECOND)
     age_days = (reference - pushed) / (86_400 * US_PER_SECOND)
-    bounds = np.array([d for _, d in AGE_BUCKETS[1:]], dtype=float)
-    bucket = np.searchsorted(bounds, age_days, side="right").astype(np.int64)
-    state = np.where(archived, 2, np.where(tagged, 0, 1)).astype(np.int64)
-
-    size = images["size_bytes"].to_numpy(dtype=np.int64)
-    if layers is not None:
-        rows = keys.layer_image
-        has_layers = np.bincount(rows[rows >= 0], minlength=n) > 0
-        bare = np.flatnonzero(~has_layers & ~has_children)
-        live = (rows >= 0) & (e[np.maximum(rows, 0)] > s[np.maximum(rows, 0)])
-        rows_l, blob_l = rows[live], keys.blob[live]
-        bare = bare[e[bare] > s[bare]]
-        n_blob = int(keys.blob.max(initial=-1)) + 1
-        img = np.concatenate([rows_l, bare]).astype(np.int64)
-        blob = np.concatenate([blob_l.astype(np.int64), n_blob + bare.astype(np.int64)])
-        nbytes = np.concatenate([layers["size_bytes"].to_numpy(dtype=np.int64)[live], size[bare]])
-    else:
-        img = np.flatnonzero(~has_children & (e > s)).astype(np.int64)
-        blob = img.copy()
-        nbytes = size[img]
-    mounting = blob_mounting and layers is not None
-    # Images ranked by push time (ties by row): the newest holder of a blob has the highest rank.
-    newness = np.empty(n, dtype=np.int64)
-    newness[np.lexsort((np.arange(n), pushed))] = np.arange(n, dtype=np.int64)
-    blobs = pd.DataFrame(
+    limits = np.array([d for _, d in AGE_BUCKETS[1:]], dtype=float)
+    per_image = pd.DataFrame(
         {
-            "scope": keys.registry[keys.repo[img]].astype(np.int64) if mounting else keys.repo[img],
-            "blob": blob,
-            "size_bytes": nbytes,
-            "s": s[img],
-            "e": e[img],
-            "archived": archived[img],
-            "newness": newness[img],
-            "img": img,
+            "img": np.arange(len(images), dtype=np.int64),
+            "bucket": np.searchsorted(limits, age_days, side="right").astype(np.int64),
+            "state": np.where(archived, 2, np.where(tagged, 0, 1)).astype(np.int64),
         }
     )
-    per_image = pd.DataFrame({"img": np.arange(n, dtype=np.int64), "bucket": bucket, "state": state})
-    con = sql.connect()
-    con.register("blobs", blobs)
-    con.register("per_image", per_image)
-    # The same union of storage intervals per blob as storage.meter; the blob goes to its newest holder
-    # among the images it is billed for (standard unless every holder is archived).
-    if (blobs["e"].to_numpy() == me).all():
-        # Nothing deleted within the month: each blob is stored from its earliest push to the month's end.
-        stored, source = "max(e) - min(s)", "blobs"
-    else:
-        stored = "sum(greatest(e - greatest(s, coalesce(prev_e, s)), 0))"
-        source = """(SELECT *, max(e) OVER (PARTITION BY scope, blob ORDER BY s, e
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
-                     FROM blobs)"""
-    found = con.execute(f"""
-        WITH unique_blobs AS (
-            SELECT max(size_bytes) AS size_bytes,
-                   {stored} AS us,
-                   CASE WHEN bool_and(archived) THEN arg_max(img, newness)
-                        ELSE arg_max(img, newness) FILTER (WHERE NOT archived) END AS img
-            FROM {source} GROUP BY scope, blob)
-        SELECT p.bucket, p.state, sum(u.size_bytes::HUGEINT * u.us) AS byte_us, count(*) AS blobs
-        FROM unique_blobs u JOIN per_image p USING (img)
-        GROUP BY ALL ORDER BY ALL""").fetchall()
-    con.close()
+    stored = usage.metering.attributed(period, blob_mounting)
+    con = connect()
+    try:
+        con.register("stored", stored)
+        con.register("per_image", per_image)
+        found = con.execute("""
+            SELECT p.bucket, p.state, sum(s.size_bytes::HUGEINT * s.us) AS byte_us, count(*) AS blobs
+            FROM stored s JOIN per_image p ON p.img = s.holder
+            GROUP BY ALL ORDER BY ALL""").fetchall()
+    finally:
+        con.close()
     return [(int(b), int(st), int(v), int(c)) for b, st, v, c in found]

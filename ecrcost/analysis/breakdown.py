@@ -24,7 +24,7 @@ def namespace(repository: str, depth: int = 1) -> str:
 
 def by(estimate: Estimate, column: str, quantum: Decimal = CENT, depth: int = 1) -> pd.DataFrame:
     """Totals per ``column`` ("namespace", "region", "account_id", "registry"), largest first."""
-    table = estimate.repositories(quantum)
+    table = estimate.rounded(quantum)
     if column == "namespace":
         table["namespace"] = [namespace(r, depth) for r in table["repository"]]
     grouped = table.groupby(column, sort=False)
@@ -41,7 +41,7 @@ def by(estimate: Estimate, column: str, quantum: Decimal = CENT, depth: int = 1)
 
 
 def top_repositories(estimate: Estimate, n: int = 10, quantum: Decimal = CENT) -> pd.DataFrame:
-    table = estimate.repositories(quantum)
+    table = estimate.rounded(quantum)
     return table.sort_values(["total_usd", "repository"], ascending=[False, True], key=_sort_key).head(n)
 
 

@@ -1,6 +1,6 @@
 """Cost over time: several months of one inventory (priced from its push and delete history), several
 estimates side by side, or a projection from push history. Pure: Usage in, DataFrames out; every
-amount is priced by :func:`ecrcost.model.estimate`, never here.
+amount is priced by :func:`ecrcost.estimate`, never here.
 
 A projection is flagged in its rows (``kind == "projection"``) and carries its method as text, so a
 chart or a table can say how it was made.
@@ -10,25 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from decimal import Decimal, localcontext
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from ..core import sql
 from ..core.estimate import Estimate
-from ..core.metering.keys import keys_from_frames
-from ..core.metering.storage import _us, meter
-from ..core.money import CENT, CONTEXT
+from ..core.metering.blobs import microseconds
+from ..core.money import CENT
+from ..core.options import PricingOptions, options_for
 from ..core.period import Month
 from ..core.pricebook import PriceBook
 from ..core.pricing import estimate
-from ..core.usage import STORAGE_COLUMNS, Usage
+from ..core.quantities import storage_rows
+from ..core.sql import connect
+from ..core.units import GB
+from ..core.usage import KEY, STORAGE_COLUMNS, Usage
 
-GB = 2**30
 COLUMNS = ["month", "kind", "storage_gb_month", "storage_usd", "transfer_usd", "total_usd"]
 PROJECTED_REPOSITORY = "(projected growth)"
+When = PricingOptions | Month | str | date | None
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,7 @@ class Timeline:
 
 def shift(month: Month, by: int) -> Month:
     """The month ``by`` months after (negative: before) ``month``."""
-    index = month.year * 12 + month.month - 1 + by
-    return Month(index // 12, index % 12 + 1)
+    return month.shift(by)
 
 
 def row(est: Estimate, kind: str = "estimate", label: str | None = None) -> dict:
@@ -67,8 +68,8 @@ def row(est: Estimate, kind: str = "estimate", label: str | None = None) -> dict
 
 def from_estimates(estimates: Sequence[Estimate], labels: Sequence[str] | None = None) -> Timeline:
     """Several estimates (e.g. one inventory per month) as a timeline, in the order given."""
-    labels = list(labels) if labels is not None else [None] * len(estimates)  # type: ignore[list-item]
-    rows = [row(e, label=lab) for e, lab in zip(estimates, labels, strict=True)]
+    names: Sequence[str | None] = list(labels) if labels is not None else [None] * len(estimates)
+    rows = [row(e, label=lab) for e, lab in zip(estimates, names, strict=True)]
     return Timeline(pd.DataFrame(rows, columns=COLUMNS))
 
 
@@ -87,22 +88,23 @@ def from_snapshots(snapshots: Sequence[tuple[str, Estimate]]) -> Timeline:
 
 def history(
     usage: Usage,
-    month: Month | str | None = None,
+    when: When = None,
     months: int = 6,
+    *,
     prices: PriceBook | None = None,
     free_internet_gb: Decimal | int | str = 0,
     blob_mounting: bool = False,
     now: datetime | None = None,
 ) -> Timeline:
-    """The ``months`` months ending with ``month``, each priced from the inventory's push (and delete)
-    history. Transfer is what the input gives for one month, so it is held at that level."""
-    period = month if isinstance(month, Month) else Month.parse(month)
+    """The ``months`` months ending with ``when`` (a month, or PricingOptions), each priced from the
+    inventory's push (and delete) history. Transfer is what the input gives for one month, so it is
+    held at that level."""
+    options = options_for(when, prices=prices, free_internet_gb=free_internet_gb, blob_mounting=blob_mounting)
     estimates = [
-        estimate(usage, shift(period, -k), prices, free_internet_gb, blob_mounting, now)
+        estimate(usage, options=options.but(month=options.month.shift(-k)), now=now)
         for k in range(months - 1, -1, -1)
     ]
-    timeline = from_estimates(estimates)
-    return replace(timeline, notes=_history_notes(usage))
+    return replace(from_estimates(estimates), notes=_history_notes(usage))
 
 
 def _history_notes(usage: Usage) -> tuple[str, ...]:
@@ -119,45 +121,46 @@ def _history_notes(usage: Usage) -> tuple[str, ...]:
 
 def projection(
     usage: Usage,
-    month: Month | str | None = None,
+    when: When = None,
     horizon: int = 6,
     window: int = 3,
+    *,
     prices: PriceBook | None = None,
     free_internet_gb: Decimal | int | str = 0,
     blob_mounting: bool = False,
     now: datetime | None = None,
     current: Estimate | None = None,
 ) -> Timeline:
-    """``month`` (estimated; pass ``current`` when you already have that estimate) and the ``horizon``
-    months after it (projected).
+    """The month of ``when`` (estimated; pass ``current`` when you already have that estimate) and the
+    ``horizon`` months after it (projected).
 
     Method: in each registry (account + region), the average of the new unique bytes (blobs a
-    repository did not hold before) first pushed in each of the ``window`` months before ``month`` is
+    repository did not hold before) first pushed in each of the ``window`` months before the month is
     added again at the start of every projected month, on top of what the inventory stores after
-    ``month`` (metered as for the month after it); nothing else is deleted (lifecycle policies would
-    lower it) and transfer stays at ``month``'s level. The projected usage (storage rows, as a scenario
+    the month (metered as for the month after it); nothing else is deleted (lifecycle policies would
+    lower it) and transfer stays at the month's level. The projected usage (storage rows, as a scenario
     has) is priced by the model like any other.
     """
-    period = month if isinstance(month, Month) else Month.parse(month)
+    options = options_for(when, prices=prices, free_internet_gb=free_internet_gb, blob_mounting=blob_mounting)
+    period = options.month
     now = now or datetime.now(UTC)
     if current is None or current.period != period:
-        current = estimate(usage, period, prices, free_internet_gb, blob_mounting, now)
+        current = estimate(usage, options=options, now=now)
     rows = [row(current)]
     if usage.images is None or not len(usage.images) or horizon <= 0:
         return Timeline(pd.DataFrame(rows, columns=COLUMNS))
-    growth = new_bytes(usage, shift(period, -window), window, blob_mounting)
+    growth = new_bytes(usage, period.shift(-window), window, options.blob_mounting)
     per_registry = growth.groupby(["account_id", "region"], sort=True)["new_bytes"].sum() // window
-    stored = _stored_after(usage, period, blob_mounting)
+    stored = _stored_after(usage, options)
     for k in range(1, horizon + 1):
         grown = _grown(usage, stored, per_registry, k)
-        est = estimate(grown, shift(period, k), prices, free_internet_gb, blob_mounting, now)
+        est = estimate(grown, options=options.but(month=period.shift(k)), now=now)
         rows.append(row(est, kind="projection"))
     monthly_gb = float(per_registry.sum()) / GB
-    first, last = shift(period, -window), shift(period, -1)
+    first, last = period.shift(-window), period.shift(-1)
     method = (
         f"Projection: {monthly_gb:,.1f} GB of new unique layers a month (the average of {first}–{last}) "
-        "added each month; nothing deleted; transfer held at "
-        f"{period}'s level."
+        f"added each month; nothing deleted; transfer held at {period}'s level."
     )
     return Timeline(pd.DataFrame(rows, columns=COLUMNS), method=method)
 
@@ -166,56 +169,36 @@ def new_bytes(usage: Usage, first: Month, months: int, blob_mounting: bool = Fal
     """Bytes of blobs first pushed in each of ``months`` months from ``first``: account_id, region,
     month (``YYYY-MM``), new_bytes (int). A blob counts in the month a repository (a registry, with
     blob mounting) first held it; without layer rows, whole image sizes count."""
-    images, layers = usage.images, usage.layers
-    assert images is not None
-    keys = usage.keys
-    if keys is None or len(keys.repo) != len(images) or (layers is not None and keys.layer_image is None):
-        keys = keys_from_frames(images, layers)
-    pushed = _us(images["pushed_at"], 0)
-    n = len(images)
-    if layers is not None:
-        rows = keys.layer_image
-        ok = rows >= 0
-        has_layers = np.bincount(rows[ok], minlength=n) > 0
-        has_children = np.zeros(n, dtype=bool)
-        has_children[keys.parent[keys.parent >= 0]] = True
-        bare = np.flatnonzero(~has_layers & ~has_children)
-        img = np.concatenate([rows[ok], bare]).astype(np.int64)
-        blob = np.concatenate(
-            [keys.blob[ok].astype(np.int64), int(keys.blob.max(initial=-1)) + 1 + bare.astype(np.int64)]
-        )
-        size = np.concatenate(
-            [layers["size_bytes"].to_numpy(dtype=np.int64)[ok], images["size_bytes"].to_numpy()[bare]]
-        )
-    else:
-        has_children = np.zeros(n, dtype=bool)
-        has_children[keys.parent[keys.parent >= 0]] = True
-        img = np.flatnonzero(~has_children).astype(np.int64)
-        blob, size = img.copy(), images["size_bytes"].to_numpy(dtype=np.int64)[img]
-    mounting = blob_mounting and layers is not None
-    repo = keys.repo[img].astype(np.int64)
+    assert usage.images is not None
+    metering, keys = usage.metering, usage.keys
+    h = metering.holdings
+    repo = keys.repo[h.image].astype(np.int64)
+    registry = keys.registry[repo].astype(np.int64)
+    mounting = blob_mounting and h.basis == "layers"
     frame = pd.DataFrame(
         {
-            "scope": keys.registry[repo].astype(np.int64) if mounting else repo,
-            "registry": keys.registry[repo].astype(np.int64),
-            "blob": blob,
-            "size_bytes": size,
-            "pushed": pushed[img],
+            "scope": registry if mounting else repo,
+            "registry": registry,
+            "blob": h.blob,
+            "size_bytes": h.size,
+            "pushed": microseconds(usage.images["pushed_at"], 0)[h.image],
         }
     )
     start = int(first.start.timestamp()) * 1_000_000
-    end = int(shift(first, months).start.timestamp()) * 1_000_000
-    con = sql.connect()
-    con.register("blobs", frame)
-    found = con.execute(
-        """
-        SELECT registry, strftime(make_timestamp(first), '%Y-%m') AS month, sum(size_bytes::HUGEINT)
-        FROM (SELECT min(registry) AS registry, max(size_bytes) AS size_bytes, min(pushed) AS first
-              FROM blobs GROUP BY scope, blob)
-        WHERE first >= ? AND first < ? GROUP BY ALL ORDER BY ALL""",
-        [start, end],
-    ).fetchall()
-    con.close()
+    end = int(first.shift(months).start.timestamp()) * 1_000_000
+    con = connect()
+    try:
+        con.register("blobs", frame)
+        found = con.execute(
+            """
+            SELECT registry, strftime(make_timestamp(first), '%Y-%m') AS month, sum(size_bytes::HUGEINT)
+            FROM (SELECT min(registry) AS registry, max(size_bytes) AS size_bytes, min(pushed) AS first
+                  FROM blobs GROUP BY scope, blob)
+            WHERE first >= ? AND first < ? GROUP BY ALL ORDER BY ALL""",
+            [start, end],
+        ).fetchall()
+    finally:
+        con.close()
     first_repo = pd.Series(np.arange(len(keys.repos)), dtype=np.int64).groupby(keys.registry).first()
     names = keys.repos.iloc[first_repo.to_numpy()].set_index(first_repo.index)
     return pd.DataFrame(
@@ -232,17 +215,15 @@ def new_bytes(usage: Usage, first: Month, months: int, blob_mounting: bool = Fal
     )
 
 
-def _stored_after(usage: Usage, period: Month, blob_mounting: bool) -> pd.DataFrame:
-    """GB stored through the month after ``period`` per repository and class, as scenario storage rows
-    (what the inventory holds, with the deletions it already records)."""
-    assert usage.images is not None
-    after = shift(period, 1)
-    metered = meter(usage.images, usage.layers, after, blob_mounting, usage.keys)
-    lines = metered.lines.assign(registry="private")
-    denominator = Decimal(GB * after.seconds * 1_000_000)
-    with localcontext(CONTEXT):
-        lines["storage_gb"] = [Decimal(b) / denominator for b in lines["byte_us"]]
-    return lines[STORAGE_COLUMNS]
+def _stored_after(usage: Usage, options: PricingOptions) -> pd.DataFrame:
+    """GB stored through the month after ``options.month`` per repository and class, as scenario storage
+    rows (what the inventory holds, with the deletions it already records)."""
+    after = options.month.shift(1)
+    rows = storage_rows(usage.metering.storage(after, options.blob_mounting), after)
+    klass = {"standard_gb_month": "standard", "archive_gb_month": "archive"}
+    return rows[KEY].assign(storage_class=rows["measure"].map(klass), storage_gb=rows["amount"])[
+        STORAGE_COLUMNS
+    ]
 
 
 def _grown(usage: Usage, stored: pd.DataFrame, per_registry: pd.Series, k: int) -> Usage:

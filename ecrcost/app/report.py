@@ -1,98 +1,127 @@
-"""The files of ``ecrcost report --html FILE --charts DIR``: the storage-by-age and cost-over-time tables
-computed by the model, the charts drawn, the HTML rendered — all as bytes before anything is written,
-so a failure leaves no file behind. matplotlib is imported only here, when charts are asked for."""
+"""The report: an input priced for a month, and, when asked, its charts and one HTML file, all as bytes
+before anything is written (a failure leaves no file behind). matplotlib is imported only when charts
+are drawn."""
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
+from ..analysis.timeline import Timeline
 from ..core.errors import InputError
 from ..core.estimate import Estimate
-from ..core.pricebook import PriceBook
+from ..core.options import PricingOptions
 from ..core.pricing import estimate
 from ..core.usage import Usage
 from ..sources.load import load
+from .steps import Step, quiet
 
 
-def check_target(target: Path, option: str, folder: bool) -> None:
-    """Fail before any work when ``target`` cannot be written: a file name that is a folder (or the
-    reverse), or a place whose nearest existing parent is not a writable folder."""
-    if not folder and target.is_dir():
-        raise InputError(f"is a folder: {option} needs a file name", file=target)
-    if folder and target.exists() and not target.is_dir():
-        raise InputError(f"is a file: {option} needs a folder", file=target)
-    existing = target if folder and target.is_dir() else target.parent
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write here ({existing} is not a writable folder)", file=target)
+@dataclass(frozen=True)
+class Report:
+    """``usage`` priced as ``estimate``; with charts or HTML asked for, ``by_age`` (stored GB-month by
+    image age, inventories), ``over_time`` (cost over time) and ``files``: (path, bytes) to write."""
+
+    usage: Usage
+    estimate: Estimate
+    by_age: pd.DataFrame | None = None
+    over_time: Timeline | None = None
+    files: tuple[tuple[Path, bytes], ...] = ()
 
 
-def snapshot(path: Path, prices: PriceBook, like: Estimate) -> Estimate:
-    """Another inventory priced with ``like``'s options, for the month its ``collection.json`` names
-    (``collect`` writes it), else ``like``'s month."""
-    usage = load(path, prices)
-    month = str(like.period)
+def report(
+    source: Usage | str | Path,
+    options: PricingOptions,
+    *,
+    top: int = 10,
+    namespace_depth: int = 1,
+    html: Path | None = None,
+    charts: Path | None = None,
+    history: int = 1,
+    compare: Sequence[Path] = (),
+    step: Step = quiet,
+) -> Report:
+    """Price ``source`` (a Usage, a scenario CSV or an inventory folder) and, with ``html`` (a file) or
+    ``charts`` (a folder for PNG + SVG), draw the charts. The cost-over-time chart shows ``compare``
+    (other inventories, each priced for the month in its ``collection.json``) when given, else
+    ``history`` months of the input (1: the month and a 6-month projection)."""
+    usage = source
+    if not isinstance(usage, Usage):
+        with step(f"Reading {source}"):
+            usage = load(source, options.prices)
+    drawing = html is not None or charts is not None
+    with step("Pricing"):
+        if drawing and usage.images is not None:  # storage by age shares the estimate's one metering pass
+            usage.metering.attributed(options.month, options.blob_mounting)
+        est = estimate(usage, options=options)
+    if not drawing:
+        return Report(usage, est)
+    with step("Drawing charts"):
+        by_age, over_time = _analyses(usage, est, history, compare, options)
+        files = _files(est, by_age, over_time, html, charts, top, namespace_depth)
+    return Report(usage, est, by_age, over_time, tuple(files))
+
+
+def snapshot(path: Path, options: PricingOptions) -> Estimate:
+    """Another inventory priced with ``options``, for the month its ``collection.json`` names (``collect``
+    writes it), else ``options.month``."""
+    usage = load(path, options.prices)
+    month = str(options.month)
     summary = Path(path) / "collection.json"
     if summary.is_file():
         try:
             month = json.loads(summary.read_text(encoding="utf-8")).get("month") or month
         except (OSError, ValueError, AttributeError):
             raise InputError("not a collection summary (invalid JSON)", file=summary) from None
-    return estimate(
-        usage,
-        month=month,
-        prices=prices,
-        free_internet_gb=like.assumptions["free_internet_gb"],
-        blob_mounting=like.assumptions["blob_mounting"],
-    )
+    return estimate(usage, options=options.but(month=month))
 
 
-def render(
-    usage: Usage,
+def _analyses(
+    usage: Usage, est: Estimate, history: int, compare: Sequence[Path], options: PricingOptions
+) -> tuple[pd.DataFrame | None, Timeline | None]:
+    from ..analysis import age, timeline
+
+    by_age, over_time = None, None
+    if usage.images is not None:
+        by_age = age.stored_by_age(usage, options.month, options.blob_mounting)
+        if not compare:
+            over_time = (
+                timeline.projection(usage, options, current=est)
+                if history == 1
+                else timeline.history(usage, options, history)
+            )
+    if compare:
+        snapshots = [(Path(p).name, snapshot(Path(p), options)) for p in compare]
+        snapshots.append((Path(est.assumptions.get("source") or "input").name, est))
+        over_time = timeline.from_snapshots(snapshots)
+    return by_age, over_time
+
+
+def _files(
     est: Estimate,
-    prices: PriceBook,
+    by_age: pd.DataFrame | None,
+    over_time: Timeline | None,
     html: Path | None,
     charts_dir: Path | None,
-    history: int = 1,
-    snapshots: list[tuple[Path, Estimate]] | None = None,
-    top: int = 10,
-    namespace_depth: int = 1,
+    top: int,
+    namespace_depth: int,
 ) -> list[tuple[Path, bytes]]:
-    """(path, bytes) of every file to write. The cost-over-time chart shows ``snapshots`` (several
-    inventories) when given, else ``history`` months of ``usage`` (1: the month and a projection)."""
     import matplotlib
 
     matplotlib.use("Agg")  # never a window, even where a display exists
-    from ..analysis import age as aging
-    from ..analysis import timeline
     from ..outputs import charts
     from ..outputs import html as html_report
 
-    stored, over_time = None, None
-    if usage.images is not None:
-        stored = aging.stored_by_age(usage, est.period, est.assumptions["blob_mounting"])
-        options = {
-            "prices": prices,
-            "free_internet_gb": est.assumptions["free_internet_gb"],
-            "blob_mounting": est.assumptions["blob_mounting"],
-        }
-        if not snapshots:
-            over_time = (
-                timeline.projection(usage, est.period, current=est, **options)
-                if history == 1
-                else timeline.history(usage, est.period, history, **options)
-            )
-    if snapshots:
-        over_time = timeline.from_snapshots([(p.name, e) for p, e in snapshots])
-    figures = charts.figures(est, stored, over_time, top, namespace_depth)
+    figures = charts.figures(est, by_age, over_time, top, namespace_depth)
     files: list[tuple[Path, bytes]] = []
     if charts_dir is not None:
         for name, fig in figures.items():
             files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
     if html is not None:
-        text = html_report.report_html(est, figures, stored, over_time, top, namespace_depth)
+        text = html_report.report_html(est, figures, by_age, over_time, top, namespace_depth)
         files.append((html, text.encode("utf-8")))
     return files

@@ -27,7 +27,9 @@ class InputError(Exception):
     """Bad input. The CLI turns it into one line on stderr and exit code 2.
 
     ``file``, ``row`` (1-based line number in a CSV, row number in Parquet) and ``column`` locate the
-    problem when it has a place. A ``column`` starting with ``-`` is a command-line option.
+    problem when it has a place. ``field`` names the parameter whose value is wrong (``month``,
+    ``free_internet_gb``): the command line turns it into its option (``--month``), so the core never
+    names command-line options. A ``column`` starting with ``-`` is a command-line option.
     """
 
     def __init__(
@@ -38,6 +40,7 @@ class InputError(Exception):
         row: int | None = None,
         column: str | None = None,
         row_label: str = "line",
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -45,6 +48,7 @@ class InputError(Exception):
         self.row = row
         self.column = column
         self.row_label = row_label
+        self.field = field
 
     def __str__(self) -> str:
         where = []
@@ -56,4 +60,6 @@ class InputError(Exception):
             where.append(
                 f"option {self.column}" if self.column.startswith("-") else f"column '{self.column}'"
             )
+        elif self.field and not self.file:
+            where.append(self.field)
         return one_line(f"{', '.join(where)}: {self.message}" if where else self.message)

@@ -1,14 +1,18 @@
 """The price book: prices as data, each with its source, as-of date and confidence.
 
-The bundled ``pricebook.json`` covers the commercial regions in ``shared/reference/pricing.md``.
-``--prices FILE`` patches it: a partial file in the same layout overrides only what it names.
+The bundled ``pricebook.json`` has one section per region (``regions.<code>``) and one for ECR Public
+(``public``, billed in us-east-1). A section holds named items, each a flat ``value`` or volume
+``tiers`` (and, for transfer to other regions, per-destination ``pairs``). Which items every section
+must have is what the registered charges need (:mod:`ecrcost.core.charges`).
+``--prices FILE`` patches the book: a partial file in the same layout overrides only what it names.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -16,70 +20,86 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .errors import InputError
 from .tiers import Tier
 
-# Items every region needs, the keys of a region's entry in the JSON.
-REGION_ITEMS = (
-    "storage",
-    "archive_storage",
-    "archive_retrieval",
-    "internet_out",
-    "inter_region_out",
-    "nat_gateway",
-    "interface_endpoint",
-)
-PUBLIC_ITEMS = ("storage", "storage_free_gb_month", "internet_free_gb", "anonymous_free_gb", "internet_out")
+PUBLIC = "public"  # the ECR Public section's name, where a charge says which section it reads
+_META = ("name", "billing_code", "billing_region")  # section keys that are not priced items
 
 
 @dataclass(frozen=True)
-class RegionPrices:
-    """List prices of one region (USD; GB = 2^30 bytes)."""
+class PriceItem:
+    """One figure of a section: a flat ``value`` or volume ``tiers`` (cumulative monthly GB; the last
+    open), with per-destination ``pairs`` where transfer to some regions costs something else."""
+
+    value: Decimal | None = None
+    tiers: tuple[Tier, ...] = ()
+    pairs: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def rate(self, destination: str = "") -> Decimal:
+        """The flat rate (to ``destination`` where a pair names it)."""
+        if destination and destination in self.pairs:
+            return self.pairs[destination]
+        if self.value is None:
+            raise ValueError("a tiered item has no flat rate")
+        return self.value
+
+
+@dataclass(frozen=True)
+class Section:
+    """The prices of one region (or of ECR Public), USD; GB = 2^30 bytes."""
 
     code: str
     name: str
-    billing_code: str
-    storage: Decimal  # per GB-month, standard class
-    archive_tiers: tuple[Tier, ...]  # per GB-month, tiered on the region's archive GB-month
-    archive_retrieval: Decimal  # per GB restored
-    internet_tiers: tuple[Tier, ...]  # per GB out to the internet, tiered on the region's monthly total
-    inter_region: Decimal  # per GB to another region (source side), unless a pair says otherwise
-    inter_region_pairs: dict[str, Decimal]
-    nat_gateway: Decimal  # per GB processed (billed under VPC, not ECR)
-    interface_endpoint: Decimal  # per GB processed (billed under PrivateLink, not ECR)
+    billing_code: str  # AWS's region prefix of usage types (USE1, EU, APN1 …)
+    items: Mapping[str, PriceItem]
 
-    def inter_region_to(self, destination: str | None) -> Decimal:
-        if destination and destination in self.inter_region_pairs:
-            return self.inter_region_pairs[destination]
-        return self.inter_region
+    def item(self, name: str) -> PriceItem:
+        return self.items[name]  # presence is checked when the book is read
 
+    def rate(self, name: str, destination: str = "") -> Decimal:
+        return self.items[name].rate(destination)
 
-@dataclass(frozen=True)
-class PublicPrices:
-    """ECR Public (billed in us-east-1, per account)."""
+    def tiers(self, name: str) -> tuple[Tier, ...]:
+        """The item's volume tiers; a flat rate is one open tier."""
+        item = self.items[name]
+        return item.tiers or (Tier(None, item.rate()),)
 
-    storage: Decimal
-    storage_free_gb_month: Decimal
-    internet_free_gb: Decimal
-    anonymous_free_gb: Decimal
-    internet_tiers: tuple[Tier, ...]
+    # The figures other modules name directly.
+    @property
+    def storage(self) -> Decimal:
+        return self.rate("storage")
+
+    @property
+    def internet_tiers(self) -> tuple[Tier, ...]:
+        return self.tiers("internet_out")
+
+    @property
+    def archive_tiers(self) -> tuple[Tier, ...]:
+        return self.tiers("archive_storage")
+
+    @property
+    def archive_retrieval(self) -> Decimal:
+        return self.rate("archive_retrieval")
 
 
 class PriceBook:
     """Parsed, validated prices plus the raw document they came from (for ``ecrcost prices``)."""
 
     def __init__(self, doc: dict[str, Any], origin: str) -> None:
+        from .charges import required_items  # the charges say which items a section needs
+
         self.doc = doc
         self.origin = origin
+        needs = required_items()
         self.regions = {
-            code: _parse(f"regions.{code}", _region, code, entry)
+            code: _parse(f"regions.{code}", code, entry, needs.get("region", ()))
             for code, entry in _section(doc, "regions", origin).items()
         }
-        self.public = _parse("public", _public, _section(doc, "public", origin))
+        public = _section(doc, PUBLIC, origin)
+        self.public = _parse(PUBLIC, PUBLIC, public, needs.get(PUBLIC, ()), self.regions)
 
-    def region(self, code: str) -> RegionPrices:
+    def region(self, code: str) -> Section:
         try:
             return self.regions[code]
         except KeyError:
@@ -87,19 +107,26 @@ class PriceBook:
                 f"unknown region '{code}': not in the price book (add it with --prices FILE)"
             ) from None
 
-    def table(self, region: str | None = None) -> pd.DataFrame:
+    def section(self, code: str) -> Section:
+        """A region's section, or ECR Public's (``"public"``)."""
+        return self.public if code == PUBLIC else self.region(code)
+
+    def table(self, region: str | None = None) -> Any:
         """Every figure in use, one row each: region, item, tier, price, unit, source, as-of, confidence."""
+        import pandas as pd
+
         if region is not None:
             self.region(region)
         rows: list[dict[str, str]] = []
         sources = self.doc.get("sources", {})
-        groups = [(code, entry, REGION_ITEMS) for code, entry in sorted(self.doc["regions"].items())]
-        groups.append(("public", self.doc["public"], PUBLIC_ITEMS))
-        for code, entry, items in groups:
-            if region is not None and code not in (region, "public"):
+        groups = [(code, self.doc["regions"][code]) for code in sorted(self.regions)]
+        groups.append((PUBLIC, self.doc[PUBLIC]))
+        for code, entry in groups:
+            if region is not None and code not in (region, PUBLIC):
                 continue
-            for name in items:
-                item = entry[name]
+            for name, item in entry.items():
+                if name in _META:
+                    continue
                 src = sources.get(item.get("source", ""), {})
                 base = {
                     "region": code,
@@ -126,11 +153,15 @@ class PriceBook:
         )
 
     def unverified(self) -> set[tuple[str, str]]:
-        """(region, item) pairs whose confidence is R (assumed, not sourced)."""
+        """(section, item) pairs whose confidence is R (assumed, not sourced); ECR Public's are under
+        ``"public"``."""
         out = set()
-        for code, entry in self.doc["regions"].items():
-            out |= {(code, n) for n in REGION_ITEMS if entry[n].get("confidence") == "R"}
-        out |= {("public", n) for n in PUBLIC_ITEMS if self.doc["public"][n].get("confidence") == "R"}
+        for code, entry in [*self.doc["regions"].items(), (PUBLIC, self.doc[PUBLIC])]:
+            out |= {
+                (code, n)
+                for n, item in entry.items()
+                if n not in _META and isinstance(item, dict) and item.get("confidence") == "R"
+            }
         return out
 
 
@@ -140,12 +171,26 @@ def _section(doc: dict[str, Any], name: str, origin: str) -> dict[str, Any]:
     return doc[name]
 
 
-def _parse(where: str, parse: Any, *args: Any) -> Any:
-    """Run ``parse`` and name the price-book entry (``regions.eu-west-1``) it choked on."""
+def _parse(
+    where: str, code: str, entry: Any, needs: tuple[str, ...], regions: Mapping[str, Section] | None = None
+) -> Section:
+    """A section of the book, naming the entry (``regions.eu-west-1``) it chokes on."""
     try:
-        return parse(*args)
+        if not isinstance(entry, dict):
+            raise TypeError("not an object")
+        missing = [n for n in needs if n not in entry]
+        if regions is None and "billing_code" not in entry:
+            missing.insert(0, "billing_code")
+        if missing:
+            raise KeyError(", ".join(repr(m) for m in missing))
+        items = {name: _item(value) for name, value in entry.items() if name not in _META}
+        if regions is None:
+            billing_code = str(entry["billing_code"])
+        else:  # ECR Public is billed in one region: its usage types carry that region's code
+            billing_code = regions[entry.get("billing_region", "us-east-1")].billing_code
+        return Section(code, str(entry.get("name", code)), billing_code, items)
     except KeyError as exc:
-        raise InputError(f"price book entry {where} lacks {exc}") from None
+        raise InputError(f"price book entry {where} lacks {exc.args[0]}") from None
     except (TypeError, AttributeError, InvalidOperation, ValueError) as exc:
         raise InputError(f"price book entry {where} is malformed ({exc})") from None
 
@@ -159,10 +204,16 @@ def _num(value: Any) -> Decimal:
     return d
 
 
-def _tiers(item: dict[str, Any]) -> tuple[Tier, ...]:
+def _item(entry: dict[str, Any]) -> PriceItem:
+    pairs = {str(k): _num(v) for k, v in entry.get("pairs", {}).items()}
+    if "tiers" in entry:
+        return PriceItem(tiers=_tiers(entry["tiers"]), pairs=pairs)
+    return PriceItem(value=_num(entry["value"]), pairs=pairs)
+
+
+def _tiers(entries: list[dict[str, Any]]) -> tuple[Tier, ...]:
     tiers = tuple(
-        Tier(None if t["up_to_gb"] is None else _num(t["up_to_gb"]), _num(t["usd_per_gb"]))
-        for t in item["tiers"]
+        Tier(None if t["up_to_gb"] is None else _num(t["up_to_gb"]), _num(t["usd_per_gb"])) for t in entries
     )
     bounds = [t.up_to_gb for t in tiers]
     if not tiers or bounds[-1] is not None or any(b is None for b in bounds[:-1]):
@@ -170,33 +221,6 @@ def _tiers(item: dict[str, Any]) -> tuple[Tier, ...]:
     if any(a >= b for a, b in pairwise(bounds[:-1])):  # type: ignore[operator]
         raise ValueError("tier bounds must increase")
     return tiers
-
-
-def _region(code: str, e: dict[str, Any]) -> RegionPrices:
-    ir = e["inter_region_out"]
-    return RegionPrices(
-        code=code,
-        name=e.get("name", code),
-        billing_code=e["billing_code"],
-        storage=_num(e["storage"]["value"]),
-        archive_tiers=_tiers(e["archive_storage"]),
-        archive_retrieval=_num(e["archive_retrieval"]["value"]),
-        internet_tiers=_tiers(e["internet_out"]),
-        inter_region=_num(ir["value"]),
-        inter_region_pairs={k: _num(v) for k, v in ir.get("pairs", {}).items()},
-        nat_gateway=_num(e["nat_gateway"]["value"]),
-        interface_endpoint=_num(e["interface_endpoint"]["value"]),
-    )
-
-
-def _public(e: dict[str, Any]) -> PublicPrices:
-    return PublicPrices(
-        storage=_num(e["storage"]["value"]),
-        storage_free_gb_month=_num(e["storage_free_gb_month"]["value"]),
-        internet_free_gb=_num(e["internet_free_gb"]["value"]),
-        anonymous_free_gb=_num(e["anonymous_free_gb"]["value"]),
-        internet_tiers=_tiers(e["internet_out"]),
-    )
 
 
 def _patch(base: dict[str, Any], patch: dict[str, Any], origin: str) -> None:

@@ -24,9 +24,13 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .metering.blobs import Metering
+    from .metering.keys import StorageKeys
 
 KEY = ["account_id", "region", "registry", "repository"]
 STORAGE_COLUMNS = [*KEY, "storage_class", "storage_gb"]
@@ -77,9 +81,48 @@ class Usage:
     notes: tuple[str, ...] = ()  # what the source wants said next to the totals (e.g. collect coverage)
     # what the source assumed, carried into Estimate.assumptions (e.g. collect's pull-size model)
     assumptions: dict[str, Any] = field(default_factory=dict)
-    # Integer keys of images and layers (ecrcost.keys.StorageKeys) when the loader already built them;
-    # None: metering builds them. Only valid for exactly these images and layers.
-    keys: Any = field(default=None, repr=False, compare=False)
+    # Built on first use for exactly these images and layers; dataclasses.replace() starts afresh.
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        parts = [f"source={self.source!r}"] if self.source else []
+        for name in ("images", "layers", "storage", "transfer", "repositories"):
+            table = getattr(self, name)
+            if table is not None and len(table):
+                parts.append(f"{name}={len(table):,} rows")
+        return f"Usage({', '.join(parts)})"
+
+    @property
+    def keys(self) -> StorageKeys:
+        """Integer keys of the images and layers (repository ids, the image row of each layer row, blob
+        ids), built once."""
+        if "keys" not in self._cache:
+            from .metering.keys import keys_from_frames
+
+            if self.images is None:
+                raise ValueError("a scenario has no images to key")
+            self._cache["keys"] = keys_from_frames(self.images, self.layers)
+        return self._cache["keys"]
+
+    def adopt_keys(self, keys: StorageKeys) -> None:
+        """Use ``keys`` that a loader already built for exactly these images and layers."""
+        ok = self.images is not None and len(keys.repo) == len(self.images)
+        if self.layers is not None:
+            ok = ok and keys.layer_image is not None and len(keys.layer_image) == len(self.layers)
+        if not ok:
+            raise ValueError("keys were built for other images or layers")
+        self._cache["keys"] = keys
+
+    @property
+    def metering(self) -> Metering:
+        """The metering kernel of this inventory (images and layers), built once."""
+        if "metering" not in self._cache:
+            from .metering.blobs import Metering
+
+            if self.images is None:
+                raise ValueError("a scenario has no images to meter")
+            self._cache["metering"] = Metering(self.images, self.layers, self.keys)
+        return self._cache["metering"]
 
     @property
     def regions(self) -> set[str]:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..analysis.lifecycle.simulation import Simulation
 from ..core.money import CENT, allocate, round_half_up
-from ..core.pricing import GB
+from ..core.units import GB
 from .machine import dumps, number
 from .terminal import table, usd
 

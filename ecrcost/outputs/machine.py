@@ -65,7 +65,7 @@ def _records(frame: pd.DataFrame, money: set[str]) -> list[dict[str, Any]]:
 
 
 def to_dict(est: Estimate) -> dict[str, Any]:
-    repos = est.repositories()
+    repos = est.rounded()
     totals = est.totals()
     money = {
         "storage_usd",
@@ -93,7 +93,31 @@ def to_dict(est: Estimate) -> dict[str, Any]:
         },
         "assumptions": {k: number(v) if isinstance(v, Decimal) else v for k, v in est.assumptions.items()},
         "notes": list(est.notes),
+        "line_items": line_items(est),
     }
+
+
+def line_items(est: Estimate) -> list[dict[str, Any]]:
+    """The bill's lines in the ECR total, each cost to the micro-dollar (largest remainder within its
+    repository and charge), so the items sum to ``total_usd`` exactly."""
+    lines = est.billed_lines(MICRO)
+    return [
+        {
+            "account_id": r.account_id,
+            "region": r.region,
+            "registry": r.registry,
+            "repository": r.repository,
+            "charge": r.charge,
+            "usage_type": r.usage_type,
+            "pricing_unit": r.pricing_unit,
+            "tier": r.tier,
+            "destination_region": r.destination_region,
+            "quantity": number(r.quantity, QUANTITY),
+            "unit_price_usd": number(r.unit_price, QUANTITY),
+            "cost_usd": number(r.cost_rounded),
+        }
+        for r in lines.itertuples(index=False)
+    ]
 
 
 def to_json(est: Estimate) -> str:
@@ -101,14 +125,14 @@ def to_json(est: Estimate) -> str:
 
 
 def to_csv(est: Estimate) -> str:
-    repos = est.repositories()[REPOSITORY_KEYS]
+    repos = est.rounded()[REPOSITORY_KEYS]
     buf = io.StringIO()
     repos.to_csv(buf, index=False)
     return buf.getvalue()
 
 
 def to_markdown(est: Estimate, quantum: Decimal = Decimal("0.01")) -> str:
-    repos = est.repositories(quantum)
+    repos = est.rounded(quantum)
     totals = est.totals(quantum)
     lines = [
         f"# ECR cost estimate, {est.period}",

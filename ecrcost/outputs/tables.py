@@ -10,18 +10,11 @@ from decimal import Decimal
 import pandas as pd
 
 from ..analysis import breakdown
+from ..core.charges import ECR, charges
 from ..core.estimate import Estimate
 from ..core.money import CENT, ZERO
 
-CHARGE_LABELS = {
-    "standard_storage_usd": "Storage (standard)",
-    "archive_storage_usd": "Storage (archive)",
-    "archive_retrieval_usd": "Archive retrieval",
-    "public_storage_usd": "Storage (ECR Public)",
-    "internet_usd": "Transfer to the internet",
-    "cross_region_usd": "Transfer to other regions",
-    "public_internet_usd": "Transfer to the internet (ECR Public)",
-}
+CHARGE_LABELS = {c.column: c.label for c in charges(bill=ECR)}
 
 
 def usd(value: Decimal) -> str:
@@ -115,7 +108,7 @@ def tiers(est: Estimate) -> Spec | None:
 
 def repositories(est: Estimate, title: str, account_column: bool = True) -> Spec:
     """Every repository with its quantities and charges, and the totals."""
-    repos = est.repositories(CENT)
+    repos = est.rounded(CENT)
     totals = est.totals(CENT)
     lead = [("Account", "text")] if account_column else []
     columns = [*lead, ("Region", "text"), ("Repository", "name"), ("GB-month", "num"), ("Storage", "num")]

@@ -94,13 +94,13 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         layers=layers,
         repositories=repositories,
         source=str(folder),
-        keys=keys,
         notes=notes,
         assumptions=assumptions,
     )
     if transfer_path:
         transfer = _transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices)
         usage = replace(usage, transfer=transfer)
+    usage.adopt_keys(keys)  # the orphan check built them: metering needs the same
     return usage
 
 

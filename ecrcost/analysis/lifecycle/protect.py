@@ -61,9 +61,9 @@ def read_in_use(path: str | Path) -> tuple[Reference, ...]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise InputError("no such file", file=path, column="--in-use") from None
+        raise InputError("no such file", file=path, field="in_use") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read it ({exc})", file=path, column="--in-use") from None
+        raise InputError(f"cannot read it ({exc})", file=path, field="in_use") from None
     refs = []
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()

@@ -30,12 +30,12 @@ def only_repositories(usage: Usage, patterns: Iterable[str]) -> Usage:
 
     images = usage.images[matching(usage.images["repository"])]
     if not len(images):
-        raise InputError(f"no repository matches {', '.join(patterns)}", column="--repository")
+        raise InputError(f"no repository matches {', '.join(patterns)}", field="repository")
     layers = usage.layers[matching(usage.layers["repository"])] if usage.layers is not None else None
     table = usage.repositories
     if table is not None:
         table = table[matching(table["repository"])]
-    return replace(usage, images=images, layers=layers, repositories=table, keys=None)
+    return replace(usage, images=images, layers=layers, repositories=table)
 
 
 def stored_policies(usage: Usage, where: str = "") -> dict[tuple[str, str, str], Policy]:

@@ -4,7 +4,8 @@ What "before" and "after" mean: the images stored at ``as_of`` (pushed by then, 
 priced for one whole ``month`` as if they had been stored all month (before), and again without the
 images the policy expires and with the images it transitions in the archive class (after). The saving
 is therefore a monthly run-rate of the steady state, not the bill of a particular month; money comes
-from :func:`ecrcost.estimate` only, so the model stays the single source of prices.
+from the pricing model only (the metering kernel meters each state, the charges price it), so the model
+stays the single source of prices.
 
 Bytes freed are metered the same way: unique layers per repository (per registry with blob mounting)
 that no kept image still holds. A layer shared by an expired and a kept image stays.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -22,11 +23,14 @@ import pandas as pd
 
 from ...core.errors import InputError
 from ...core.estimate import Estimate
-from ...core.metering.keys import StorageKeys, keys_from_frames
+from ...core.metering.blobs import Lifetimes
 from ...core.money import CONTEXT, ZERO
+from ...core.options import PricingOptions
 from ...core.period import Month
 from ...core.pricebook import PriceBook, load_pricebook
-from ...core.pricing import GB, estimate
+from ...core.pricing import price
+from ...core.quantities import of_stored
+from ...core.units import GB
 from ...core.usage import Usage
 from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate, locate, text_values
 from .policy import Policy
@@ -44,7 +48,7 @@ def simulate(
     *,
     name: str | None = None,
     as_of: datetime | str | None = None,
-    month: Month | str | None = None,
+    month: Month | str | date | None = None,
     prices: PriceBook | None = None,
     blob_mounting: bool = False,
     in_use_refs: Iterable[Reference] = (),
@@ -54,11 +58,12 @@ def simulate(
     ``month`` (default: the current month) before and after; see the module docstring."""
     if usage.images is None:
         raise InputError("a lifecycle simulation needs an inventory folder (images), not a scenario CSV")
-    period = month if isinstance(month, Month) else Month.parse(month)
+    period = Month.of(month)
     prices = prices or load_pricebook()
     as_of_ts = _timestamp(as_of)
-    images = usage.images.reset_index(drop=True)
-    layers = usage.layers.reset_index(drop=True) if usage.layers is not None else None
+    if not usage.images.index.equals(pd.RangeIndex(len(usage.images))):
+        usage = replace(usage, images=usage.images.reset_index(drop=True))
+    images = usage.images
     stored = ((images["pushed_at"] <= as_of_ts) & ~(images["deleted_at"] <= as_of_ts)).to_numpy(dtype=bool)
     rows = np.flatnonzero(stored)
     now_images = images.iloc[rows].reset_index(drop=True)
@@ -84,27 +89,21 @@ def simulate(
     decisions["protected"] = protected
     decisions["orphan"] = _orphans(now_images, action)
 
-    keys = usage.keys  # the loader's, when they are for exactly these rows; each state takes a subset
-    if keys is None or len(keys.repo) != len(images) or (layers is not None and keys.layer_image is None):
-        keys = keys_from_frames(images, layers)
+    life = Lifetimes.of(images, period)
+    options = PricingOptions(month=period, prices=prices, blob_mounting=blob_mounting)
 
-    def state(keep: np.ndarray, archive: np.ndarray) -> Usage:
-        return _steady(images, layers, keys, keep, archive, period, usage.source)
+    def price_state(keep: np.ndarray, archive: np.ndarray) -> Estimate:
+        stored = usage.metering.storage(period, blob_mounting, life.steady(keep, archive))
+        return price(of_stored(stored, options), options, Usage(source=usage.source))
 
-    before_usage = state(stored, np.zeros(len(images), dtype=bool))
-    after_usage = state(stored & ~expired, moved)
-    now = period.end  # a whole month priced: no "month not over" projection note
-
-    def price(u: Usage) -> Estimate:
-        return estimate(u, month=period, prices=prices, blob_mounting=blob_mounting, now=now)
-
-    before, after = price(before_usage), price(after_usage)
+    nothing = np.zeros(len(images), dtype=bool)
+    before, after = price_state(stored, nothing), price_state(stored & ~expired, moved)
     # Bytes per repository: in a whole-month state GB-month × 2^30 is the bytes stored, exactly. Bytes
     # newly archived: archive bytes after, less those of the state with only the expirations applied
     # (priced only when something is archived).
     sizes = [_bytes(before), _bytes(after)]
     if moved.any():
-        sizes.append(_bytes(price(state(stored & ~expired, np.zeros(len(images), dtype=bool)))))
+        sizes.append(_bytes(price_state(stored & ~expired, nothing)))
     else:
         sizes.append(sizes[1])
     index = sizes[0].index.union(sizes[1].index).union(sizes[2].index)
@@ -149,9 +148,7 @@ def _timestamp(value: datetime | str | None) -> pd.Timestamp:
     except (ValueError, TypeError):
         ts = pd.NaT
     if ts is pd.NaT:
-        raise InputError(
-            f"'{value}' is not a timestamp (ISO 8601, e.g. 2026-11-01T00:00:00Z)", column="--as-of"
-        )
+        raise InputError(f"'{value}' is not a timestamp (ISO 8601, e.g. 2026-11-01T00:00:00Z)", field="as_of")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -200,35 +197,6 @@ def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
     return out
 
 
-def _steady(
-    images: pd.DataFrame,
-    layers: pd.DataFrame | None,
-    keys: StorageKeys,
-    keep: np.ndarray,
-    archive: np.ndarray,
-    period: Month,
-    source: str,
-) -> Usage:
-    """The kept images as if stored for the whole of ``period``; ``archive`` ones in the archive class."""
-    out = images[keep].copy()
-    dtype = out["pushed_at"].dtype
-    out["pushed_at"] = pd.Series(pd.Timestamp(period.start), index=out.index).astype(dtype)
-    out["deleted_at"] = pd.Series(pd.NaT, index=out.index, dtype=dtype)
-    status = out["image_status"].astype(object)
-    status[archive[keep]] = "ARCHIVED"
-    out["image_status"] = status
-    kept_layers, layer_keep = None, None
-    if layers is not None and keys.layer_image is not None:
-        layer_keep = (keys.layer_image >= 0) & keep[np.maximum(keys.layer_image, 0)]
-        kept_layers = layers[layer_keep].reset_index(drop=True)
-    return Usage(
-        images=out.reset_index(drop=True),
-        layers=kept_layers,
-        source=source,
-        keys=keys.subset(keep, layer_keep),
-    )
-
-
 def _bytes(est: Estimate) -> pd.DataFrame:
     """Bytes stored per repository (index) in a whole-month estimate: ``bytes`` (every class) and
     ``archive``. GB-month is bytes / 2^30 there, a terminating decimal, so this is exact."""
@@ -252,7 +220,7 @@ def _applied(
     status = out["image_status"].astype(object)
     status[moved] = "ARCHIVED"
     out["image_status"] = status
-    return replace(usage, images=out, keys=None)
+    return replace(usage, images=out)
 
 
 def _notes(

@@ -11,7 +11,7 @@ import pandas as pd
 from ...core.estimate import Estimate
 from ...core.money import CONTEXT, ZERO
 from ...core.period import Month
-from ...core.pricing import GB
+from ...core.units import GB
 from ...core.usage import Usage
 from .evaluate import EXPIRE, REPO, TRANSITION
 
@@ -164,5 +164,5 @@ class Simulation:
 
 def _storage_by_repo(est: Estimate) -> pd.Series:
     """Storage USD per repository (micro-dollars, summing to the estimate's storage total)."""
-    repos = est.repositories()
+    repos = est.rounded()
     return repos.groupby(REPO, sort=True)["storage_usd"].agg(lambda v: sum(v, ZERO))

@@ -19,25 +19,6 @@ class StorageKeys:
     blob: np.ndarray | None  # int32 per layer row: layer digest id
     parent: np.ndarray  # int32 per image row: row of its parent index (-1 = none or unknown)
 
-    def subset(self, images: np.ndarray, layers: np.ndarray | None) -> StorageKeys:
-        """The keys of the image rows where ``images`` (bool) holds and the layer rows where ``layers``
-        holds, renumbered to those rows; ids of repositories and blobs stay as they are."""
-        row = np.full(len(images), -1, dtype=np.int32)
-        row[images] = np.arange(int(images.sum()), dtype=np.int32)
-
-        def moved(rows: np.ndarray) -> np.ndarray:
-            return np.where(rows >= 0, row[np.maximum(rows, 0)], -1).astype(np.int32)
-
-        keep_layers = self.layer_image is not None and layers is not None
-        return StorageKeys(
-            repo=self.repo[images],
-            repos=self.repos,
-            registry=self.registry,
-            layer_image=moved(self.layer_image[layers]) if keep_layers else None,
-            blob=self.blob[layers] if keep_layers else None,
-            parent=moved(self.parent[images]),
-        )
-
 
 def _series_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(series.dtype, pd.CategoricalDtype):

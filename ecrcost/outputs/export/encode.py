@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from ..write import write_atomic
 
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection"): neutralised with a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -60,13 +57,3 @@ def parquet_bytes(frame: pd.DataFrame, decimals: list[str], timestamps: list[str
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
-
-
-def write_export(
-    frame: pd.DataFrame, path: Path, decimals: list[str], timestamps: list[str] | None = None
-) -> None:
-    """CSV, or Parquet when ``path`` ends in ``.parquet``; atomic either way."""
-    if path.suffix.lower() == ".parquet":
-        write_atomic(path, parquet_bytes(frame, decimals, timestamps or []))
-    else:
-        write_atomic(path, csv_text(frame, decimals))

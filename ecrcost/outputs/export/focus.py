@@ -1,5 +1,5 @@
-"""The FOCUS 1.2 cost-and-usage layout of an estimate: one row per repository, charge, price tier and
-destination (``ecrcost.lines``), at list prices, with costs to the cent that sum to the estimate."""
+"""The FOCUS 1.2 cost-and-usage layout of an estimate: one row per line item (repository, charge, price
+tier and destination), at list prices, with costs to the cent that sum to the estimate."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from typing import Any
 import pandas as pd
 
 from ...analysis.breakdown import namespace
+from ...core.charges import REGISTRY
 from ...core.errors import InputError
 from ...core.estimate import Estimate
-from ...core.lines import charge_lines
 from ...core.money import CENT, ZERO, allocate, round_half_up
-from ...core.pricebook import PriceBook
 from ...core.usage import Usage
 from .tags import repository_table
 
@@ -76,14 +75,14 @@ DECIMALS = [*MONEY, "ListUnitPrice", "ContractedUnitPrice", "PricingQuantity", "
 
 @cache
 def billing() -> dict[str, Any]:
-    """Service names, categories, usage types and units (``billing.json``, with sources)."""
+    """The services a charge is invoiced under: names and FOCUS categories (``billing.json``, with
+    sources)."""
     return json.loads(resources.files(__package__).joinpath("billing.json").read_text(encoding="utf-8"))
 
 
 def focus_frame(
     est: Estimate,
     usage: Usage,
-    prices: PriceBook,
     account_id: str = "",
     namespace_depth: int = 1,
     discount_percent: Decimal = ZERO,
@@ -94,14 +93,15 @@ def focus_frame(
     Without a discount, costs are list prices: BilledCost = EffectiveCost = ListCost = ContractedCost,
     summing to the estimate's total. ``discount_percent`` (a negotiated discount off list, e.g. an
     EDP) lowers ContractedUnitPrice, ContractedCost, EffectiveCost and BilledCost; ListCost stays."""
-    lines = charge_lines(est, usage, prices, CENT)
-    lines = lines[(lines["usd_rounded"] != 0) | (lines["quantity"] != 0)].reset_index(drop=True)
+    prices = est.options.prices
+    lines = est.billed_lines(CENT)
+    lines = lines[(lines["cost_rounded"] != 0) | (lines["quantity"] != 0)].reset_index(drop=True)
     factor = 1 - discount_percent / 100
     if discount_percent:  # the discounted total rounded once, shared over the lines by largest remainder
-        exact = [u * factor for u in lines["usd"]]
+        exact = [u * factor for u in lines["cost"]]
         billed = allocate(round_half_up(sum(exact, ZERO)), exact, CENT)
     else:
-        billed = list(lines["usd_rounded"])
+        billed = list(lines["cost_rounded"])
     lines = _fill_account(lines, account_id, est)
     repos = repository_table(usage, lines)
     vocab = billing()
@@ -110,10 +110,10 @@ def focus_frame(
     for line, repo, cost in zip(
         lines.itertuples(index=False), repos.itertuples(index=False), billed, strict=True
     ):
-        charge = vocab["charges"][line.charge]
-        service = vocab["services"][charge["service"]]
+        charge = REGISTRY[line.charge]
+        service = vocab["services"][charge.service]
         region = prices.region(line.region)
-        usage_type = _usage_type(charge, region.billing_code, line.destination_region, prices)
+        usage_type = line.usage_type
         quantity = line.quantity.quantize(QUANTITY)
         product = "Amazon ECR Public" if line.registry == "public" else "Amazon ECR"
         rows.append(
@@ -126,23 +126,23 @@ def focus_frame(
                 "BillingPeriodStart": start,
                 "ChargeCategory": "Usage",
                 "ChargeClass": None,
-                "ChargeDescription": _description(charge, line),
+                "ChargeDescription": _description(charge.description, line),
                 "ChargeFrequency": "Usage-Based",
                 "ChargePeriodEnd": end,
                 "ChargePeriodStart": start,
                 "ConsumedQuantity": quantity,
-                "ConsumedUnit": charge["unit"],
+                "ConsumedUnit": line.pricing_unit,
                 "ContractedCost": cost,
                 "ContractedUnitPrice": line.unit_price * factor,
                 "EffectiveCost": cost,
                 "InvoiceId": None,  # an estimate is on no invoice (see README: a validator false positive)
                 "InvoiceIssuerName": vocab["provider"],
-                "ListCost": line.usd_rounded,
+                "ListCost": line.cost_rounded,
                 "ListUnitPrice": line.unit_price,
                 "PricingCategory": "Standard",
                 "PricingCurrency": est.currency,
                 "PricingQuantity": quantity,
-                "PricingUnit": charge["unit"],
+                "PricingUnit": line.pricing_unit,
                 "ProviderName": vocab["provider"],
                 "PublisherName": vocab["provider"],
                 "RegionId": line.region,
@@ -159,7 +159,7 @@ def focus_frame(
                 "Tags": json.dumps(repo.tags, sort_keys=True, ensure_ascii=False) if repo.tags else None,
                 "x_Namespace": namespace(line.repository, namespace_depth),
                 "x_Registry": line.registry,
-                "x_Charge": line.charge.removesuffix("_usd"),
+                "x_Charge": line.charge,
                 "x_PriceTier": line.tier or None,
                 "x_DestinationRegion": line.destination_region or None,
                 "x_UsageType": usage_type,
@@ -184,18 +184,8 @@ def _fill_account(lines: pd.DataFrame, account_id: str, est: Estimate) -> pd.Dat
     return lines
 
 
-def _usage_type(charge: dict, code: str, destination: str, prices: PriceBook) -> str:
-    if "{destination_code}" in charge["usage_type"]:
-        if not destination:
-            return charge["usage_type_no_destination"].format(code=code)
-        return charge["usage_type"].format(
-            code=code, destination_code=prices.region(destination).billing_code
-        )
-    return charge["usage_type"].format(code=code)
-
-
-def _description(charge: dict, line: Any) -> str:
-    parts = [charge["description"]]
+def _description(description: str, line: Any) -> str:
+    parts = [description]
     if line.tier == "free":
         parts.append("free allowance")
     elif line.tier:

@@ -36,7 +36,7 @@ def simple_frame(
 ) -> pd.DataFrame:
     """One row per repository; amounts to the cent (they sum to the estimate's rounded totals).
     ``egress_gb`` is what leaves the region: internet plus cross-region GB (same-region is free)."""
-    repos = est.repositories(CENT)
+    repos = est.rounded(CENT)
     info = repository_table(usage, repos[KEY])
     out = pd.DataFrame(
         {

@@ -19,7 +19,7 @@ DEFAULT_REGION = "us-east-1"
 def resolve(clients: Clients, named: Sequence[str], all_regions: bool) -> tuple[list[str], list[str]]:
     """(regions, notes). Without ``--region`` or ``--all-regions``: the session's default region."""
     if named and all_regions:
-        raise InputError("give --region or --all-regions, not both", column="--all-regions")
+        raise InputError("name regions or ask for all regions, not both", field="all_regions")
     if named:
         return list(dict.fromkeys(named)), []
     session = clients.base_session()

@@ -50,7 +50,7 @@ class Options:
     accounts_file: Path | None = None
     external_id: str | None = None
     format: str = "parquet"
-    month: str | None = None
+    month: Month | str | None = None
     cache_dir: Path | None = None
     bytes_per_pull: str = "full"
     internet_share: str = "0"
@@ -79,10 +79,10 @@ def collect(options: Options) -> Collection:
     """Read every registry the options name into ``options.output``. AWS errors never raise: they
     become gaps; user errors (bad options, no credentials) raise :class:`InputError`."""
     started = datetime.now(UTC)
-    month = Month.parse(options.month)
+    month = Month.of(options.month)
     assumptions = _assumptions(options)
     if options.format not in ("parquet", "csv"):
-        raise InputError(f"'{options.format}' is not parquet or csv", column="--format")
+        raise InputError(f"'{options.format}' is not parquet or csv", field="format")
     check_target(options.output)
     roles = _roles(options)
     clients = Clients(options.profile, options.max_attempts, options.rate, options.hooks)
@@ -158,22 +158,22 @@ def _crawl(
 def _assumptions(options: Options) -> Assumptions:
     shares = []
     for value, option in (
-        (options.internet_share, "--internet-share"),
-        (options.cross_region_share, "--cross-region-share"),
+        (options.internet_share, "internet_share"),
+        (options.cross_region_share, "cross_region_share"),
     ):
         try:
             share = Decimal(str(value).strip())
         except InvalidOperation:
             share = Decimal("NaN")
         if not share.is_finite() or not 0 <= share <= 1:
-            raise InputError(f"'{value}' is not a fraction between 0 and 1", column=option)
+            raise InputError(f"'{value}' is not a fraction between 0 and 1", field=option)
         shares.append(share)
     if shares[0] + shares[1] > 1:
-        raise InputError("internet and cross-region shares add up to more than 1", column="--internet-share")
+        raise InputError("internet and cross-region shares add up to more than 1", field="internet_share")
     per_pull = options.bytes_per_pull.strip().lower()
     if per_pull != "full" and not (per_pull.isdigit() and len(per_pull) < 16):
         raise InputError(
-            f"'{options.bytes_per_pull}' is not 'full' or a number of bytes", column="--bytes-per-pull"
+            f"'{options.bytes_per_pull}' is not 'full' or a number of bytes", field="bytes_per_pull"
         )
     return Assumptions(per_pull, shares[0], shares[1])
 
@@ -201,7 +201,7 @@ def _roles(options: Options) -> list[tuple[str, str | None]]:
             roles.append((arn, external or options.external_id))
     for arn, _ in roles:
         if not ROLE_ARN.match(arn):
-            raise InputError(f"'{arn}' is not an IAM role ARN", column="--role-arn")
+            raise InputError(f"'{arn}' is not an IAM role ARN", field="role_arn")
     return list(dict.fromkeys(roles))
 
 

@@ -55,7 +55,7 @@ class Clients:
         try:
             return boto3.Session(profile_name=self.profile, region_name=region)
         except botocore.exceptions.ProfileNotFound:
-            raise InputError(f"AWS profile '{self.profile}' not found", column="--profile") from None
+            raise InputError(f"AWS profile '{self.profile}' not found", field="profile") from None
 
     def check_credentials(self) -> None:
         """Credentials missing → one clear line (exit 2), before any thread starts."""

@@ -38,7 +38,7 @@ MARKERS = ("collection.json", "images.parquet", "images.csv")
 def check_target(folder: Path) -> None:
     """Refuse to replace a folder that is not an earlier inventory (it may hold someone's files)."""
     if folder.exists() and not folder.is_dir():
-        raise InputError("exists and is not a folder", file=folder, column="--output")
+        raise InputError("exists and is not a folder", file=folder, field="output")
     if folder.is_dir() and any(folder.iterdir()) and not any((folder / m).exists() for m in MARKERS):
         raise InputError("folder is not empty and not an inventory: choose another", file=folder)
 

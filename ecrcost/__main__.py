@@ -1,0 +1,5 @@
+"""``python -m ecrcost``: the command line."""
+
+from .cli import main
+
+main()

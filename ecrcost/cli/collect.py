@@ -1,0 +1,134 @@
+"""``ecrcost collect`` (live AWS accounts into an inventory folder, read-only) and ``ecrcost iam-policy``
+(the least-privilege policy it needs)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..core.errors import one_line
+from .common import MonthOption, user_errors
+from .main import app
+
+
+class InventoryFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+@app.command()
+def collect(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Inventory folder to write (atomically).")
+    ],
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", metavar="R", help="Region to read (repeatable). Default: the session's."),
+    ] = None,
+    all_regions: Annotated[
+        bool, typer.Option("--all-regions", help="Every region that offers ECR and is enabled.")
+    ] = False,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (boto3 chain).")] = None,
+    role_arn: Annotated[
+        list[str] | None,
+        typer.Option("--role-arn", metavar="ARN", help="Role to assume per account (repeatable)."),
+    ] = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option("--accounts", metavar="FILE", help="Role ARNs, one per line: ARN[,EXTERNAL_ID]."),
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="External id for AssumeRole.")
+    ] = None,
+    format: Annotated[
+        InventoryFormat, typer.Option("--format", "-f", help="Table format.")
+    ] = InventoryFormat.parquet,
+    month: MonthOption = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", metavar="DIR", help="Manifest cache (default: the user cache folder)."),
+    ] = None,
+    bytes_per_pull: Annotated[
+        str,
+        typer.Option(
+            "--bytes-per-pull",
+            metavar="full|BYTES",
+            help="Transfer estimate: bytes one pull moves; full = the repository's average image size.",
+        ),
+    ] = "full",
+    internet_share: Annotated[
+        str, typer.Option("--internet-share", metavar="F", help="Share of pulled bytes leaving AWS (0-1).")
+    ] = "0",
+    cross_region_share: Annotated[
+        str,
+        typer.Option("--cross-region-share", metavar="F", help="Share pulled from another region (0-1)."),
+    ] = "0",
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel requests.")] = 8,
+    max_attempts: Annotated[
+        int, typer.Option("--max-attempts", min=1, max=20, help="Attempts per API call, retries included.")
+    ] = 8,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Read live AWS accounts into an inventory folder (read-only API calls only).
+
+    Exit code 3 when some account, region, repository or image could not be read; collection.json
+    lists them with the AWS error code."""
+    from ..core.period import Month
+    from ..sources.collect import Options
+    from ..sources.collect import collect as run_collect
+    from ..sources.collect.coverage import AWS_ERRORS, error_code, message
+
+    with user_errors():
+        options = Options(
+            output=output,
+            regions=tuple(region or ()),
+            all_regions=all_regions,
+            profile=profile,
+            role_arns=tuple(role_arn or ()),
+            accounts_file=accounts,
+            external_id=external_id,
+            format=format.value,
+            month=Month.of(month),
+            cache_dir=cache_dir,
+            bytes_per_pull=bytes_per_pull,
+            internet_share=internet_share,
+            cross_region_share=cross_region_share,
+            workers=workers,
+            max_attempts=max_attempts,
+            quiet=quiet,
+        )
+        try:
+            result = run_collect(options)
+        except AWS_ERRORS as exc:
+            typer.echo(one_line(f"error: AWS {error_code(exc)}: {message(exc)}"), err=True)
+            raise typer.Exit(1) from None
+        api = result.summary["api"]
+        typer.echo(
+            f"{result.summary['images']} images from {len(result.summary['registries'])} registries "
+            f"→ {output} ({api['calls_total']} API calls, minimum {api['minimum_total']})",
+            err=True,
+        )
+        if result.partial:
+            for gap in result.gaps[:20]:
+                typer.echo(one_line(f"not read: {gap.label()}"), err=True)
+            typer.echo(f"partial coverage: {len(result.gaps)} not read; see collection.json", err=True)
+            raise typer.Exit(3)
+
+
+@app.command("iam-policy")
+def iam_policy(
+    assume_role: Annotated[
+        bool, typer.Option("--assume-role", help="Include sts:AssumeRole (for --role-arn / --accounts).")
+    ] = False,
+    all_regions: Annotated[
+        bool, typer.Option("--all-regions", help="Include ec2:DescribeRegions (for --all-regions).")
+    ] = False,
+) -> None:
+    """Print the least-privilege IAM policy that `collect` needs, generated from the code's declarations."""
+    from ..sources.collect import policy_json
+
+    sys.stdout.write(policy_json(roles=assume_role, all_regions=all_regions))

@@ -1,0 +1,131 @@
+"""What the commands share: option types, their parsing into typed values (errors name the option),
+one line per bad input, progress on a terminal, writing output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from ..core.errors import InputError
+
+if TYPE_CHECKING:
+    from ..core.estimate import Estimate
+    from ..core.options import PricingOptions
+    from ..core.usage import Usage
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+MonthOption = Annotated[
+    str | None,
+    typer.Option(
+        "--month", metavar="YYYY-MM", help="Billing month YYYY-MM (UTC). Default: the current month."
+    ),
+]
+FreeGB = Annotated[
+    str,
+    typer.Option(
+        "--free-internet-gb",
+        metavar="GB",
+        help="Account-wide free internet allowance to apply, GB "
+        "(AWS grants 100 shared by all services). Default 0.",
+    ),
+]
+Blob = Annotated[
+    bool,
+    typer.Option(
+        "--blob-mounting",
+        help="Layers shared across repositories of one registry "
+        "are stored once (registry blob mounting enabled).",
+    ),
+]
+Prices = Annotated[
+    Path | None, typer.Option("--prices", metavar="FILE", help="JSON price book patching the bundled one.")
+]
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."),
+]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Bad input → one line on stderr, exit code 2, no traceback. A value the core rejects (its
+    ``field``) is named by the option that gave it."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.field and not exc.column:
+            exc.column = "--" + exc.field.replace("_", "-")
+        fail(str(exc))
+
+
+def working(message: str) -> AbstractContextManager[object]:
+    """A spinner on a terminal; nothing in pipes and CI."""
+    if not sys.stderr.isatty():
+        return nullcontext()
+    from ..outputs import terminal
+
+    return terminal.console(stderr=True).status(message)
+
+
+def pricing(
+    month: str | None, free_internet_gb: str, blob_mounting: bool, prices: Path | None
+) -> PricingOptions:
+    """The pricing options of a command, parsed once, here."""
+    from ..core.options import PricingOptions
+
+    return PricingOptions.of(
+        month, prices=prices, free_internet_gb=free_internet_gb, blob_mounting=blob_mounting
+    )
+
+
+def priced(path: Path, options: PricingOptions) -> tuple[Usage, Estimate]:
+    from ..core.pricing import estimate
+    from ..sources.load import load
+
+    with working(f"Reading {path}"):
+        usage = load(path, options.prices)
+    with working("Pricing"):
+        return usage, estimate(usage, options=options)
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from ..outputs.write import write_atomic
+
+        write_atomic(output, text)
+
+
+def check_target(target: Path, option: str, folder: bool) -> None:
+    """Fail before any work when ``target`` cannot be written: a file name that is a folder (or the
+    reverse), or a place whose nearest existing parent is not a writable folder."""
+    import os
+
+    if not folder and target.is_dir():
+        raise InputError(f"is a folder: {option} needs a file name", file=target)
+    if folder and target.exists() and not target.is_dir():
+        raise InputError(f"is a file: {option} needs a folder", file=target)
+    existing = target if folder and target.is_dir() else target.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write here ({existing} is not a writable folder)", file=target)

@@ -1,0 +1,91 @@
+"""``ecrcost export``: the monthly finance export (FOCUS 1.2 rows, or one row per repository)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import Blob, FreeGB, MonthOption, Prices, priced, pricing, user_errors
+from .main import app
+
+
+class ExportFormat(StrEnum):
+    focus = "focus"
+    simple = "simple"
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="Scenario CSV or inventory folder.")],
+    month: MonthOption = None,
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="focus: FOCUS 1.2 cost-and-usage rows (repository × charge × price tier); "
+            "simple: one row per repository.",
+        ),
+    ] = ExportFormat.focus,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE (atomically); Parquet when FILE ends in .parquet. Default: CSV on stdout.",
+        ),
+    ] = None,
+    account_id: Annotated[
+        str,
+        typer.Option(
+            "--account-id", metavar="ID", help="Account id for repositories the input names none for."
+        ),
+    ] = "",
+    team_tag: Annotated[
+        str, typer.Option("--team-tag", metavar="KEY", help="Repository tag that names the team (simple).")
+    ] = "team",
+    namespace_depth: Annotated[
+        int, typer.Option("--namespace-depth", min=1, help="Path segments that name a namespace.")
+    ] = 1,
+    discount: Annotated[
+        str,
+        typer.Option(
+            "--discount-percent",
+            metavar="PCT",
+            help="Negotiated discount off list prices (focus): lowers BilledCost, EffectiveCost and "
+            "ContractedCost; ListCost stays at list. Default 0.",
+        ),
+    ] = "0",
+    free_internet_gb: FreeGB = "0",
+    blob_mounting: Blob = False,
+    prices: Prices = None,
+) -> None:
+    """The monthly finance export: amounts to the cent that sum exactly to `estimate`'s total.
+
+    Cells a spreadsheet would run as formulas (starting with = + - @) are neutralised with a quote."""
+    from ..app.export import export as build
+    from ..app.export import percentage
+    from ..outputs.write import write_atomic
+
+    with user_errors():
+        percentage(discount, "discount_percent")  # bad options fail before the input is read
+        options = pricing(month, free_internet_gb, blob_mounting, prices)
+        usage, est = priced(path, options)
+        result = build(
+            est,
+            usage,
+            format.value,
+            account_id=account_id,
+            team_tag=team_tag,
+            namespace_depth=namespace_depth,
+            discount_percent=discount,
+        )
+        if output is None:
+            sys.stdout.write(result.csv())
+        else:
+            write_atomic(output, result.file_bytes(output))

@@ -1,0 +1,103 @@
+"""``ecrcost lifecycle``: what ECR lifecycle policies would expire or archive, and what that saves."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import Blob, MonthOption, Output, Prices, emit, pricing, user_errors, working
+from .main import app
+
+
+class LifecycleFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def lifecycle(
+    path: Annotated[Path, typer.Argument(help="Inventory folder (images, optionally layers).")],
+    policy: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE",
+            help="Lifecycle policy JSON applied to every repository (repeatable: compared side by side). "
+            "Default: each repository's stored policy (repositories table).",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="TIMESTAMP", help="When the policy runs (ISO 8601, UTC). Default: now."
+        ),
+    ] = None,
+    month: MonthOption = None,
+    format: Annotated[
+        LifecycleFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = LifecycleFormat.table,
+    output: Output = None,
+    in_use: Annotated[
+        Path | None,
+        typer.Option(
+            "--in-use",
+            metavar="FILE",
+            help="Images in use, one per line (digest, repo@digest, repo:tag or image URI): "
+            "a policy that would expire or archive one is reported unsafe.",
+        ),
+    ] = None,
+    keep_tags: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-tags",
+            metavar="PATTERN",
+            help="Tags to keep (wildcards *, repeatable), e.g. release-*: same safety check as --in-use.",
+        ),
+    ] = None,
+    repository: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--repository",
+            metavar="PATTERN",
+            help="Only repositories whose name matches (wildcards *, repeatable), e.g. team-a/*.",
+        ),
+    ] = None,
+    prices: Prices = None,
+    blob_mounting: Blob = False,
+) -> None:
+    """What-if: apply ECR lifecycle policies to an inventory and price the monthly storage saving.
+
+    Before and after: the images stored at --as-of, priced as if stored all --month
+    (a monthly run-rate). Bytes freed count only layers no kept image still uses."""
+    from ..analysis.lifecycle import read_in_use, read_policy
+    from ..app.lifecycle import what_if
+    from ..outputs import lifecycle as render
+    from ..outputs import terminal
+
+    with user_errors():
+        options = pricing(month, "0", blob_mounting, prices)
+        policies = [read_policy(p) for p in policy or ()]
+        refs = read_in_use(in_use) if in_use is not None else ()
+        sims = what_if(
+            path,
+            policies,
+            options=options,
+            as_of=as_of,
+            in_use=refs,
+            keep_tags=keep_tags or (),
+            repositories=repository or (),
+            step=working,
+        )
+        if format is LifecycleFormat.json:
+            emit(render.to_json(sims), output)
+            return
+        con = terminal.console()
+        if output is None:
+            con.print(render.comparison(sims))
+            return
+        with con.capture() as cap:
+            con.print(render.comparison(sims))
+        emit(cap.get(), output)

@@ -1,0 +1,68 @@
+"""The typer application every command module registers on, and the process entry point."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.26 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
+from ..core.errors import one_line
+from ..version import __version__
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (an unknown option, ``--format xml``) as one ``error:`` line and exit 2, like every
+    other bad input, instead of click's usage block."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click_errors.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            rv = 2
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "ecrcost"
+            typer.echo(one_line(f"error: {exc.format_message()} (see '{command} --help')"), err=True)
+            rv = 2
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            rv = 1
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    help="Estimate what an Amazon ECR registry costs: deduplicated layer storage, tiered transfer, "
+    "to the cent.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecrcost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

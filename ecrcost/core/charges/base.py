@@ -1,0 +1,224 @@
+"""What a charge unit is, and the two ways a charge prices: flat, or in volume tiers over a pool.
+
+A unit reads one usage quantity (a *measure*, e.g. ``internet_out_gb``) of the repositories of one kind
+of registry, needs one price item of the price book, and turns the rows it reads into line items at the
+grain of the bill: one line per repository, tier and destination, with the AWS usage type, the quantity,
+the list unit price and the exact cost. Nothing downstream prices anything again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..money import ZERO, share
+from ..pricebook import PUBLIC, Section
+from ..tiers import tier_lines
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..options import PricingOptions
+
+KEY = ("account_id", "region", "registry", "repository")
+
+
+class Line(NamedTuple):
+    """One line item (exact): the repository, the charge, its tier and destination, how much, at what."""
+
+    account_id: str
+    region: str
+    registry: str
+    repository: str
+    charge: str
+    usage_type: str
+    pricing_unit: str
+    tier: str  # "" (flat), "free" (an allowance) or the tier's number "1", "2" …
+    destination_region: str
+    quantity: Decimal
+    unit_price: Decimal
+    cost: Decimal
+
+
+@dataclass
+class Priced:
+    """What a charge made of its rows: line items, pool-level tier lines (for tier tables) and notes."""
+
+    lines: list[Line] = field(default_factory=list)
+    pools: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Pricing:
+    """How a charge turns its rows into lines."""
+
+    def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Flat(Pricing):
+    """Quantity × the item's rate (per destination where the price book has pairs); a charge without
+    a price item is free (reported, never billed)."""
+
+    def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
+        out = Priced()
+        for key, dest, amount in zip(
+            rows[list(KEY)].itertuples(index=False, name=None),
+            rows["destination_region"],
+            rows["amount"],
+            strict=True,
+        ):
+            rate = charge.section_of(options, key[1]).rate(charge.item, dest) if charge.item else ZERO
+            out.lines.append(charge.line(key, options, "", dest, amount, rate, amount * rate))
+        return out
+
+
+# An allowance: the free GB of each pool, given every pool's total (a pool is a tuple of KEY values).
+Allowance = Callable[[Mapping[tuple[str, ...], Decimal], "PricingOptions", "Charge"], dict[tuple, Decimal]]
+
+
+@dataclass(frozen=True)
+class Tiered(Pricing):
+    """Volume tiers over a pool of repositories (``pool``: the KEY columns that share one tiered total,
+    e.g. ``("region",)``), with an optional allowance free from the bottom of the first tier. The
+    tiered cost of the pool is shared among its repositories in proportion to their quantity, tier by
+    tier, so each repository's lines carry the tier, its share of the GB and the tier's rate."""
+
+    pool: tuple[str, ...]
+    allowance: Allowance | None = None
+
+    def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
+        out = Priced()
+        if not len(rows):
+            return out
+        groups = rows.groupby(list(self.pool), sort=True)
+        totals = {_tuple(k): sum(g["amount"], ZERO) for k, g in groups}
+        free = self.allowance(totals, options, charge) if self.allowance else {}
+        for k, group in groups:
+            pool = _tuple(k)
+            keys = list(group[list(KEY)].itertuples(index=False, name=None))
+            weights = list(group["amount"])
+            section = charge.section_of(options, keys[0][1])
+            allowed = min(free.get(pool, ZERO), totals[pool])
+            tiers = tier_lines(totals[pool], section.tiers(charge.item), allowed)
+            parts = [("free", allowed, ZERO, ZERO)] if allowed > 0 else []
+            parts += [(str(t.index), t.gb, t.usd_per_gb, t.usd) for t in tiers if t.gb > 0]
+            # Each repository's GB split over the parts (summing to its own GB exactly); each part's cost
+            # split over the repositories (summing to the part's cost exactly).
+            costs = [share(usd, weights) for _, _, _, usd in parts]
+            for i, (key, gb) in enumerate(zip(keys, weights, strict=True)):
+                if not gb:
+                    continue
+                gbs = share(gb, [p[1] for p in parts])
+                for (tier, _, rate, _), q, cost in zip(parts, gbs, costs, strict=True):
+                    out.lines.append(charge.line(key, options, tier, "", q, rate, cost[i]))
+            first = dict(zip(KEY, keys[0], strict=True))
+            scope = {c: (first[c] if c in self.pool else "") for c in ("account_id", "region")}
+            scope["region"] = scope["region"] or first["region"]
+            out.pools += [
+                {"charge": charge.name, "scope": first["registry"], **scope, "tier": "free", "from_gb": ZERO,
+                 "to_gb": allowed, "usd_per_gb": ZERO, "gb": allowed, "usd": ZERO}
+                for _ in range(allowed > 0)
+            ]  # fmt: skip
+            out.pools += [
+                {"charge": charge.name, "scope": first["registry"], **scope, "tier": str(t.index),
+                 "from_gb": t.from_gb, "to_gb": t.to_gb, "usd_per_gb": t.usd_per_gb, "gb": t.gb, "usd": t.usd}
+                for t in tiers
+                if t.gb > 0
+            ]  # fmt: skip
+        return out
+
+
+def _tuple(key: Any) -> tuple[str, ...]:
+    return key if isinstance(key, tuple) else (key,)
+
+
+@dataclass(frozen=True)
+class PerPool:
+    """The same allowance for every pool: the price book's ``item`` of the charge's section."""
+
+    item: str
+
+    def __call__(self, totals: Mapping[tuple, Decimal], options: PricingOptions, charge: Charge) -> dict:
+        return dict.fromkeys(totals, options.prices.section(charge.section).rate(self.item))
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One kind of line ECR causes on a bill.
+
+    ``name``: the charge (its money column in per-repository tables is ``<name>_usd``); ``label``: how
+    people read it; ``measure``: the usage quantity it reads; ``registry``: whose rows it reads
+    ("private", "public" or "any"); ``bill``: "storage" or "transfer" (in the ECR total), "network"
+    (billed under Amazon VPC, reported apart) or "free" (never billed, reported); ``reports``: the
+    per-repository quantity columns its quantity adds to; ``section``: "region" (the repository's
+    region) or "public" (ECR Public's); ``item``: the price item it needs ("" for a free charge);
+    ``usage_type``: AWS's usage type, ``{code}`` being the region's billing code and
+    ``{destination_code}`` the destination's; ``unit``: AWS's pricing unit; ``service``: the FOCUS
+    service it is invoiced under (``export/billing.json``); ``pricing``: :class:`Flat` or
+    :class:`Tiered`; ``notes``: what to say about the rows it priced.
+    """
+
+    name: str
+    label: str
+    measure: str
+    registry: str
+    bill: str
+    reports: tuple[str, ...]
+    unit: str
+    pricing: Pricing
+    section: str = "region"
+    item: str = ""
+    usage_type: str = ""
+    usage_type_no_destination: str = ""
+    service: str = ""
+    description: str = ""
+    notes: Callable[[pd.DataFrame, PricingOptions, Priced], list[str]] | None = None
+    needs: tuple[str, ...] = ()  # price items it reads besides ``item`` and its allowance's
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Every price item of its section this charge reads."""
+        allowance = getattr(self.pricing, "allowance", None)
+        extra = (allowance.item,) if isinstance(allowance, PerPool) else ()
+        return tuple(i for i in (self.item, *extra, *self.needs) if i)
+
+    @property
+    def column(self) -> str:
+        return f"{self.name}_usd"
+
+    @property
+    def registries(self) -> tuple[str, ...]:
+        """The registries (private, public) whose rows it reads."""
+        return ("private", "public") if self.registry == "any" else (self.registry,)
+
+    def section_of(self, options: PricingOptions, region: str) -> Section:
+        return options.prices.section(PUBLIC if self.section == PUBLIC else region)
+
+    def usage_type_of(self, options: PricingOptions, region: str, destination: str) -> str:
+        if not self.usage_type:
+            return ""
+        code = self.section_of(options, region).billing_code
+        if "{destination_code}" not in self.usage_type:
+            return self.usage_type.format(code=code)
+        if not destination:
+            return self.usage_type_no_destination.format(code=code)
+        return self.usage_type.format(
+            code=code, destination_code=options.prices.region(destination).billing_code
+        )
+
+    def line(
+        self,
+        key: tuple[str, ...],
+        options: PricingOptions,
+        tier: str,
+        destination: str,
+        quantity: Decimal,
+        unit_price: Decimal,
+        cost: Decimal,
+    ) -> Line:
+        usage_type = self.usage_type_of(options, key[1], destination)
+        return Line(*key, self.name, usage_type, self.unit, tier, destination, quantity, unit_price, cost)  # type: ignore[call-arg]
