@@ -6,9 +6,10 @@ the lifecycle what-if. One process, the inventory loaded once; each phase timed 
 
 Phases: ``load``, ``estimate``, ``export focus`` (FOCUS rows + Parquet bytes), ``export simple``,
 ``aging`` (stored GB by image age), ``projection`` (six priced months from push history), ``charts +
-html`` (every figure rendered to SVG, the HTML page), ``lifecycle`` (one two-rule policy: untagged
-images older than 14 days expire, tagged images beyond the newest 20 expire). Peak RSS is the process's
-high-water mark at the end.
+html`` (every figure rendered to SVG, the HTML page), ``report --html`` (all of the report as the
+command runs it, after its load: estimate, storage by age and projection sharing one metering pass,
+charts and HTML), ``lifecycle`` (one two-rule policy: untagged images older than 14 days expire, tagged
+images beyond the newest 20 expire). Peak RSS is the process's high-water mark at the end.
 """
 
 from __future__ import annotations
@@ -65,13 +66,12 @@ def main() -> None:
             check=True,
         )  # fmt: skip
 
-    from ecrcost.outputs.export.write import parquet_bytes
-
     import ecrcost
     from ecrcost import aging, charts, timeline
     from ecrcost.analysis.lifecycle import read_policy, simulate
-    from ecrcost.core.pricebook import load_pricebook
+    from ecrcost.app.report import report
     from ecrcost.outputs.export import focus, focus_frame, simple_frame
+    from ecrcost.outputs.export.encode import parquet_bytes
     from ecrcost.outputs.html import report_html
 
     times: dict[str, float] = {}
@@ -83,14 +83,14 @@ def main() -> None:
         print(f"{name:<14} {times[name]:7.1f} s", flush=True)
         return value
 
-    book = load_pricebook()
-    usage = timed("load", lambda: ecrcost.load(folder, book))
-    est = timed("estimate", lambda: ecrcost.estimate(usage, month=args.month, prices=book))
-    frame = timed("export focus", lambda: focus_frame(est, usage, book))
+    options = ecrcost.PricingOptions.of(args.month)
+    usage = timed("load", lambda: ecrcost.load(folder, options.prices))
+    est = timed("estimate", lambda: ecrcost.estimate(usage, options=options))
+    frame = timed("export focus", lambda: focus_frame(est, usage))
     timed("  parquet", lambda: parquet_bytes(frame, focus.DECIMALS, focus.TIMESTAMPS))
     timed("export simple", lambda: simple_frame(est, usage))
     stored = timed("aging", lambda: aging.stored_by_age(usage, est.period))
-    future = timed("projection", lambda: timeline.projection(usage, est.period, prices=book, current=est))
+    future = timed("projection", lambda: timeline.projection(usage, options, current=est))
 
     def page() -> str:
         figs = charts.figures(est, aging=stored, timeline=future)
@@ -99,6 +99,8 @@ def main() -> None:
         return report_html(est, figs, stored, future)
 
     timed("charts + html", page)
+    fresh = ecrcost.load(folder, options.prices)  # the report as the command runs it, on a new inventory
+    timed("report --html", lambda: report(fresh, options, html=Path("report.html")))
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(POLICY, fh)
     try:

@@ -172,8 +172,8 @@ def new_bytes(usage: Usage, first: Month, months: int, blob_mounting: bool = Fal
     assert usage.images is not None
     metering, keys = usage.metering, usage.keys
     h = metering.holdings
-    repo = keys.repo[h.image].astype(np.int64)
-    registry = keys.registry[repo].astype(np.int64)
+    repo = h.repo
+    registry = keys.registry[repo]
     mounting = blob_mounting and h.basis == "layers"
     frame = pd.DataFrame(
         {

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .charges import ECR, Charge, Line, charges
+from .frames import tuples
 from .money import CENT, CONTEXT, MICRO, ZERO, allocate, round_half_up
 from .options import PricingOptions
 from .period import Month
@@ -60,7 +61,11 @@ class Estimate:
     notes: tuple[str, ...] = ()
     assumptions: dict[str, Any] = field(default_factory=dict)
     currency: str = "USD"
+    # Rounded tables by quantum: a report asks for the same rounding many times (totals, groupings, tiers).
     _rounded: dict[Decimal, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _rounded_lines: dict[Decimal, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __repr__(self) -> str:
         t = self.totals(CENT)
@@ -79,7 +84,7 @@ class Estimate:
         of every charge in ``PARTS``, summed from the line items."""
         sums = _per_repository(self.lines, charges(bill=(*ECR, "free")))
         columns = [*QUANTITIES, *PARTS]
-        keys = list(self.roster[KEY].itertuples(index=False, name=None))
+        keys = list(tuples(self.roster, KEY))
         out = self.roster[KEY].reset_index(drop=True).copy()
         for c in columns:
             out[c] = pd.Series([sums[k].get(c, ZERO) if k in sums else ZERO for k in keys], dtype=object)
@@ -146,24 +151,17 @@ class Estimate:
     def billed_lines(self, quantum: Decimal = CENT) -> pd.DataFrame:
         """The line items in the ECR total with ``cost_rounded``: each repository × charge's rounded amount
         (:meth:`rounded`) shared over its lines by largest remainder, so the lines sum to every total."""
-        key = self._line_cents.get(quantum)
-        if key is None:
-            key = self._line_cents[quantum] = self._allocate_lines(quantum)
-        return key.copy()
-
-    @cached_property
-    def _line_cents(self) -> dict[Decimal, pd.DataFrame]:
-        return {}
+        if quantum not in self._rounded_lines:
+            self._rounded_lines[quantum] = self._allocate_lines(quantum)
+        return self._rounded_lines[quantum].copy()
 
     def _allocate_lines(self, quantum: Decimal) -> pd.DataFrame:
         billed = {c.name: c for c in charges(bill=ECR)}
         lines = self.lines[self.lines["charge"].isin(billed)].reset_index(drop=True)
         rounded = self.rounded(quantum).set_index(KEY)
         groups: dict[tuple, list[int]] = defaultdict(list)
-        for i, (key, name) in enumerate(
-            zip(lines[KEY].itertuples(index=False, name=None), lines["charge"], strict=True)
-        ):
-            groups[(key, name)].append(i)
+        for i, row in enumerate(tuples(lines, [*KEY, "charge"])):
+            groups[(row[:4], row[4])].append(i)
         cents: list[Decimal] = [ZERO] * len(lines)
         costs = list(lines["cost"])
         for (key, name), rows in groups.items():
@@ -197,17 +195,11 @@ def _per_repository(lines: pd.DataFrame, wanted: list[Charge]) -> dict[tuple, di
     by_name = {c.name: c for c in wanted}
     sums: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
     with localcontext(CONTEXT):  # sums of 60-digit amounts stay exact
-        for key, name, quantity, cost in zip(
-            lines[KEY].itertuples(index=False, name=None),
-            lines["charge"],
-            lines["quantity"],
-            lines["cost"],
-            strict=True,
-        ):
+        for *key, name, quantity, cost in tuples(lines, [*KEY, "charge", "quantity", "cost"]):
             charge = by_name.get(name)
             if charge is None:
                 continue
-            row = sums[key]
+            row = sums[tuple(key)]
             for column in charge.reports:
                 row[column] = row.get(column, ZERO) + quantity
             if charge.bill != "free":

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .charges import ECR, Line, charges
 from .estimate import POOL_COLUMNS, Estimate
+from .frames import tuples
 from .money import CONTEXT
 from .options import PricingOptions
 from .period import Month
@@ -104,7 +105,7 @@ def _unverified(lines: pd.DataFrame, prices: PriceBook) -> list[str]:
     """ "region item" of every R-confidence figure that a billed line with a quantity relied on."""
     used = set()
     billed = {c.name: c for c in charges(bill=ECR) if c.item}
-    for name, region, quantity in zip(lines["charge"], lines["region"], lines["quantity"], strict=True):
+    for name, region, quantity in tuples(lines, ["charge", "region", "quantity"]):
         charge = billed.get(name)
         if charge is not None and quantity > 0:
             used.add((PUBLIC if charge.section == PUBLIC else region, charge.item))

@@ -6,6 +6,9 @@ from __future__ import annotations
 from functools import cache
 
 import duckdb
+from duckdb import DuckDBPyConnection
+
+__all__ = ["DuckDBPyConnection", "connect"]
 
 
 @cache

@@ -8,11 +8,12 @@ the list unit price and the exact cost. Nothing downstream prices anything again
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..frames import tuples
 from ..money import ZERO, share
 from ..pricebook import PUBLIC, Section
 from ..tiers import tier_lines
@@ -65,12 +66,7 @@ class Flat(Pricing):
 
     def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
         out = Priced()
-        for key, dest, amount in zip(
-            rows[list(KEY)].itertuples(index=False, name=None),
-            rows["destination_region"],
-            rows["amount"],
-            strict=True,
-        ):
+        for *key, dest, amount in tuples(rows, [*KEY, "destination_region", "amount"]):
             rate = charge.section_of(options, key[1]).rate(charge.item, dest) if charge.item else ZERO
             out.lines.append(charge.line(key, options, "", dest, amount, rate, amount * rate))
         return out
@@ -99,7 +95,7 @@ class Tiered(Pricing):
         free = self.allowance(totals, options, charge) if self.allowance else {}
         for k, group in groups:
             pool = _tuple(k)
-            keys = list(group[list(KEY)].itertuples(index=False, name=None))
+            keys = list(tuples(group, KEY))
             weights = list(group["amount"])
             section = charge.section_of(options, keys[0][1])
             allowed = min(free.get(pool, ZERO), totals[pool])
@@ -212,7 +208,7 @@ class Charge:
 
     def line(
         self,
-        key: tuple[str, ...],
+        key: Sequence[str],
         options: PricingOptions,
         tier: str,
         destination: str,

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..period import Month
-from ..sql import connect
+from ..sql import DuckDBPyConnection, connect
 from ..units import US_PER_SECOND
 from .keys import StorageKeys
 
@@ -48,12 +48,14 @@ def bounds(month: Month) -> tuple[int, int]:
 class Holdings:
     """What each image stores, whatever the month: one row per (image row, blob).
 
-    ``image``: image row; ``blob``: blob id (a layer digest's id, or for an image billed by its own
-    size, one id of its own); ``size``: bytes. ``basis``: "layers" or "image sizes" (no layer data at
-    all). ``bare``: image rows billed by their own size because they have no layer rows and are no index.
+    ``image``: image row; ``repo``: its repository id; ``blob``: blob id (a layer digest's id, or for
+    an image billed by its own size, one id of its own); ``size``: bytes. ``basis``: "layers" or "image
+    sizes" (no layer data at all). ``bare``: image rows billed by their own size because they have no
+    layer rows and are no index.
     """
 
     image: np.ndarray
+    repo: np.ndarray
     blob: np.ndarray
     size: np.ndarray
     basis: str
@@ -121,16 +123,19 @@ class Metering:
         has_children[keys.parent[keys.parent >= 0]] = True
         size = images["size_bytes"].to_numpy(dtype=np.int64)
         if layers is None or keys.layer_image is None or keys.blob is None:
-            own = np.flatnonzero(~has_children)
-            return Holdings(own.astype(np.int64), own.astype(np.int64), size[own], "image sizes", own)
+            own = np.flatnonzero(~has_children).astype(np.int32)
+            return Holdings(own, keys.repo[own], own, size[own], "image sizes", own)
         rows = keys.layer_image
         known = rows >= 0
         has_layers = np.bincount(rows[known], minlength=n) > 0
-        bare = np.flatnonzero(~has_layers & ~has_children)
+        bare = np.flatnonzero(~has_layers & ~has_children).astype(np.int32)
         n_blob = int(keys.blob.max(initial=-1)) + 1
+        blob_type = np.int32 if n_blob + n < 2**31 else np.int64
+        image = np.concatenate([rows[known], bare]).astype(np.int32)
         return Holdings(
-            np.concatenate([rows[known], bare]).astype(np.int64),
-            np.concatenate([keys.blob[known].astype(np.int64), n_blob + bare.astype(np.int64)]),
+            image,
+            keys.repo[image],
+            np.concatenate([keys.blob[known].astype(blob_type), (n_blob + bare).astype(blob_type)]),
             np.concatenate([layers["size_bytes"].to_numpy(dtype=np.int64)[known], size[bare]]),
             "layers",
             bare,
@@ -147,50 +152,61 @@ class Metering:
 
         With blob mounting a blob is charged to the repository that pushed it first (ties by name:
         repository ids are in name order)."""
+        con = connect()
+        try:
+            return con.sql(self._unique(con, life, mounting, holders)).to_arrow_table()
+        finally:
+            con.close()
+
+    def _unique(self, con: DuckDBPyConnection, life: Lifetimes, mounting: bool, holders: bool) -> str:
+        """The query of :meth:`stored`, its input registered on ``con`` as ``blobs``."""
         h, keys = self.holdings, self.keys
         _, me = bounds(life.month)
-        live = life.end[h.image] > life.start[h.image]
-        img = h.image[live]
-        repo = keys.repo[img].astype(np.int64)
+        live = life.end > life.start
+        keep = live[h.image]
+        every = bool(keep.all())  # usually: then no holding row needs copying
+
+        def rows(values: np.ndarray) -> np.ndarray:
+            return values if every else values[keep]
+
+        img, repo = rows(h.image), rows(h.repo)
         mounting = mounting and h.basis == "layers"
-        frame = {
-            "scope": keys.registry[repo].astype(np.int64) if mounting else repo,
+        columns = {
             "repo": repo,
-            "blob": h.blob[live],
-            "size_bytes": h.size[live],
+            "blob": rows(h.blob),
+            "size_bytes": rows(h.size),
             "s": life.start[img],
             "e": life.end[img],
             "archived": life.archived[img],
-            "img": img,
         }
+        if mounting:
+            columns["scope"] = keys.registry[repo]
         if holders:
-            frame["newness"] = self._newness[img]
-        blobs = pd.DataFrame(frame)
-        if (blobs["e"].to_numpy() == me).all():
+            columns["img"] = img
+            columns["newness"] = self._newness[img]
+        blobs = pa.table(columns)  # zero-copy: DuckDB scans the numpy buffers
+        scope = "scope" if mounting else "repo"
+        if bool((columns["e"] == me).all()):
             # Nothing deleted within the month: each blob is stored from its earliest push to the end.
             stored, source = "max(e) - min(s)", "blobs"
         else:
             # The union of intervals: sorted by start, each adds what reaches past the latest end before it.
             stored = "sum(greatest(e - greatest(s, coalesce(prev_e, s)), 0))"
-            source = """(SELECT *, max(e) OVER (PARTITION BY scope, blob ORDER BY s, e
-                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
-                         FROM blobs)"""
-        owner = "min({'s': s, 'r': repo}).r" if mounting else "min(repo)"
+            source = f"""(SELECT *, max(e) OVER (PARTITION BY {scope}, blob ORDER BY s, e
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+                          FROM blobs)"""
+        owner = "min({'s': s, 'r': repo}).r" if mounting else "repo"
         holder = (
             """CASE WHEN bool_and(archived) THEN arg_max(img, newness)
                     ELSE arg_max(img, newness) FILTER (WHERE NOT archived) END"""
             if holders
             else "-1"
         )
-        con = connect()
-        try:
-            con.register("blobs", blobs)
-            return con.sql(f"""
-                SELECT {owner} AS repo, max(size_bytes) AS size_bytes, ({stored})::BIGINT AS us,
-                       bool_and(archived) AS archived, ({holder})::BIGINT AS holder
-                FROM {source} GROUP BY scope, blob""").to_arrow_table()
-        finally:
-            con.close()
+        con.register("blobs", blobs)
+        return f"""
+            SELECT {owner} AS repo, max(size_bytes) AS size_bytes, ({stored})::BIGINT AS us,
+                   bool_and(archived) AS archived, ({holder})::BIGINT AS holder
+            FROM {source} GROUP BY {scope}, blob"""
 
     @cached_property
     def _newness(self) -> np.ndarray:
@@ -205,14 +221,17 @@ class Metering:
         """Byte-time stored in the month per (account, region, repository, storage class); ``life``
         (default: the inventory's own lifetimes) lets a what-if meter another state."""
         cached = self._months.get((month, mounting)) if life is None else None
-        blobs = cached if cached is not None else self.stored(life or self.lifetimes(month), mounting)
         con = connect()
         try:
-            con.register("stored", blobs)
-            found = con.execute("""
+            if cached is not None:
+                con.register("kept", cached)
+                source = "kept"
+            else:  # one query: the unique blobs are aggregated as they are found
+                source = f"({self._unique(con, life or self.lifetimes(month), mounting, holders=False)})"
+            found = con.execute(f"""
                 SELECT repo, CASE WHEN archived THEN 'archive' ELSE 'standard' END AS storage_class,
                        sum(size_bytes::HUGEINT * us) AS byte_us, count(*) AS blobs
-                FROM stored GROUP BY ALL ORDER BY ALL""").fetchall()  # HUGEINT sums: exact Python ints
+                FROM {source} GROUP BY ALL ORDER BY ALL""").fetchall()  # HUGEINT sums: exact Python ints
         finally:
             con.close()
         lines = self.keys.repos.iloc[np.array([r[0] for r in found], dtype=np.int64)].reset_index(drop=True)

@@ -31,7 +31,7 @@ from .progress import Bars
 from .reader import Registry, Repository, read_registry, read_repository
 from .sessions import Account, Clients, Hook
 from .transfer import Assumptions, average_image_bytes, transfer_row
-from .writer import check_target, write_inventory
+from .writer import check_inventory_folder, write_inventory
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
@@ -83,7 +83,7 @@ def collect(options: Options) -> Collection:
     assumptions = _assumptions(options)
     if options.format not in ("parquet", "csv"):
         raise InputError(f"'{options.format}' is not parquet or csv", field="format")
-    check_target(options.output)
+    check_inventory_folder(options.output)
     roles = _roles(options)
     clients = Clients(options.profile, options.max_attempts, options.rate, options.hooks)
     clients.check_credentials()

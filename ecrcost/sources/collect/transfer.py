@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-GB = Decimal(2**30)
+from ...core.units import GB as GB_BYTES
+
+GB = Decimal(GB_BYTES)
 
 
 @dataclass(frozen=True)

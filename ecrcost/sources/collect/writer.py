@@ -35,7 +35,7 @@ INTEGERS = {"size_bytes", "image_count", "pull_count"}
 MARKERS = ("collection.json", "images.parquet", "images.csv")
 
 
-def check_target(folder: Path) -> None:
+def check_inventory_folder(folder: Path) -> None:
     """Refuse to replace a folder that is not an earlier inventory (it may hold someone's files)."""
     if folder.exists() and not folder.is_dir():
         raise InputError("exists and is not a folder", file=folder, field="output")
@@ -47,7 +47,7 @@ def write_inventory(
     folder: Path, tables: dict[str, list[dict[str, Any]]], collection: dict[str, Any], fmt: str
 ) -> None:
     """Write ``tables`` (images, layers, repositories, pulls, transfer) and ``collection.json``."""
-    check_target(folder)
+    check_inventory_folder(folder)
     columns = {
         "images": IMAGES,
         "layers": LAYERS,
