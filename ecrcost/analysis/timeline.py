@@ -44,6 +44,11 @@ class Timeline:
     method: str = ""
     notes: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        months = list(self.table["month"])
+        span = f"{months[0]}–{months[-1]}" if months else "no months"
+        return f"<Timeline {span}: {len(months)} month(s){', projected' if self.projected else ''}>"
+
     @property
     def projected(self) -> bool:
         return bool((self.table["kind"] == "projection").any())

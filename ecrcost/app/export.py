@@ -27,6 +27,9 @@ class Export:
     decimals: list[str]
     timestamps: list[str]
 
+    def __repr__(self) -> str:
+        return f"<Export: {len(self.frame):,} rows × {len(self.frame.columns)} columns>"
+
     def csv(self) -> str:
         return encode.csv_text(self.frame, self.decimals)
 

@@ -32,6 +32,9 @@ class Report:
     over_time: Timeline | None = None
     files: tuple[tuple[Path, bytes], ...] = ()
 
+    def __repr__(self) -> str:
+        return f"<Report {self.estimate!r}; {len(self.files)} file(s) to write>"
+
 
 def report(
     source: Usage | str | Path,

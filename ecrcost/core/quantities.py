@@ -36,6 +36,10 @@ class Quantities:
     basis: str
     notes: tuple[str, ...]
 
+    def __repr__(self) -> str:
+        rows, repos = len(self.rows), len(self.roster)
+        return f"<Quantities: {rows:,} rows, {repos:,} repositories, storage from {self.basis}>"
+
 
 def measure(usage: Usage, options: PricingOptions, life: Lifetimes | None = None) -> Quantities:
     """The quantities of ``usage`` in ``options.month``. ``life`` (inventories): the images' lifetimes

@@ -40,6 +40,13 @@ class Simulation:
     archive_minimum_usd: Decimal
     notes: tuple[str, ...] = field(default=())
 
+    def __repr__(self) -> str:
+        return (
+            f"<Simulation {self.name!r} at {self.as_of:%Y-%m-%dT%H:%M:%SZ} for {self.period}: "
+            f"{len(self.decisions):,} images, {len(self.expired):,} expired, {len(self.transitioned):,} "
+            f"archived; ${self.monthly_savings_usd:,.2f} a month saved>"
+        )
+
     def _digests(self, mask: pd.Series) -> list[str]:
         return list(self.decisions.loc[mask, "image_digest"].astype(str))
 
