@@ -8,6 +8,9 @@ Notebook use::
     est.repositories()                                                # DataFrame: one row per repository
     est.line_items()                                                  # DataFrame: the bill's lines
 
+Use-cases, the same the command line runs: ``ecrcost.report``, ``ecrcost.what_if`` (lifecycle
+policies), ``ecrcost.export`` (FOCUS / spreadsheet rows).
+
 Attributes are imported on first use (PEP 562), so ``import ecrcost`` and ``ecrcost --help`` stay fast.
 """
 
@@ -27,6 +30,9 @@ _LAZY = {
     "PricingOptions": ("ecrcost.core.options", "PricingOptions"),
     "Usage": ("ecrcost.core.usage", "Usage"),
     "estimate": ("ecrcost.core.pricing", "estimate"),
+    "export": ("ecrcost.app.export", "export"),
+    "report": ("ecrcost.app.report", "report"),
+    "what_if": ("ecrcost.app.lifecycle", "what_if"),
     "load": ("ecrcost.sources.load", "load"),
     "load_pricebook": ("ecrcost.core.pricebook", "load_pricebook"),
     "sample_path": ("ecrcost.sources.load", "sample_path"),
@@ -48,16 +54,22 @@ __all__ = [
     "breakdown",
     "charts",
     "estimate",
+    "export",
     "lifecycle",
     "load",
     "load_pricebook",
+    "report",
     "sample_path",
     "timeline",
+    "what_if",
 ]
 
 if TYPE_CHECKING:
     from .analysis import age as aging
     from .analysis import breakdown, lifecycle, timeline
+    from .app.export import export
+    from .app.lifecycle import what_if
+    from .app.report import report
     from .core.errors import InputError
     from .core.estimate import Estimate
     from .core.options import PricingOptions
