@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..core.estimate import Estimate
 from ..core.metering.blobs import microseconds
@@ -180,7 +181,7 @@ def new_bytes(usage: Usage, first: Month, months: int, blob_mounting: bool = Fal
     repo = h.repo
     registry = keys.registry[repo]
     mounting = blob_mounting and h.basis == "layers"
-    frame = pd.DataFrame(
+    frame = pa.table(  # zero-copy: DuckDB scans the numpy buffers
         {
             "scope": registry if mounting else repo,
             "registry": registry,

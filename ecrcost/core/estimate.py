@@ -84,10 +84,10 @@ class Estimate:
         of every charge in ``PARTS``, summed from the line items."""
         sums = _per_repository(self.lines, charges(bill=(*ECR, "free")))
         columns = [*QUANTITIES, *PARTS]
-        keys = list(tuples(self.roster, KEY))
+        found = [sums.get(k, {}) for k in tuples(self.roster, KEY)]
         out = self.roster[KEY].reset_index(drop=True).copy()
         for c in columns:
-            out[c] = pd.Series([sums[k].get(c, ZERO) if k in sums else ZERO for k in keys], dtype=object)
+            out[c] = pd.Series([row.get(c, ZERO) for row in found], dtype=object)
         return out
 
     def rounded(self, quantum: Decimal = MICRO) -> pd.DataFrame:
@@ -158,14 +158,15 @@ class Estimate:
     def _allocate_lines(self, quantum: Decimal) -> pd.DataFrame:
         billed = {c.name: c for c in charges(bill=ECR)}
         lines = self.lines[self.lines["charge"].isin(billed)].reset_index(drop=True)
-        rounded = self.rounded(quantum).set_index(KEY)
+        table = self.rounded(quantum)
+        rounded = dict(zip(tuples(table, KEY), table[PARTS].to_dict("records"), strict=True))
         groups: dict[tuple, list[int]] = defaultdict(list)
         for i, row in enumerate(tuples(lines, [*KEY, "charge"])):
             groups[(row[:4], row[4])].append(i)
         cents: list[Decimal] = [ZERO] * len(lines)
         costs = list(lines["cost"])
         for (key, name), rows in groups.items():
-            total = rounded.at[key, billed[name].column]
+            total = rounded[key][billed[name].column]
             for i, v in zip(rows, allocate(total, [costs[i] for i in rows], quantum), strict=True):
                 cents[i] = v
         return lines.assign(cost_rounded=pd.Series(cents, index=lines.index, dtype=object))

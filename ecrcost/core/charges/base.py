@@ -66,12 +66,15 @@ class Flat(Pricing):
 
     def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
         out = Priced()
+        line, rate_of = charge.lines(options), charge.rates(options)
         for *key, dest, amount in tuples(rows, [*KEY, "destination_region", "amount"]):
-            rate = charge.section_of(options, key[1]).rate(charge.item, dest) if charge.item else ZERO
-            out.lines.append(charge.line(key, options, "", dest, amount, rate, amount * rate))
+            rate = rate_of(key[1], dest)
+            out.lines.append(line(key, "", dest, amount, rate, amount * rate))
         return out
 
 
+# Makes one line: (KEY values, tier, destination, quantity, unit price, cost) -> Line.
+LineMaker = Callable[[Sequence[str], str, str, Decimal, Decimal, Decimal], Line]
 # An allowance: the free GB of each pool, given every pool's total (a pool is a tuple of KEY values).
 Allowance = Callable[[Mapping[tuple[str, ...], Decimal], "PricingOptions", "Charge"], dict[tuple, Decimal]]
 
@@ -93,6 +96,7 @@ class Tiered(Pricing):
         groups = rows.groupby(list(self.pool), sort=True)
         totals = {_tuple(k): sum(g["amount"], ZERO) for k, g in groups}
         free = self.allowance(totals, options, charge) if self.allowance else {}
+        line = charge.lines(options)
         for k, group in groups:
             pool = _tuple(k)
             keys = list(tuples(group, KEY))
@@ -110,7 +114,7 @@ class Tiered(Pricing):
                     continue
                 gbs = share(gb, [p[1] for p in parts])
                 for (tier, _, rate, _), q, cost in zip(parts, gbs, costs, strict=True):
-                    out.lines.append(charge.line(key, options, tier, "", q, rate, cost[i]))
+                    out.lines.append(line(key, tier, "", q, rate, cost[i]))
             first = dict(zip(KEY, keys[0], strict=True))
             scope = {c: (first[c] if c in self.pool else "") for c in ("account_id", "region")}
             scope["region"] = scope["region"] or first["region"]
@@ -206,15 +210,33 @@ class Charge:
             code=code, destination_code=options.prices.region(destination).billing_code
         )
 
-    def line(
-        self,
-        key: Sequence[str],
-        options: PricingOptions,
-        tier: str,
-        destination: str,
-        quantity: Decimal,
-        unit_price: Decimal,
-        cost: Decimal,
-    ) -> Line:
-        usage_type = self.usage_type_of(options, key[1], destination)
-        return Line(*key, self.name, usage_type, self.unit, tier, destination, quantity, unit_price, cost)  # type: ignore[call-arg]
+    def lines(self, options: PricingOptions) -> LineMaker:
+        """A function making this charge's lines; usage types are worked out once per region and
+        destination."""
+        usage_types: dict[tuple[str, str], str] = {}
+
+        def make(
+            key: Sequence[str], tier: str, destination: str, quantity: Decimal, price: Decimal, cost: Decimal
+        ) -> Line:
+            where = (key[1], destination)
+            if where not in usage_types:
+                usage_types[where] = self.usage_type_of(options, *where)
+            account, region, registry, repository = key
+            return Line(account, region, registry, repository, self.name, usage_types[where], self.unit, tier,
+                        destination, quantity, price, cost)  # fmt: skip
+
+        return make
+
+    def rates(self, options: PricingOptions) -> Callable[[str, str], Decimal]:
+        """The flat rate of this charge's item by (region, destination), looked up once each; zero for
+        a free charge."""
+        found: dict[tuple[str, str], Decimal] = {}
+
+        def rate(region: str, destination: str) -> Decimal:
+            if (region, destination) not in found:
+                found[region, destination] = (
+                    self.section_of(options, region).rate(self.item, destination) if self.item else ZERO
+                )
+            return found[region, destination]
+
+        return rate
