@@ -28,11 +28,12 @@ def by(estimate: Estimate, column: str, quantum: Decimal = CENT, depth: int = 1)
     if column == "namespace":
         table["namespace"] = [namespace(r, depth) for r in table["repository"]]
     grouped = table.groupby(column, sort=False)
+    # pandas-stubs allow no Decimal values in a series, which these exact sums are
     out = pd.DataFrame(
         {
             "repositories": grouped.size(),
-            "storage_gb_month": grouped["storage_gb_month"].agg(lambda s: sum(s, ZERO)),
-            **{c: grouped[c].agg(lambda s: sum(s, ZERO)) for c in MONEY},
+            "storage_gb_month": grouped["storage_gb_month"].agg(lambda s: sum(s, ZERO)),  # type: ignore[type-var]
+            **{c: grouped[c].agg(lambda s: sum(s, ZERO)) for c in MONEY},  # type: ignore[type-var]
         }
     ).reset_index()
     return out.sort_values(["total_usd", column], ascending=[False, True], key=_sort_key).reset_index(

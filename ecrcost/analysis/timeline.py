@@ -8,10 +8,11 @@ chart or a table can say how it was made.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def shift(month: Month, by: int) -> Month:
     return month.shift(by)
 
 
-def row(est: Estimate, kind: str = "estimate", label: str | None = None) -> dict:
+def row(est: Estimate, kind: str = "estimate", label: str | None = None) -> dict[str, Any]:
     totals = est.totals(CENT)
     return {
         "month": label or str(est.period),
@@ -245,7 +246,9 @@ def _grown(usage: Usage, stored: pd.DataFrame, per_registry: pd.Series, k: int) 
                 "storage_class": "standard",
                 "storage_gb": Decimal(int(nbytes) * k) / GB,
             }
-            for (account, region), nbytes in per_registry.items()
+            for (account, region), nbytes in cast(
+                "Iterable[tuple[tuple[str, str], Any]]", per_registry.items()
+            )
             if nbytes > 0
         ],
         columns=STORAGE_COLUMNS,

@@ -36,7 +36,7 @@ def what_if(
     usage = source
     if not isinstance(usage, Usage):
         with step(f"Reading {source}"):
-            usage = load(source, options.prices)
+            usage = load(usage, options.prices)
     if usage.images is None:
         raise InputError(
             "a lifecycle what-if needs an inventory folder (images.csv or images.parquet)",

@@ -55,7 +55,7 @@ def report(
     usage = source
     if not isinstance(usage, Usage):
         with step(f"Reading {source}"):
-            usage = load(source, options.prices)
+            usage = load(usage, options.prices)
     drawing = html is not None or charts is not None
     with step("Pricing"):
         if drawing and usage.images is not None:  # storage by age shares the estimate's one metering pass

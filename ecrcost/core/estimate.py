@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -160,7 +160,7 @@ class Estimate:
         lines = self.lines[self.lines["charge"].isin(billed)].reset_index(drop=True)
         table = self.rounded(quantum)
         rounded = dict(zip(tuples(table, KEY), table[PARTS].to_dict("records"), strict=True))
-        groups: dict[tuple, list[int]] = defaultdict(list)
+        groups: dict[tuple[tuple[Any, ...], str], list[int]] = defaultdict(list)
         for i, row in enumerate(tuples(lines, [*KEY, "charge"])):
             groups[(row[:4], row[4])].append(i)
         cents: list[Decimal] = [ZERO] * len(lines)
@@ -190,11 +190,11 @@ class Estimate:
         return numeric(frame, ["cost_usd"], ["quantity", "unit_price_usd"])
 
 
-def _per_repository(lines: pd.DataFrame, wanted: list[Charge]) -> dict[tuple, dict[str, Decimal]]:
+def _per_repository(lines: pd.DataFrame, wanted: list[Charge]) -> dict[tuple[Any, ...], dict[str, Decimal]]:
     """Per repository (KEY tuple): the quantity columns each of the ``wanted`` charges reports, and the
     cost of those in a bill (``<charge>_usd``), summed exactly from the lines."""
     by_name = {c.name: c for c in wanted}
-    sums: dict[tuple, dict[str, Decimal]] = defaultdict(dict)
+    sums: dict[tuple[Any, ...], dict[str, Decimal]] = defaultdict(dict)
     with localcontext(CONTEXT):  # sums of 60-digit amounts stay exact
         for *key, name, quantity, cost in tuples(lines, [*KEY, "charge", "quantity", "cost"]):
             charge = by_name.get(name)
@@ -215,7 +215,7 @@ def numeric(frame: pd.DataFrame, money: list[str], quantities: list[str]) -> pd.
     for c in quantities:
         out[c] = np.round(np.array([float(v) for v in frame[c]], dtype=np.float64), GB_PLACES)
     for c in money:
-        position = out.columns.get_loc(c) + 1
+        position = cast(int, out.columns.get_loc(c)) + 1  # column names are unique
         out.insert(position, f"{c}_exact", frame[c].astype(object))
         out[c] = np.array([float(v) for v in frame[c]], dtype=np.float64)
     return out
@@ -234,7 +234,8 @@ def _controlled_round(exact: pd.DataFrame, quantum: Decimal) -> pd.DataFrame:
     grand = round_half_up(sum(column_totals.values(), ZERO), quantum)
     rounded_totals = allocate(grand, list(column_totals.values()), quantum)
     for (name, values), total in zip(columns.items(), rounded_totals, strict=True):
-        out[name] = allocate(total, values, quantum) if values else []
+        # pandas-stubs allow no Decimal cells, which these object columns hold
+        out[name] = allocate(total, values, quantum) if values else []  # type: ignore[assignment]
     out["storage_usd"] = out[STORAGE_PARTS].sum(axis=1) if len(out) else []
     out["transfer_usd"] = out[TRANSFER_PARTS].sum(axis=1) if len(out) else []
     out["total_usd"] = out["storage_usd"] + out["transfer_usd"] if len(out) else []

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, localcontext
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -68,7 +69,7 @@ def price(quantities: Quantities, options: PricingOptions, usage: Usage) -> Esti
         options.prices.region(region)
     rows = quantities.rows
     lines: list[Line] = []
-    pools: list[dict] = []
+    pools: list[dict[str, Any]] = []
     notes: list[str] = [*quantities.notes]
     with localcontext(CONTEXT):
         for charge in charges():

@@ -12,6 +12,7 @@ import base64
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from html import escape
+from typing import cast
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -23,6 +24,7 @@ from ..core.money import CENT, ZERO
 from . import charts, tables
 from .charts.style import assumptions as assumptions_line
 from .charts.style import share
+from .rows import AgeRow, MonthRow
 from .tables import CHARGE_LABELS, Spec, usd
 from .tables import gb as num
 
@@ -137,7 +139,7 @@ def _aging(aging: pd.DataFrame) -> str:
     total = sum(aging["gb_month"], ZERO)
     rows = [
         [str(r.age_bucket), r.state, num(r.gb_month, 3), f"{r.blobs:,}", share(r.gb_month, total)]
-        for r in aging.itertuples()
+        for r in cast("Iterable[AgeRow]", aging.itertuples())
         if r.byte_us
     ]
     out = table(
@@ -165,7 +167,7 @@ def _timeline(timeline: Timeline) -> str:
             usd(r.transfer_usd),
             usd(r.total_usd),
         ]
-        for r in t.itertuples()
+        for r in cast("Iterable[MonthRow]", t.itertuples())
     ]
     classes = ["projection" if k == "projection" else "" for k in t["kind"]]
     out = table(

@@ -3,9 +3,10 @@ column per policy. Renders only: every figure comes from :class:`ecrcost.lifecyc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -15,6 +16,7 @@ from ..analysis.lifecycle.simulation import Simulation
 from ..core.money import CENT, allocate, round_half_up
 from ..core.units import GB
 from .machine import dumps, number
+from .rows import DecisionRow
 from .terminal import table, usd
 
 BASIS = (
@@ -23,7 +25,7 @@ BASIS = (
 )
 
 
-def _iso(ts) -> str:
+def _iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -66,7 +68,7 @@ def _policy(s: Simulation) -> dict[str, Any]:
                 "action": r.action,
                 "protected": r.protected,
             }
-            for r in s.protected.itertuples()
+            for r in cast("Iterable[DecisionRow]", s.protected.itertuples())
         ],
         "orphans": s.orphans,
         "emptied_repositories": s.emptied,
@@ -82,7 +84,7 @@ def _policy(s: Simulation) -> dict[str, Any]:
                 "rule_priority": int(r.rule_priority),
                 "reason": r.reason,
             }
-            for r in acted.itertuples()
+            for r in cast("Iterable[DecisionRow]", acted.itertuples())
         ],
         "repositories": [
             {
@@ -162,7 +164,8 @@ def _by_repository(sims: Sequence[Simulation]) -> Table:
     per = []
     for s in sims:
         repos = s.repositories()
-        repos["cents"] = allocate(saving_cents(s), list(repos["monthly_savings_usd"]), CENT)
+        # pandas-stubs allow no Decimal cells, which this object column holds
+        repos["cents"] = allocate(saving_cents(s), list(repos["monthly_savings_usd"]), CENT)  # type: ignore[assignment]
         per.append(repos.set_index(["account_id", "region", "repository"]))
     keys = sorted(set().union(*(set(p.index) for p in per)))
     t = table(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from ..core.estimate import PARTS, Estimate
 from ..core.money import CONTEXT, MICRO
+from .rows import RepositoryRow
 
 REPOSITORY_KEYS = [
     "account_id",
@@ -60,7 +62,7 @@ def dumps(doc: Any) -> str:
 def _records(frame: pd.DataFrame, money: set[str]) -> list[dict[str, Any]]:
     return [
         {k: number(v, MICRO if k in money else QUANTITY) for k, v in rec.items()}
-        for rec in frame.to_dict(orient="records")
+        for rec in cast("list[dict[str, Any]]", frame.to_dict(orient="records"))
     ]
 
 
@@ -144,7 +146,7 @@ def to_markdown(est: Estimate, quantum: Decimal = Decimal("0.01")) -> str:
         "| transfer USD | total USD |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in repos.itertuples():
+    for r in cast("Iterable[RepositoryRow]", repos.itertuples()):
         lines.append(
             f"| {r.account_id} | {r.region} | {_md(r.repository)} | {r.storage_gb_month:,.3f} | "
             f"{r.storage_usd:,} | {r.internet_out_gb:,} | {r.cross_region_out_gb:,} | {r.transfer_usd:,} | "

@@ -3,9 +3,10 @@ tables, built once: each function returns a :class:`Spec` that a renderer lays o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 import pandas as pd
 
@@ -13,6 +14,7 @@ from ..analysis import breakdown
 from ..core.charges import ECR, charges
 from ..core.estimate import Estimate
 from ..core.money import CENT, ZERO
+from .rows import GroupRow, RepositoryRow, TierRow
 
 CHARGE_LABELS = {c.column: c.label for c in charges(bill=ECR)}
 
@@ -36,7 +38,7 @@ class Spec:
     footer: list[str] | None = None
 
 
-def _name(r) -> str:
+def _name(r: RepositoryRow) -> str:
     return r.repository + (" (public)" if r.registry == "public" else "")
 
 
@@ -52,7 +54,7 @@ def top_repositories(est: Estimate, top: int) -> Spec:
             usd(r.total_usd),
             f"{r.total_usd / grand:.1%}",
         ]
-        for r in breakdown.top_repositories(est, top).itertuples()
+        for r in cast("Iterable[RepositoryRow]", breakdown.top_repositories(est, top).itertuples())
     ]
     columns = [("Repository", "name"), ("Region", "text"), ("GB-month", "num"), ("Storage", "num")]
     columns += [("Transfer", "num"), ("Total", "num"), ("Share", "num")]
@@ -70,7 +72,7 @@ def grouped(title: str, frame: pd.DataFrame, column: str, label: str) -> Spec:
             usd(r.transfer_usd),
             usd(r.total_usd),
         ]
-        for r in frame.itertuples()
+        for r in cast("Iterable[GroupRow]", frame.itertuples())
     ]
     footer = [
         "Total",
@@ -98,7 +100,7 @@ def tiers(est: Estimate) -> Spec | None:
     if not len(frame):
         return None
     rows = []
-    for r in frame.itertuples():
+    for r in cast("Iterable[TierRow]", frame.itertuples()):
         span = f"{r.from_gb:,}–{r.to_gb:,}" if r.to_gb is not None else f"over {r.from_gb:,}"
         rows.append([r.scope, r.region, r.tier, span, gb(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd)])
     columns = [("Scope", "text"), ("Region", "text"), ("Tier", "text"), ("GB range", "num")]
@@ -125,7 +127,7 @@ def repositories(est: Estimate, title: str, account_column: bool = True) -> Spec
             usd(r.transfer_usd),
             usd(r.total_usd),
         ]
-        for r in repos.itertuples()
+        for r in cast("Iterable[RepositoryRow]", repos.itertuples())
     ]
     footer = [
         *([""] if account_column else []),

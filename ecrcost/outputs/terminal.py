@@ -4,7 +4,8 @@ long names fold onto a second line instead."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import pandas as pd
 from rich import box
@@ -16,6 +17,7 @@ from rich.text import Text
 from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..core.money import CENT
 from . import tables
+from .rows import PriceRow
 from .tables import CHARGE_LABELS, Spec, gb, usd
 
 __all__ = ["CHARGE_LABELS", "gb", "usd"]
@@ -123,7 +125,7 @@ def prices_table(frame: pd.DataFrame) -> Table:
             ("Source", "text"),
         ],
     )
-    for r in frame.itertuples():
+    for r in cast("Iterable[PriceRow]", frame.itertuples()):
         t.add_row(
             r.region,
             r.item,

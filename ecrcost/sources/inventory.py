@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,7 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
     return usage
 
 
-def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict]:
+def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict[str, Any]]:
     """Coverage and transfer basis from ``collection.json`` (written by ``collect``): notes to show next
     to the totals, and the assumptions the estimate carries (``transfer_estimate``: collect's pull-size
     model, when transfer was estimated from pull counts)."""
@@ -131,7 +132,7 @@ def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict]:
     return tuple(notes), ({"transfer_estimate": transfer} if transfer else {})
 
 
-def _gap_label(gap: dict) -> str:
+def _gap_label(gap: dict[str, Any]) -> str:
     keys = ("account_id", "region", "repository", "image_digest")
     where = "/".join(str(gap.get(k)) for k in keys if gap.get(k))
     return f"{where or 'collection'} {gap.get('operation', '')} {gap.get('error_code', '')}".strip()
@@ -213,6 +214,7 @@ def _layers(raw: RawTable, images: pd.DataFrame) -> tuple[pd.DataFrame, StorageK
     out["size_bytes"] = checks.byte_count(raw, "size_bytes")
     out = out[LAYER_COLUMNS]
     keys = keys_from_frames(images, out)
+    assert keys.layer_image is not None  # keys built with layers place every layer row
     orphans = np.flatnonzero(keys.layer_image < 0)
     if len(orphans):
         orphan = int(orphans[0])
@@ -244,7 +246,8 @@ def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     out["region"] = checks.region(raw, "region", prices.regions.keys(), DEFAULT_REGION)
     out["repository"] = checks.repository(raw)
     out["repository_arn"] = checks.text(raw, "repository_arn")
-    out["tags"] = _tags(raw, checks.text(raw, "tags"))
+    # pandas-stubs allow no dict cells, which this object column holds
+    out["tags"] = _tags(raw, checks.text(raw, "tags"))  # type: ignore[assignment]
     out["lifecycle_policy"] = checks.text(raw, "lifecycle_policy")
     keys = ["account_id", "region", "repository"]
     dup = out.duplicated(keys).to_numpy()

@@ -22,6 +22,8 @@ ECR's evaluation rules ("Lifecycle policy evaluation rules", ECR user guide), as
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 
@@ -74,7 +76,7 @@ def _utc(column: pd.Series) -> pd.Series:
     return column.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
-def _utc_ts(value) -> pd.Timestamp:
+def _utc_ts(value: datetime | str) -> pd.Timestamp:
     ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 

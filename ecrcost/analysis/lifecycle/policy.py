@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ...core.errors import InputError
 
@@ -39,6 +40,9 @@ _SELECTION = {
     "countNumber",
 }
 _ACTION = {"type", "targetStorageClass"}
+
+# Makes the error to raise for a message about the policy file.
+Fail = Callable[[str], InputError]
 
 
 @dataclass(frozen=True)
@@ -119,17 +123,17 @@ def parse_policy(text: str, name: str = "policy", where: str | None = None) -> P
     return Policy(name=name, rules=tuple(sorted(rules, key=lambda r: r.priority)), text=text)
 
 
-def _unknown(obj: dict, allowed: set[str], label: str, fail) -> None:
+def _unknown(obj: dict[str, Any], allowed: set[str], label: str, fail: Fail) -> None:
     extra = sorted(set(obj) - allowed)
     if extra:
         raise fail(f"{label}: unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(allowed))})")
 
 
-def _integer(value: Any) -> bool:
+def _integer(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _rule(index: int, doc: Any, fail) -> Rule:
+def _rule(index: int, doc: Any, fail: Fail) -> Rule:
     label = f"rules[{index}]"
     if not isinstance(doc, dict):
         raise fail(f"{label}: a rule is a JSON object")
@@ -226,7 +230,7 @@ def _rule(index: int, doc: Any, fail) -> Rule:
     )
 
 
-def _tag_list(sel: dict, key: str, label: str, fail) -> tuple[str, ...]:
+def _tag_list(sel: dict[str, Any], key: str, label: str, fail: Fail) -> tuple[str, ...]:
     if key not in sel:
         return ()
     value = sel[key]
@@ -235,7 +239,7 @@ def _tag_list(sel: dict, key: str, label: str, fail) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _check_together(rules: list[Rule], fail) -> None:
+def _check_together(rules: list[Rule], fail: Fail) -> None:
     """The constraints that span rules, per storage class the rules select from."""
     seen: dict[int, int] = {}
     for i, r in enumerate(rules):

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ from ...core.quantities import of_stored
 from ...core.units import GB
 from ...core.usage import Usage
 from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate, locate, text_values
-from .policy import Policy
+from .policy import Policy, Rule
 from .protect import Reference, in_use, keeps_tags
 from .simulation import Simulation
 
@@ -56,14 +57,15 @@ def simulate(
 ) -> Simulation:
     """Simulate ``policy`` on an inventory ``usage`` at ``as_of`` (default: now) and price one whole
     ``month`` (default: the current month) before and after; see the module docstring."""
-    if usage.images is None:
+    images = usage.images
+    if images is None:
         raise InputError("a lifecycle simulation needs an inventory folder (images), not a scenario CSV")
     period = Month.of(month)
     prices = prices or load_pricebook()
     as_of_ts = _timestamp(as_of)
-    if not usage.images.index.equals(pd.RangeIndex(len(usage.images))):
-        usage = replace(usage, images=usage.images.reset_index(drop=True))
-    images = usage.images
+    if not images.index.equals(pd.RangeIndex(len(images))):
+        images = images.reset_index(drop=True)
+        usage = replace(usage, images=images)
     stored = ((images["pushed_at"] <= as_of_ts) & ~(images["deleted_at"] <= as_of_ts)).to_numpy(dtype=bool)
     rows = np.flatnonzero(stored)
     now_images = images.iloc[rows].reset_index(drop=True)
@@ -144,15 +146,17 @@ def _timestamp(value: datetime | str | None) -> pd.Timestamp:
     if value is None:
         return pd.Timestamp(datetime.now(UTC))
     try:
-        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+        ts: pd.Timestamp | None = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (ValueError, TypeError):
-        ts = pd.NaT
-    if ts is pd.NaT:
+        ts = None
+    if not isinstance(ts, pd.Timestamp):  # also pd.NaT, which pd.Timestamp() returns for "" or "NaT"
         raise InputError(f"'{value}' is not a timestamp (ISO 8601, e.g. 2026-11-01T00:00:00Z)", field="as_of")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _decide(images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.Timestamp):
+def _decide(
+    images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.Timestamp
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Decisions for every image, and the name of the policy that applied to each ("" = none)."""
     if isinstance(policy, Policy):
         return evaluate(images, policy, as_of), np.full(len(images), name or policy.name, dtype=object)
@@ -162,8 +166,10 @@ def _decide(images: pd.DataFrame, policy: Policies, name: str | None, as_of: pd.
     reason = np.full(n, "", dtype=object)
     names = np.full(n, "", dtype=object)
     # Repositories sharing the same rules are evaluated in one pass (evaluate groups by repository).
-    rows_of = images.groupby(REPO, sort=False, observed=True).indices
-    by_rules: dict[tuple, list[np.ndarray]] = {}
+    rows_of = cast(
+        "dict[tuple[Any, ...], np.ndarray]", images.groupby(REPO, sort=False, observed=True).indices
+    )
+    by_rules: dict[tuple[Rule, ...], list[np.ndarray]] = {}
     for key, rows in rows_of.items():
         account, region, repo = (str(k) for k in key)
         # a hand-written repositories table may leave account_id blank: it then names any account

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -71,7 +73,8 @@ class Simulation:
         """Repositories ("region/name") in which the policy expires every image: no rollback left."""
         d = self.decisions
         gone = (d["action"] == EXPIRE).groupby([d[c] for c in REPO], observed=True, sort=True).all()
-        return [f"{region}/{repo}" for (_, region, repo), all_gone in gone.items() if all_gone]
+        per_repo = cast("Iterable[tuple[tuple[str, str, str], bool]]", gone.items())
+        return [f"{region}/{repo}" for (_, region, repo), all_gone in per_repo if all_gone]
 
     @property
     def safe(self) -> bool:
@@ -159,8 +162,9 @@ class Simulation:
         for c in ("bytes_before", "bytes_after", "archived_bytes"):
             out[c] = sizes[c].astype(np.int64)
         out["bytes_freed"] = out["bytes_before"] - out["bytes_after"]
-        out["storage_usd_before"] = before.reindex(index, fill_value=ZERO).astype(object)
-        out["storage_usd_after"] = after.reindex(index, fill_value=ZERO).astype(object)
+        # pandas-stubs allow no Decimal fill_value, which these object columns take
+        out["storage_usd_before"] = before.reindex(index, fill_value=ZERO).astype(object)  # type: ignore[arg-type]
+        out["storage_usd_after"] = after.reindex(index, fill_value=ZERO).astype(object)  # type: ignore[arg-type]
         out["monthly_savings_usd"] = [
             b - a for b, a in zip(out["storage_usd_before"], out["storage_usd_after"], strict=True)
         ]

@@ -76,7 +76,9 @@ class Flat(Pricing):
 # Makes one line: (KEY values, tier, destination, quantity, unit price, cost) -> Line.
 LineMaker = Callable[[Sequence[str], str, str, Decimal, Decimal, Decimal], Line]
 # An allowance: the free GB of each pool, given every pool's total (a pool is a tuple of KEY values).
-Allowance = Callable[[Mapping[tuple[str, ...], Decimal], "PricingOptions", "Charge"], dict[tuple, Decimal]]
+Allowance = Callable[
+    [Mapping[tuple[str, ...], Decimal], "PricingOptions", "Charge"], dict[tuple[str, ...], Decimal]
+]
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,9 @@ class PerPool:
 
     item: str
 
-    def __call__(self, totals: Mapping[tuple, Decimal], options: PricingOptions, charge: Charge) -> dict:
+    def __call__(
+        self, totals: Mapping[tuple[str, ...], Decimal], options: PricingOptions, charge: Charge
+    ) -> dict[tuple[str, ...], Decimal]:
         return dict.fromkeys(totals, options.prices.section(charge.section).rate(self.item))
 
 

@@ -18,13 +18,15 @@ if TYPE_CHECKING:
     from ..options import PricingOptions
 
 
-def free_internet(totals: Mapping[tuple, Decimal], options: PricingOptions, charge: Charge) -> dict:
+def free_internet(
+    totals: Mapping[tuple[str, ...], Decimal], options: PricingOptions, charge: Charge
+) -> dict[tuple[str, ...], Decimal]:
     """The account-wide free allowance (``options.free_internet_gb``) goes first to the regions with the
     highest first-tier rate (the cheapest reading for the customer; AWS does not say), ties by name."""
     left = options.free_internet_gb
-    out = {}
+    out: dict[tuple[str, ...], Decimal] = {}
 
-    def first_rate(pool: tuple) -> Decimal:
+    def first_rate(pool: tuple[str, ...]) -> Decimal:
         return options.prices.region(pool[0]).tiers(charge.item)[0].usd_per_gb
 
     for pool in sorted(totals, key=lambda p: (-first_rate(p), p)):

@@ -5,6 +5,7 @@ strings per row: repository ids, the image row of each layer row, and blob ids. 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ def build(
     reg: tuple[np.ndarray, ...],
     rep: tuple[np.ndarray, ...],
     dig: tuple[np.ndarray, ...],
-    names: tuple[list, list, list],
+    names: tuple[list[Any], list[Any], list[Any]],
     parent: np.ndarray,
     blob: np.ndarray | None,
 ) -> StorageKeys:
@@ -52,7 +53,7 @@ def build(
         int(max(dig[0].max(initial=0), *(d.max(initial=0) for d in dig[1:]), parent.max(initial=0))) + 2,
     )
 
-    def combined(a, r, p):
+    def combined(a: np.ndarray, r: np.ndarray, p: np.ndarray) -> np.ndarray:
         return ((a.astype(np.int64) + 1) * n_reg + (r + 1)) * n_rep + (p + 1)
 
     img_repo = combined(acc[0], reg[0], rep[0])
@@ -104,7 +105,7 @@ def build(
 
 def keys_from_frames(images: pd.DataFrame, layers: pd.DataFrame | None) -> StorageKeys:
     """Keys for a Usage built by hand (pandas columns): factorizes the string columns."""
-    cols = {}
+    cols: dict[str, tuple[tuple[np.ndarray, ...], list[Any]]] = {}
     for c in ("account_id", "region", "repository"):
         if layers is None:
             codes, cats = _series_codes(images[c])
@@ -115,7 +116,7 @@ def keys_from_frames(images: pd.DataFrame, layers: pd.DataFrame | None) -> Stora
     dcodes, dcats = _series_codes(images["image_digest"])
     pmap = dcats.get_indexer(pd.Index(images["parent_digest"].astype(str)))
     parent = np.where(images["parent_digest"].astype(str).to_numpy() != "", pmap, -1).astype(np.int32)
-    dig = (dcodes,)
+    dig: tuple[np.ndarray, ...] = (dcodes,)
     blob = None
     if layers is not None:
         _, ldig = _aligned(images["image_digest"], layers["image_digest"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -12,6 +13,9 @@ from ...core.estimate import Estimate
 from ...core.money import CENT, ZERO
 from .style import COLORS, DOLLARS, MUTED, TEXT, empty, frame, new_figure, plain, share, shorten, tidy, usd
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 # Stacked segments of a repository's bar: (label, colour key, charges summed; from result.PARTS).
 SEGMENTS = [
     ("Storage", "storage", ["standard_storage_usd", "archive_storage_usd", "public_storage_usd"]),
@@ -20,7 +24,9 @@ SEGMENTS = [
 ]
 
 
-def _bars(ax, labels: list[str], stacks: list[tuple[str, str, list[Decimal]]], totals: list[Decimal]) -> None:
+def _bars(
+    ax: Axes, labels: list[str], stacks: list[tuple[str, str, list[Decimal]]], totals: list[Decimal]
+) -> None:
     """Horizontal stacked bars, the first label on top, each total written at the bar's end."""
     y = np.arange(len(labels))[::-1]
     left = np.zeros(len(labels))

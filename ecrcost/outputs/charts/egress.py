@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from ...core.estimate import Estimate
 from ...core.money import CENT, ZERO
+from ..rows import TierRow
 from .style import (
     MUTED,
     OKABE_ITO,
@@ -61,7 +64,7 @@ def egress_tiers(est: Estimate) -> Figure:
         return fig
     ax = fig.add_subplot()
     labels, colours = [], []
-    for r in tiers.itertuples():
+    for r in cast("Iterable[TierRow]", tiers.itertuples()):
         where = "ECR Public" if r.scope == "public" else r.region
         if r.tier == "free":
             labels.append(f"{where} · free allowance")
@@ -75,7 +78,7 @@ def egress_tiers(est: Estimate) -> Figure:
     ax.set_yticks(y, [plain(v) for v in labels])
     top = max(widths) or 1.0
     ax.set_xlim(0, top * 1.45)  # room for the rate labels
-    for yi, r in zip(y, tiers.itertuples(), strict=True):
+    for yi, r in zip(y, cast("Iterable[TierRow]", tiers.itertuples()), strict=True):
         text = f"{r.gb:,.0f} GB × ${r.usd_per_gb}/GB = {usd(r.usd)}"
         ax.text(float(r.gb) + top * 0.01, yi, plain(text), va="center", fontsize=8.5, color=TEXT)
     ax.xaxis.set_major_formatter(QUANTITY)

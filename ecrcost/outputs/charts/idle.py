@@ -66,7 +66,7 @@ def idle_storage(aging: pd.DataFrame, est: Estimate) -> Figure:
     for xi, h in zip(x, bottom, strict=True):
         if h:
             ax.text(
-                xi,
+                float(xi),
                 h + peak * 0.015,
                 f"{h:,.1f}\n({share(h, total)})",
                 ha="center",

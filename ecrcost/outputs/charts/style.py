@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import textwrap
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ...core.estimate import Estimate
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = {
@@ -155,7 +159,7 @@ def frame(fig: Figure, title: str, est: Estimate, *extra: str) -> None:
     fig.supxlabel(text, x=0.01, ha="left", fontsize=8, color=MUTED, linespacing=1.4)
 
 
-def tidy(ax) -> None:
+def tidy(ax: Axes) -> None:
     """Light axes: no top/right spines, a faint grid behind the bars."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

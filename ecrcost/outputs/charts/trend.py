@@ -51,7 +51,7 @@ def cost_over_time(timeline: Timeline, est: Estimate) -> Figure:
     ax.set_ylim(0, peak * 1.2)
     for i, t in zip(x, table["total_usd"], strict=True):
         ax.text(
-            i,
+            float(i),
             float(t) + peak * 0.015,
             plain(usd(t)),
             ha="center",

@@ -4,10 +4,12 @@ tier and destination), at list prices, with costs to the cent that sum to the es
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -17,6 +19,7 @@ from ...core.errors import InputError
 from ...core.estimate import Estimate
 from ...core.money import CENT, ZERO, allocate, round_half_up
 from ...core.usage import Usage
+from ..rows import ArnRow, LineRow
 from .tags import repository_table
 
 QUANTITY = Decimal("0.000000001")  # GB and GB-month to the byte, near enough
@@ -108,7 +111,10 @@ def focus_frame(
     rows = []
     start, end = _iso(est.period.start), _iso(est.period.end)
     for line, repo, cost in zip(
-        lines.itertuples(index=False), repos.itertuples(index=False), billed, strict=True
+        cast("Iterable[LineRow]", lines.itertuples(index=False)),
+        cast("Iterable[ArnRow]", repos.itertuples(index=False)),
+        billed,
+        strict=True,
     ):
         charge = REGISTRY[line.charge]
         service = vocab["services"][charge.service]
@@ -184,7 +190,7 @@ def _fill_account(lines: pd.DataFrame, account_id: str, est: Estimate) -> pd.Dat
     return lines
 
 
-def _description(description: str, line: Any) -> str:
+def _description(description: str, line: LineRow) -> str:
     parts = [description]
     if line.tier == "free":
         parts.append("free allowance")
@@ -195,5 +201,5 @@ def _description(description: str, line: Any) -> str:
     return f"{', '.join(parts)}: {line.repository}"  # FOCUS wants ASCII descriptions
 
 
-def _iso(ts: pd.Timestamp) -> str:
+def _iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")

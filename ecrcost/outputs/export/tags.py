@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 import pandas as pd
 
 from ...core.usage import Usage
+from ..rows import RepositoryInfoRow
 
 KEY = ["account_id", "region", "repository"]
 
@@ -13,9 +17,9 @@ def repository_table(usage: Usage, lines: pd.DataFrame) -> pd.DataFrame:
     """``repository_arn`` and ``tags`` (dict) for each row of ``lines`` (which has KEY and registry):
     from the input's repositories table where it has them, otherwise the ARN is derived and tags are
     empty. ECR Public repositories are never in that table."""
-    known = {}
+    known: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {}
     if usage.repositories is not None:
-        for row in usage.repositories.itertuples(index=False):
+        for row in cast("Iterable[RepositoryInfoRow]", usage.repositories.itertuples(index=False)):
             known[row.account_id, row.region, row.repository] = (row.repository_arn, row.tags)
     arns, tags = [], []
     for account, region, registry, repository in lines[

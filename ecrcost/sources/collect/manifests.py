@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -47,7 +48,7 @@ def parse(text: str, media_type: str | None = None) -> Parsed:
         return Parsed(media_type or "", schema1=True)
 
 
-def _parse(doc: dict, media_type: str | None) -> Parsed:
+def _parse(doc: dict[str, Any], media_type: str | None) -> Parsed:
     kind = doc.get("mediaType") or media_type or ""
     if doc.get("schemaVersion") == 1 or kind in SCHEMA1:
         return Parsed(kind or SCHEMA1[0], schema1=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def actions(roles: bool = False, all_regions: bool = False) -> list[str]:
     return sorted({op.action for op in OPERATIONS.values() if op.action and op.when in wanted})
 
 
-def policy(roles: bool = False, all_regions: bool = False) -> dict:
+def policy(roles: bool = False, all_regions: bool = False) -> dict[str, Any]:
     """The least-privilege IAM policy document (one read-only statement per service)."""
     by_service: dict[str, list[str]] = {}
     for action in actions(roles, all_regions):

@@ -7,7 +7,7 @@ import threading
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 PARTS = ("registries", "repositories", "images")
 
@@ -19,7 +19,7 @@ class Bars:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.lock = threading.Lock()
         self.progress: Progress | None = None
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         if self.enabled:
             self.progress = Progress(
                 TextColumn("{task.description:<13}"),

@@ -144,7 +144,7 @@ def _repository_row(account: Account, region: str, repo: dict[str, Any]) -> dict
     }
 
 
-def _tags(ecr: Any, account: Account, region: str, repo: dict, out: Repository) -> dict[str, str]:
+def _tags(ecr: Any, account: Account, region: str, repo: dict[str, Any], out: Repository) -> dict[str, str]:
     out.minimum["ecr.ListTagsForResource"] = 1
     try:
         tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags", [])
@@ -219,7 +219,7 @@ def _manifests(
     return parsed
 
 
-def _failures(answer: dict, batch: list[str], answered: set[str]) -> list[tuple[str, str] | None]:
+def _failures(answer: dict[str, Any], batch: list[str], answered: set[str]) -> list[tuple[str, str] | None]:
     """Per requested digest: (code, reason) when it was not returned. BatchGetImage reports failures
     per id; some endpoints omit the digest from a failure, so match by what came back."""
     by_digest = {
@@ -234,7 +234,7 @@ def _rows(
     account: Account,
     region: str,
     name: str,
-    details: list[dict],
+    details: list[dict[str, Any]],
     manifests: dict[str, Parsed],
     out: Repository,
 ) -> None:

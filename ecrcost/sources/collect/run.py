@@ -97,7 +97,8 @@ def collect(options: Options) -> Collection:
             registries, repos, pulls = _crawl(clients, accounts, regions, month, cache, pool, bars)
         finally:
             cache.close()
-    for part in (*registries, *repos, *pulls.values()):
+    parts: tuple[Registry | Repository | Pulls, ...] = (*registries, *repos, *pulls.values())
+    for part in parts:
         gaps.extend(part.gaps)
         for op, n in part.minimum.items():
             minimum[op] = minimum.get(op, 0) + n
@@ -127,7 +128,7 @@ def _crawl(
     registries: list[Registry] = []
     repos: list[Repository] = []
     pulls: dict[tuple[str, str], Pulls] = {}
-    pending: dict[Future, Account] = {}
+    pending: dict[Future[Any], Account] = {}
     for account in accounts:
         for region in regions:
             bars.grow("registries")

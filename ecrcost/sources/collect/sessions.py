@@ -66,7 +66,8 @@ class Clients:
 
     def client(self, service: str, account: Account, region: str, attempts: int | None = None) -> Any:
         """This thread's client for ``service`` in ``account`` and ``region``."""
-        cache: dict = self._local.__dict__.setdefault("clients", {})
+        cache: dict[tuple[str, str, str | None, str, int | None], Any]
+        cache = self._local.__dict__.setdefault("clients", {})
         key = (service, account.account_id, account.role_arn, region, attempts)
         if key not in cache:
             cache[key] = self._make(service, account, region, attempts or self.max_attempts)
@@ -74,7 +75,8 @@ class Clients:
 
     def _session(self, account: Account) -> boto3.Session:
         """This thread's session for ``account`` (building one loads the service models: reuse it)."""
-        sessions: dict = self._local.__dict__.setdefault("sessions", {})
+        sessions: dict[tuple[str, str | None], boto3.Session]
+        sessions = self._local.__dict__.setdefault("sessions", {})
         key = (account.account_id, account.role_arn)
         if key not in sessions:
             if account.credentials:
