@@ -152,7 +152,7 @@ def test_focus_uses_aws_usage_types_region_codes_and_units(scenario_path):
     assert sorted(zip(archive["x_PriceTier"], archive["BilledCost"], strict=True)) == [
         ("1", D("15360.00")),
         ("2", D("3584.00")),
-    ]  # pricing-examples EX-29: 204,800 GB in archive
+    ]  # docs/pricing.md EX-29: 204,800 GB in archive
     public = frame[frame["x_Registry"] == "public"]
     assert set(public["ServiceName"]) == {"Amazon Elastic Container Registry Public", "AWS Data Transfer"}
     assert set(public["ResourceId"]) == {f"arn:aws:ecr-public:us-east-1:{ACCOUNT}:repository/tool"}

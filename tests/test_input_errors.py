@@ -1,6 +1,6 @@
 """Bad input never crashes: exit code 2, exactly one line on stderr that starts with ``error: `` and names
 the file, the line (CSV, header = line 1) or row (Parquet) and the column, no traceback, and no output
-file left behind (CONTRACT.md, exit codes).
+file left behind (docs/formats.md, exit codes).
 
 Every case writes its files into ``tmp_path`` and runs ``ecrcost estimate`` through typer's CliRunner;
 a few run the real console script in a subprocess to see the raw stderr.

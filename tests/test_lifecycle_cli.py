@@ -1,4 +1,4 @@
-"""`ecrcost lifecycle`: table and JSON per CONTRACT.md, stored policies, --in-use and --keep-tags."""
+"""`ecrcost lifecycle`: table and JSON per docs/formats.md, stored policies, --in-use and --keep-tags."""
 
 from __future__ import annotations
 
@@ -148,14 +148,14 @@ def test_repository_filter_limits_the_simulation():
     )
 
 
-def test_the_readme_python_example_runs(monkeypatch):
+def test_the_documented_python_example_gives_the_sample_saving(monkeypatch):
     root = Path(__file__).resolve().parent.parent
     monkeypatch.chdir(root)  # the example names data/sample-registry from the checkout
-    readme = (root / "README.md").read_text()
-    section = readme[readme.index("## Lifecycle what-if") : readme.index("## Python API")]
+    page = (root / "docs" / "lifecycle.md").read_text()
+    section = page[page.index("## In Python") :]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     scope: dict = {}
-    exec(code, scope)  # the README's own example, as a reader would paste it
+    exec(code, scope)  # the docs' own example, as a reader would paste it
     sim = scope["sim"]
     assert sim.monthly_savings_usd == D("0.546994") and len(sim.expired) == 5
 

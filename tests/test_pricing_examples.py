@@ -1,4 +1,4 @@
-"""The worked examples of shared/reference/pricing-examples.md, with their expected dollars."""
+"""The worked examples of docs/pricing.md, with their expected dollars."""
 
 from __future__ import annotations
 

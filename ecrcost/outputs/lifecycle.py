@@ -1,4 +1,4 @@
-"""Renderings of lifecycle simulations: JSON (CONTRACT.md keys plus ours) and rich tables with one
+"""Renderings of lifecycle simulations: JSON (the keys docs/formats.md lists) and rich tables with one
 column per policy. Renders only: every figure comes from :class:`ecrcost.lifecycle.Simulation`."""
 
 from __future__ import annotations

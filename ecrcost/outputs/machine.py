@@ -1,4 +1,4 @@
-"""Machine-readable renderings of an Estimate: JSON (CONTRACT.md keys), CSV and Markdown."""
+"""Machine-readable renderings of an Estimate: JSON, CSV and Markdown (docs/formats.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Inventory folder: images (and optionally layers and transfer) as `collect` writes them (CONTRACT.md,
-input 2). CSV or Parquet. ``collect`` also writes ``repositories``, ``pulls`` (kept for people, not
-priced) and ``collection.json``, whose coverage becomes notes."""
+"""Inventory folder: images (and optionally layers and transfer) as `collect` writes them (docs/formats.md).
+CSV or Parquet. ``collect`` also writes ``repositories``, ``pulls`` (kept for people, not priced) and
+``collection.json``, whose coverage becomes notes."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ class Registry:
 
 @dataclass
 class Repository:
-    """Rows for one repository (CONTRACT.md inventory columns) plus what was not read."""
+    """Rows for one repository (the inventory columns of docs/formats.md) plus what was not read."""
 
     row: dict[str, Any]
     images: list[dict[str, Any]] = field(default_factory=list)

@@ -1,8 +1,8 @@
-"""One collection: accounts × regions read in parallel into an inventory folder (CONTRACT.md input 2).
+"""One collection: accounts × regions read in parallel into an inventory folder (docs/formats.md).
 
 Python API::
 
-    from ecrcost.collect import Options, collect
+    from ecrcost.sources.collect import Options, collect
     result = collect(Options(output=Path("inventory"), regions=("us-east-1", "eu-west-1")))
     result.partial        # True when any account, region, repository or image could not be read
 """
