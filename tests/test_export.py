@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import write_csv
+from factories import write_csv
 from typer.testing import CliRunner
 
 import ecrcost
