@@ -14,10 +14,13 @@ import ecrcost
 # Charts render off-screen in tests, wherever they run.
 os.environ["MPLBACKEND"] = "Agg"
 
-# CI replays the same examples every run (a failure there is reproducible); locally hypothesis explores.
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("dev", deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+# How many examples a property test tries is the profile's choice, not the test's. CI replays the same
+# examples every run (a failure there is reproducible); locally hypothesis explores, fewer per run;
+# HYPOTHESIS_PROFILE=thorough explores many more before a release or after changing the model.
+settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture

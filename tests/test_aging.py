@@ -115,13 +115,14 @@ def test_a_scenario_has_no_ages(tmp_path):
     assert len(stored_by_age(usage, MONTH)) == 0
 
 
+@pytest.mark.slow
 @given(
     inventories(),
     st.booleans(),
     st.lists(st.sampled_from(["ACTIVE", "ARCHIVED"]), min_size=10, max_size=10),
     st.lists(st.sampled_from(["", "v1", "latest prod"]), min_size=10, max_size=10),
 )
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 def test_buckets_always_sum_to_what_metering_bills(inventory, blob_mounting, statuses, tags):
     for image, status, tag in zip(inventory.images, statuses, tags, strict=False):
         inventory.update(image["image_digest"], status=status, tags=tag)

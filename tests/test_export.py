@@ -279,6 +279,7 @@ def _validate(path: Path) -> tuple[str, list[str]]:
 VALIDATOR_FALSE_POSITIVES = ["InvoiceId-C-005-C"]
 
 
+@pytest.mark.slow
 def test_focus_parquet_passes_the_finops_validator(scenario_path, tmp_path):
     out = tmp_path / "focus.parquet"
     assert (
@@ -291,6 +292,7 @@ def test_focus_parquet_passes_the_finops_validator(scenario_path, tmp_path):
     assert failed == VALIDATOR_FALSE_POSITIVES, summary
 
 
+@pytest.mark.slow
 def test_focus_csv_fails_only_where_csv_cannot_carry_a_type(tmp_path):
     # CSV has no types: an all-digit account id reads back as a number; Parquet keeps it a string.
     out = tmp_path / "focus.csv"

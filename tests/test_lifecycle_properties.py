@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pandas as pd
+import pytest
 from factories import Inventory
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -81,10 +82,9 @@ def inventory(rows) -> Usage:
     return inv.usage()
 
 
+@pytest.mark.slow
 @given(images_strategy, st.lists(rule_strategy, min_size=1, max_size=3), st.booleans())
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
-)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_a_policy_frees_no_more_than_is_stored_and_saves_before_minus_after(rows, rules, blob_mounting):
     policy = policy_or_none(rules)
     assume(policy is not None)
@@ -103,8 +103,9 @@ def test_a_policy_frees_no_more_than_is_stored_and_saves_before_minus_after(rows
         assert sim.bytes_freed == 0
 
 
+@pytest.mark.slow
 @given(images_strategy, st.lists(rule_strategy, min_size=1, max_size=3), rule_strategy)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 def test_adding_a_last_rule_never_keeps_more_images(rows, rules, extra):
     shorter, longer = policy_or_none(rules), policy_or_none([*rules, extra])
     assume(shorter is not None and longer is not None)
@@ -119,8 +120,9 @@ def test_adding_a_last_rule_never_keeps_more_images(rows, rules, extra):
     assert list(short_actions) == list(long_actions)
 
 
+@pytest.mark.slow
 @given(images_strategy, st.lists(rule_strategy, min_size=1, max_size=3))
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 def test_every_image_is_acted_on_by_at_most_one_rule_of_its_storage_class(rows, rules):
     policy = policy_or_none(rules)
     assume(policy is not None)

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from decimal import localcontext
 
 import pandas as pd
+import pytest
 from factories import RANDOM_MONTH, Inventory, instants, inventories
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,6 +72,7 @@ def test_rounded_lines_sum_to_the_rounded_total(amounts, quantum):
     assert allocate(sum(rounded), rounded, quantum) == rounded
 
 
+@pytest.mark.slow
 @given(
     st.lists(
         st.tuples(
@@ -85,7 +87,6 @@ def test_rounded_lines_sum_to_the_rounded_total(amounts, quantum):
     ),
     free_gb,
 )
-@settings(max_examples=40, deadline=None)
 def test_every_breakdown_sums_to_its_total(rows, free):
     storage = pd.DataFrame(
         [
@@ -136,16 +137,17 @@ def test_every_breakdown_sums_to_its_total(rows, free):
 MONTH = RANDOM_MONTH
 
 
+@pytest.mark.slow
 @given(inventories(), st.booleans())
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 def test_deduplicated_storage_never_exceeds_the_naive_sum(inventory, blob_mounting):
     dedup = ecrcost.estimate(inventory.usage(), month=MONTH, blob_mounting=blob_mounting)
     naive = ecrcost.estimate(inventory.usage(with_layers=False), month=MONTH)
     assert sum(dedup.exact["storage_gb_month"]) <= sum(naive.exact["storage_gb_month"])
 
 
+@pytest.mark.slow
 @given(st.integers(min_value=0, max_value=2**40), instants, st.none() | instants)
-@settings(deadline=None)
 def test_proration_is_between_zero_and_one(size, pushed, deleted):
     if deleted is not None and deleted < pushed:
         pushed, deleted = deleted, pushed
