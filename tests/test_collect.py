@@ -34,6 +34,9 @@ from tests.collect_seed import (
 )
 from tests.fakeaws import Server
 
+# A moto server seeded with two accounts' registries, and whole collections against it: seconds each.
+pytestmark = pytest.mark.slow
+
 ROLE_A = f"arn:aws:iam::{ACCOUNT_A}:role/EcrCostReader"
 REGIONS = ("us-east-1", "eu-west-1")
 MONTH = Month.parse(None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -122,14 +123,31 @@ def test_progress_bars_grow_and_advance_when_enabled():
     assert Bars(enabled=False).progress is None
 
 
-def test_token_bucket_spaces_requests_beyond_the_burst():
-    import time
+class Clock:
+    """Stands in for the time module the bucket reads: nothing waits, sleeping moves the clock on. Like
+    a real clock it counts whole nanoseconds, and a sleep takes at least the time asked (at least 1 ns)."""
 
+    def __init__(self) -> None:
+        self.ns = 0
+        self.sleeps = 0
+
+    def monotonic(self) -> float:
+        return self.ns / 1e9
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        assert self.sleeps < 1000, "the bucket keeps sleeping"
+        self.ns += max(1, math.ceil(seconds * 1e9))
+
+
+def test_token_bucket_spaces_requests_beyond_the_burst(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("ecrcost.sources.collect.ratelimit.time", clock)
     bucket = TokenBucket(rate=200, burst=1)
-    start = time.monotonic()
     for _ in range(11):
         bucket.take()
-    assert time.monotonic() - start >= 10 / 200 * 0.9
+    # the first request spends the burst; each of the other ten waits 1/200 s for its token
+    assert clock.monotonic() == pytest.approx(10 / 200)
 
 
 def test_fixture_manifests_are_named_by_what_they_are():

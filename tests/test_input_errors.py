@@ -1205,6 +1205,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a new Python process per case
 @pytest.mark.parametrize(
     ("files", "target", "says"),
     [
