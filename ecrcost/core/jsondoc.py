@@ -70,8 +70,8 @@ def parse(text: str, file: str | Path, what: str) -> Any:
         raise InputError(
             f"JSON nested more than {MAX_DEPTH} levels deep: expected {what}", file=file
         ) from None
-    except ValueError as exc:  # an integer of thousands of digits (Python's int_max_str_digits)
-        raise InputError(f"not valid JSON ({exc}): expected {what}", file=file) from None
+    except ValueError:  # an integer of thousands of digits (Python's int_max_str_digits)
+        raise InputError(f"a number with too many digits to read: expected {what}", file=file) from None
     too_deep = _too_deep(doc)
     if too_deep is not None:
         raise InputError(

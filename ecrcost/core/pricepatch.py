@@ -129,7 +129,7 @@ def nearest(name: str, names: Iterable[str]) -> str:
     scored = sorted(
         (_edits(name.lower(), n.lower()), -difflib.SequenceMatcher(None, name, n).ratio(), n) for n in names
     )
-    if not scored or scored[0][0] > max(2, len(name) // 3):
+    if not scored or (scored[0][0] > max(2, len(name) // 3) and -scored[0][1] < 0.75):
         return ""
     return f" (did you mean '{scored[0][2]}'?)"
 

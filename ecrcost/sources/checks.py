@@ -209,14 +209,9 @@ def decimal(raw: RawTable, column: str) -> pd.Series:
     zero = _matches(col, _ZERO)
     _first(raw, number & col.str.startswith("-") & ~zero, column, "'{value}' is negative: quantities are ≥ 0")
     _first(raw, ~number, column, "'{value}' is not a number")
-    mantissa = col.str.replace(r"[eE].*$", "", regex=True)
-    _first(
-        raw,
-        (mantissa.str.count("[0-9]") > MAX_DIGITS) | _matches(col, r".*[eE][+-]?0*[0-9]{5,}"),
-        column,
-        f"'{{value}}' has too many digits (at most {MAX_DIGITS}, and an exponent of at most 4 digits)",
-    )
-    # The bound in binary floating point (1e9999 becomes inf): exact enough for a sanity limit. With
+    too_many = f"'{{value}}' has too many digits (at most {MAX_DIGITS}, and an exponent of at most 4 digits)"
+    _first(raw, col.str.replace(r"[eE].*$", "", regex=True).str.count("[0-9]") > MAX_DIGITS, column, too_many)
+    # The bound in binary floating point (1e999999 becomes inf): exact enough for a sanity limit. With
     # the digits bounded every value converts; "not ≤" also catches one that would not.
     _first(
         raw,
@@ -224,6 +219,7 @@ def decimal(raw: RawTable, column: str) -> pd.Series:
         column,
         f"'{{value}}' is too large (at most {MAX_GB:.0e})",
     )
+    _first(raw, _matches(col, r".*[eE][+-]?0*[0-9]{5,}"), column, too_many)  # 1e-99999: a float's 0
     return pd.Series([Decimal(v) for v in col.where(~zero, "0").tolist()], index=col.index, dtype=object)
 
 
