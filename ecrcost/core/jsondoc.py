@@ -11,6 +11,7 @@ hostile document; integers too long for Python to read are an error, not a crash
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,29 +61,46 @@ def read_bytes(path: Path) -> bytes:
 
 def parse(text: str, file: str | Path, what: str) -> Any:
     """``text`` parsed as JSON; ``what`` (``a price book``) says what the file should have been."""
+    deep = f"JSON nested more than {MAX_DEPTH} levels deep"
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON ({exc.msg}, column {exc.colno}): expected {what}", file=file, row=exc.lineno
         ) from None
-    except RecursionError:
-        raise InputError(
-            f"JSON nested more than {MAX_DEPTH} levels deep: expected {what}", file=file
-        ) from None
+    except RecursionError:  # nested past the parser's own limit: a scan of the text says where
+        raise InputError(f"{deep}: expected {what}", file=file, row=_deep_line(text)) from None
     except ValueError:  # an integer of thousands of digits (Python's int_max_str_digits)
         raise InputError(f"a number with too many digits to read: expected {what}", file=file) from None
-    too_deep = _too_deep(doc)
-    if too_deep is not None:
-        raise InputError(
-            f"JSON nested more than {MAX_DEPTH} levels deep (at {too_deep}): expected {what}", file=file
-        )
+    where = _too_deep(doc)
+    if where is not None:
+        raise InputError(f"{deep} (at {where}): expected {what}", file=file)
     return doc
 
 
 def read(path: Path, what: str) -> Any:
     """The JSON document in the file ``path``."""
     return parse(decode(read_bytes(path), path), path, what)
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_STRUCTURE = re.compile(r"[^\[\]{}\n]+")
+
+
+def _deep_line(text: str) -> int | None:
+    """The line where ``text`` first nests deeper than ``MAX_DEPTH``: a scan of the brackets outside
+    strings (JSON strings hold no raw line breaks, so the lines survive), no recursion."""
+    depth, line = 0, 1
+    for ch in _NOT_STRUCTURE.sub("", _STRING.sub("", text)):
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        else:
+            depth -= 1
+    return None
 
 
 # A key path as links (key, parent), innermost first; None at the top.
@@ -92,16 +110,18 @@ _Trail = tuple[Any, "_Trail"] | None
 def _too_deep(doc: Any) -> str | None:
     """Where ``doc`` first goes deeper than ``MAX_DEPTH`` (a short key path), or None. Iterative: a
     document just under the parser's own limit must not exhaust the stack here either. The path is
-    kept as a chain of (key, parent) links and spelled out only when it is needed."""
-    stack: list[tuple[Any, int, _Trail]] = [(doc, 0, None)]
+    kept as links and spelled out only when it is needed."""
+    containers = (dict, list)
+    stack: list[tuple[Any, int, _Trail]] = [(doc, 0, None)] if isinstance(doc, containers) else []
     while stack:
         node, depth, trail = stack.pop()
-        if not isinstance(node, (dict, list)):
-            continue
         if depth >= MAX_DEPTH:
             return _spell(trail)
         items = node.items() if isinstance(node, dict) else enumerate(node)
-        stack.extend((child, depth + 1, (key, trail)) for key, child in items)
+        # Only containers are pushed: a document of many flat objects costs one pass over its values.
+        stack.extend(
+            (child, depth + 1, (key, trail)) for key, child in items if isinstance(child, containers)
+        )
     return None
 
 

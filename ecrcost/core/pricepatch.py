@@ -10,6 +10,7 @@ accepted here without a second list to keep in step.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ def check_patch(
     public_items = _items([bundled["public"]], needs.get("public", ()))
     for key, value in patch.items():
         check.known("", key, bundled.keys())
+        if key in ("currency", "schema_version") and value != bundled[key]:
+            raise check.fail(key, f"must be {json.dumps(bundled[key])}, the only one this version reads")
         if key == "sources":
             for name, source in check.obj(key, value).items():
                 for field, text in check.obj(_join(key, name), source).items():
