@@ -1112,7 +1112,11 @@ PRICE_FILES = [
         id="nan-price",
     ),
     pytest.param(
-        "prices.json", json.dumps({"regions": {"us-east-1": None}}), None, "malformed", id="null-region"
+        "prices.json",
+        json.dumps({"regions": {"us-east-1": None}}),
+        None,
+        "regions.us-east-1: must be a JSON object",
+        id="null-region",
     ),
     pytest.param(
         "prices.json",

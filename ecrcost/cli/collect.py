@@ -108,8 +108,10 @@ def collect(
             raise typer.Exit(1) from None
         api = result.summary["api"]
         typer.echo(
-            f"{result.summary['images']} images from {len(result.summary['registries'])} registries "
-            f"→ {output} ({api['calls_total']} API calls, minimum {api['minimum_total']})",
+            one_line(
+                f"{result.summary['images']} images from {len(result.summary['registries'])} registries "
+                f"→ {output} ({api['calls_total']} API calls, minimum {api['minimum_total']})"
+            ),
             err=True,
         )
         if result.partial:

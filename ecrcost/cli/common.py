@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ..core.errors import InputError
+from ..core.errors import InputError, one_line
 
 if TYPE_CHECKING:
     from ..core.estimate import Estimate
@@ -60,7 +60,7 @@ Output = Annotated[
 
 
 def fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(one_line(f"error: {message}"), err=True)
     raise typer.Exit(2)
 
 
@@ -82,7 +82,7 @@ def working(message: str) -> AbstractContextManager[object]:
         return nullcontext()
     from ..outputs import terminal
 
-    return terminal.console(stderr=True).status(message)
+    return terminal.console(stderr=True).status(terminal.plain(message))
 
 
 def pricing(

@@ -39,6 +39,8 @@ _ISO8601 = (
 # Beyond any real registry, and small enough that every amount stays exact in the money arithmetic.
 MAX_GB = Decimal(10) ** 15
 MAX_BYTES = 10**18 - 1
+# Digits a decimal quantity may have (before its exponent): a float prints 17, nobody writes 40.
+MAX_DIGITS = 40
 
 
 def _show(value: object) -> str:
@@ -207,13 +209,17 @@ def decimal(raw: RawTable, column: str) -> pd.Series:
     zero = _matches(col, _ZERO)
     _first(raw, number & col.str.startswith("-") & ~zero, column, "'{value}' is negative: quantities are ≥ 0")
     _first(raw, ~number, column, "'{value}' is not a number")
-    # The bound in binary floating point (1e999999 becomes inf): exact enough for a sanity limit.
+    too_many = f"'{{value}}' has too many digits (at most {MAX_DIGITS}, and an exponent of at most 4 digits)"
+    _first(raw, col.str.replace(r"[eE].*$", "", regex=True).str.count("[0-9]") > MAX_DIGITS, column, too_many)
+    # The bound in binary floating point (1e999999 becomes inf): exact enough for a sanity limit. With
+    # the digits bounded every value converts; "not ≤" also catches one that would not.
     _first(
         raw,
-        pd.to_numeric(col, errors="coerce") > float(MAX_GB),
+        ~(pd.to_numeric(col, errors="coerce") <= float(MAX_GB)),
         column,
         f"'{{value}}' is too large (at most {MAX_GB:.0e})",
     )
+    _first(raw, _matches(col, r".*[eE][+-]?0*[0-9]{5,}"), column, too_many)  # 1e-99999: a float's 0
     return pd.Series([Decimal(v) for v in col.where(~zero, "0").tolist()], index=col.index, dtype=object)
 
 
