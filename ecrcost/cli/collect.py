@@ -83,8 +83,8 @@ def collect(
 ) -> None:
     """Read live AWS accounts into an inventory folder (read-only API calls only).
 
-    DIR is replaced in one atomic step (it always holds a complete inventory, the previous or the new
-    one); a symbolic link is followed. Two collects into one folder: the second stops at once (exit 2).
+    DIR is replaced in one atomic step and always holds a complete inventory, the previous or the new
+    one; a symbolic link is followed. A second collect into the same DIR stops at once (exit 2).
     Exit code 3 when some account, region, repository or image could not be read; collection.json
     lists them with the AWS error code. A run with such gaps that finds fewer than half the images
     of the inventory already in DIR keeps that inventory unless --force."""

@@ -81,6 +81,8 @@ def resolve(path: str | Path) -> Target:
     """Follow ``path`` the way ``open()`` would, stopping at the first thing that is not a link."""
     shown = path
     current = os.fspath(path)
+    if current.endswith(os.sep):  # 'out/' names a folder, even one that does not exist yet
+        raise InputError("names a folder: --output needs a file name", file=shown)
     for _ in range(_MAX_LINKS):
         try:
             st = os.lstat(current)

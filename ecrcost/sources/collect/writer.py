@@ -86,6 +86,7 @@ def write_inventory(
     }
     existed = folder.is_dir()
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = temps.new_folder(folder.parent, folder.name)
     except OSError as exc:
         raise output_failure(exc, folder, kept=existed) from None
