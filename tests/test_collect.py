@@ -385,10 +385,11 @@ echo "lines=$(wc -l < "$T/err")"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["read-only", "disk-full"])
+@pytest.mark.parametrize("case", ["read-only", "disk-full", "mount-point"])
 def test_an_unwritable_place_is_one_line_with_the_previous_inventory_intact(env, namespace, tmp_path, case):
-    """Collect in a private mount namespace (same network: the moto server) onto a read-only bind mount,
-    or a tmpfs too small for the new tables, over a previous 8-image inventory."""
+    """Collect in a private mount namespace (same network: the moto server) over a previous 8-image
+    inventory: on a read-only bind mount, on a tmpfs too small for the new tables, or into a folder
+    that is itself a mount point (a container's volume), which no rename can replace."""
     previous = tmp_path / "previous"
     assert cli(previous, tmp_path).exit_code == 0
     (tmp_path / "d").mkdir()
@@ -397,13 +398,14 @@ def test_an_unwritable_place_is_one_line_with_the_previous_inventory_intact(env,
         'mount --bind "$T/d" "$T/d"\nmount -o remount,bind,ro "$T/d"\n',
         "disk-full": 'mount -t tmpfs -o size=256k tmpfs "$T/d"\ncp -r "$T/previous" "$T/d/inv"\n'
         'head -c 4194304 /dev/zero > "$T/d/filler" 2>/dev/null || true\n',
+        "mount-point": 'cp -r "$T/previous" "$T/d/inv"\nmount --bind "$T/d/inv" "$T/d/inv"\n',
     }[case]
     got = report(namespace(setup + INVENTORY_ERROR, tmp_path))
     assert got["lines"] == "1" and got["images"] == "1", got
-    if case == "read-only":
-        assert got["rc"] == "2" and "Read-only file system" in got["error"]
-        assert got["files"].split() == ["inv"]
-    else:
-        assert got["rc"] == "1" and "No space left on device" in got["error"]
-        assert got["files"].split() == ["filler", "inv"]
-    assert "unchanged" in got["error"]
+    expected = {
+        "read-only": ("2", "(Read-only file system); the existing one is unchanged", ["inv"]),
+        "disk-full": ("1", "(No space left on device); the existing one is unchanged", ["filler", "inv"]),
+        "mount-point": ("2", "is a mount point", ["inv"]),
+    }[case]
+    assert (got["rc"], got["files"].split()) == (expected[0], expected[2]), got
+    assert expected[1] in got["error"]

@@ -8,6 +8,8 @@ I/O error, a reader that went away): :class:`OutputError`, exit 1.
 from __future__ import annotations
 
 import errno
+import os
+import re
 from pathlib import Path
 
 from ..core.errors import InputError, OutputError
@@ -39,11 +41,16 @@ _HINTS = {
 def output_failure(exc: OSError, target: str | Path, kept: bool) -> InputError:
     """``exc`` (raised while writing ``target``) as a one-line error; ``kept``: an earlier file or
     folder there is still intact, and the message says so."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    if exc.errno in _HINTS:
-        reason += f": {_HINTS[exc.errno]}"
+    code = exc.errno
+    if code is None:  # pyarrow's OSError may carry the number only in its text: "... [errno 28] ..."
+        found = re.search(r"\[errno (\d+)\]", str(exc))
+        code = int(found.group(1)) if found else None
+    # The system's short words ("No space left on device"), not a library's long sentence.
+    reason = os.strerror(code) if code else exc.strerror or str(exc) or type(exc).__name__
+    if code in _HINTS:
+        reason += f": {_HINTS[code]}"
     message = f"cannot write ({reason})"
     if kept:
         message += "; the existing one is unchanged"
-    kind = InputError if exc.errno in _CHOSEN else OutputError
+    kind = InputError if code in _CHOSEN else OutputError
     return kind(message, file=target)

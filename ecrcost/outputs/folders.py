@@ -94,6 +94,29 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
+def is_mount_point(folder: Path) -> bool:
+    """Whether ``folder`` is a mount point (a container's bind mount, say), which no rename can
+    replace. ``os.path.ismount`` misses a bind mount from the same file system: Linux lists them all
+    in /proc/self/mountinfo."""
+    if os.path.ismount(folder):
+        return True
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return False
+    real = os.path.realpath(folder)
+    # The fifth field is the mount point, with space, tab, newline and backslash as octal escapes.
+    points = {_unescape(line.split(" ")[4]) for line in lines if line.count(" ") >= 4}
+    return real in points
+
+
+def _unescape(field: str) -> str:
+    for code in ("040", "011", "012", "134"):
+        field = field.replace("\\" + code, chr(int(code, 8)))
+    return field
+
+
 def old_name(folder: Path) -> Path:
     """Where the fallback swap parks the previous folder for an instant."""
     return folder.with_name(f".{folder.name}.ecrcost-old")

@@ -44,6 +44,12 @@ def check_inventory_folder(folder: Path) -> None:
         raise InputError("exists and is not a folder", file=folder, field="output")
     if folder.is_dir() and any(folder.iterdir()) and not any((folder / m).exists() for m in MARKERS):
         raise InputError("folder is not empty and not an inventory: choose another", file=folder)
+    if folder.is_dir() and folders.is_mount_point(folder):
+        raise InputError(
+            "is a mount point, which cannot be swapped for a new inventory in one step: "
+            "collect into a folder inside it (e.g. its inventory/) or mount the folder above",
+            file=folder,
+        )
 
 
 def previous_images(folder: Path) -> int | None:
