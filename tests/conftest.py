@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +41,37 @@ def scenario(tmp_path: Path):
         return ecrcost.estimate(ecrcost.load(path), month=month, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def namespace(tmp_path_factory):
+    """``namespace(script, tmp)``: run a shell script in a private mount namespace (its mounts vanish
+    with it; the network is shared), with $PY the interpreter and $T the folder ``tmp``. Skips where
+    the sandbox refuses (not root, no unshare, mounts denied)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare for a private mount namespace")
+    probe = tmp_path_factory.mktemp("probe")
+    check = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {probe}"],
+        capture_output=True,
+        text=True,
+    )
+    if check.returncode != 0:
+        pytest.skip(f"the sandbox refuses a private mount namespace: {check.stderr.strip()}")
+
+    def script(text: str, tmp: Path) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PY": sys.executable, "T": str(tmp)}
+        return subprocess.run(
+            ["unshare", "--mount", "sh", "-uc", text],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+
+    return script
+
+
+def report(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """The KEY=value lines a ``namespace`` script printed."""
+    return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)

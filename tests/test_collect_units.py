@@ -12,9 +12,11 @@ import pytest
 from ecrcost.core.errors import InputError
 from ecrcost.sources.collect import Options, collect
 from ecrcost.sources.collect.cache import ManifestCache
+from ecrcost.sources.collect.coverage import Gap
 from ecrcost.sources.collect.manifests import OCI_INDEX, parse
 from ecrcost.sources.collect.progress import Bars
 from ecrcost.sources.collect.ratelimit import TokenBucket
+from ecrcost.sources.collect.run import keeps_previous
 from ecrcost.sources.collect.transfer import Assumptions, average_image_bytes, transfer_row
 from tests.collect_seed import MANIFESTS, sha, text
 
@@ -180,3 +182,22 @@ def test_describe_images_lifecycle_fields_become_inventory_columns():
     assert row["subject_digest"] == sha("subject")
     assert row["last_archived_at"] == "2026-03-04T05:06:07Z"
     assert row["last_activated_at"] == "2026-02-03T00:00:00Z"
+
+
+GAP = (Gap("123456789012", "us-east-1", "", "DescribeRepositories", "AccessDeniedException", "denied"),)
+
+
+@pytest.mark.parametrize(
+    ("new", "previous", "gaps", "force", "kept"),
+    [
+        (0, 166, GAP, False, True),  # every region denied: nothing read
+        (82, 166, GAP, False, True),  # under half, with gaps
+        (83, 166, GAP, False, False),  # half: a deletion this large is plausible
+        (0, 166, (), False, False),  # complete: what it read is the registry
+        (0, 166, GAP, True, False),  # --force
+        (0, None, GAP, False, False),  # nothing to protect
+        (0, 0, GAP, False, False),
+    ],
+)
+def test_the_rule_that_keeps_the_previous_inventory(new, previous, gaps, force, kept):
+    assert keeps_previous(new, previous, gaps, force) is kept
