@@ -4,10 +4,12 @@ way users do."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import os
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import settings
@@ -125,3 +127,36 @@ def scenario(tmp_path: Path):
 
 def cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
+
+
+@pytest.fixture(scope="module")
+def aws():
+    """moto over HTTP, emptied and seeded with ``tests/collect_seed.py``'s registries, behind the test
+    front (``.server.url``, ``.front``) for one test module."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.collect_seed import MONTH, aws_env, reset, seed
+    from tests.fakeaws import Server
+
+    with pytest.MonkeyPatch.context() as mp:
+        aws_env(mp, None)
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        host, port = moto.get_host_and_port()
+        reset(f"http://{host}:{port}")
+        pushed, pulled = MONTH.start - dt.timedelta(days=20), MONTH.start + dt.timedelta(hours=1)
+        seed(f"http://{host}:{port}", pushed, pulled)
+        server = Server()
+        yield SimpleNamespace(moto=moto, server=server, front=server.front)
+        server.stop()
+        moto.stop()
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    """AWS calls go to the test front, reset (no throttling, denial or fault)."""
+    from tests.collect_seed import aws_env
+
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    return aws
