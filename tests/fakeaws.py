@@ -5,7 +5,8 @@ answers (``faults``): a truncated or empty body, wrong types, out-of-range numbe
 
 A fault is ``fault(body, request) -> bytes``: the real HTTP 200 body and the JSON request that asked
 for it in, what to send instead (still with status 200, as a corporate proxy would) out. Faults apply
-to the JSON protocols (ECR, and CloudWatch as botocore sends it: awsJson1.0 with X-Amz-Target)."""
+to the JSON protocols (ECR, and CloudWatch as botocore sends it: awsJson1.0 with X-Amz-Target) and,
+as raw XML, to the query protocol (STS, EC2: the form's ``Action`` names the operation)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 import logging
 import re
 import threading
+import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -39,8 +41,8 @@ class Front:
     """The WSGI layer. ``throttle_every``: every n-th ECR/CloudWatch request is throttled (0 = never);
     ``denied_regions``: ECR answers AccessDeniedException there; ``page_size``: the most items a page
     holds whatever maxResults asks (AWS may return fewer); ``faults``: operation name → fault, applied
-    to every 200 answer of that operation. ``requests`` counts what reached it, ``faulted`` what was
-    spoiled."""
+    to every 200 answer of that operation. ``requests`` counts what reached it, ``faulted`` the answers
+    a fault changed."""
 
     def __init__(self) -> None:
         self.inner = DomainDispatcherApplication(create_backend_app)
@@ -71,7 +73,7 @@ class Front:
         match = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
         region = match.group(1) if match else ""
         if not target:
-            return self.inner(environ, start_response)
+            return self._query(environ, start_response)
         with self.lock:
             self.requests[op] += 1
             self.count += 1
@@ -93,10 +95,29 @@ class Front:
         else:
             status, body = self._forward(environ, data)
         if fault and status.startswith("200"):
-            body = fault(body, request)
+            body = self._spoil(op, fault, body, request)
+        return _raw(start_response, status, body)
+
+    def _spoil(self, op: str, fault: Fault, body: bytes, request: dict[str, Any]) -> bytes:
+        spoiled = fault(body, request)
+        if spoiled != body:
             with self.lock:
                 self.faulted[op] += 1
-        return _raw(start_response, status, body)
+        return spoiled
+
+    def _query(self, environ: dict, start_response: Callable) -> Any:
+        """Query-protocol calls (STS, EC2: a form with ``Action``): passed on, or spoiled by a fault."""
+        is_form = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+        if not self.faults or not is_form:
+            return self.inner(environ, start_response)
+        data = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        request = {k: v[0] for k, v in urllib.parse.parse_qs(data.decode()).items()}
+        op = request.get("Action", "")
+        status, body = self._forward(environ, data)
+        fault = self.faults.get(op)
+        if fault and status.startswith("200"):
+            body = self._spoil(op, fault, body, request)
+        return _raw(start_response, status, body, "text/xml")
 
     def _page(self, environ: dict, request: dict, key: str) -> tuple[str, bytes]:
         size = int(request.get("maxResults", 100))
@@ -149,12 +170,12 @@ def empty(body: bytes, request: dict[str, Any]) -> bytes:
 
 
 def edit(change: Callable[[dict[str, Any]], Any]) -> Fault:
-    """The answer as JSON, changed in place by ``change`` (which may also return a new document)."""
+    """The answer as JSON, changed in place by ``change`` (whatever it returns is ignored)."""
 
     def fault(body: bytes, request: dict[str, Any]) -> bytes:
         doc = json.loads(body)
-        new = change(doc)
-        return json.dumps(doc if new is None else new).encode()
+        change(doc)
+        return json.dumps(doc).encode()
 
     return fault
 
@@ -178,10 +199,10 @@ def where(test: Callable[[dict[str, Any]], bool], fault: Fault) -> Fault:
     return lambda body, request: fault(body, request) if test(request) else body
 
 
-def _raw(start_response: Callable, status: str, body: bytes) -> list[bytes]:
-    start_response(
-        status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))]
-    )
+def _raw(
+    start_response: Callable, status: str, body: bytes, kind: str = "application/x-amz-json-1.1"
+) -> list[bytes]:
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
     return [body]
 
 
