@@ -216,12 +216,42 @@ def test_the_repositories_beside_bad_answers_are_read_whole(answers):
     assert len(answers.result.gaps) == len(DESCRIBE_IMAGES) + len(TAGS) + 2  # nothing else went wrong
 
 
-def test_one_bad_answer_is_asked_again_and_a_good_second_answer_is_used(env, tmp_path):
-    env.front.faults["DescribeImages"] = only(WEB, times(1, truncated))
-    result = east(tmp_path)
-    assert not result.partial
-    assert (table(tmp_path, "images")["repository"] == WEB).sum() == 2
-    assert result.summary["api"]["calls"]["ecr.DescribeImages"] == 4  # three repositories, one again
+@pytest.fixture(scope="module")
+def second_tries(aws, tmp_path_factory):
+    """us-east-1 with the first DescribeImages of team-a/web cut short, the first GetMetricData
+    empty and the first BatchGetImage of team-a/web carrying other bytes: each asked again once."""
+    faults = {
+        "DescribeImages": only(WEB, times(1, truncated)),
+        "GetMetricData": times(1, empty),
+        "BatchGetImage": only(WEB, times(1, _swap_manifest(DOCKER, _bigger("docker-v2.json")))),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        aws_env(mp, aws.server.url)
+        aws.front.reset()
+        aws.front.faults.update(faults)
+        tmp = tmp_path_factory.mktemp("second")
+        try:
+            result = east(tmp, internet_share="1")
+            spoiled = dict(aws.front.faulted)
+        finally:
+            aws.front.reset()
+    return SimpleNamespace(result=result, tmp=tmp, spoiled=spoiled)
+
+
+def test_a_good_second_answer_is_used_and_nothing_is_missing(second_tries):
+    assert not second_tries.result.partial
+    assert second_tries.spoiled == {"DescribeImages": 1, "GetMetricData": 1, "BatchGetImage": 1}
+    calls = second_tries.result.summary["api"]["calls"]
+    assert calls["ecr.DescribeImages"] == 4  # three repositories, one again
+    assert calls["cloudwatch.GetMetricData"] == 2 and calls["ecr.BatchGetImage"] == 4
+
+
+def test_images_pulls_and_layers_after_a_second_try_are_the_seeded_ones(second_tries):
+    images = table(second_tries.tmp, "images")
+    assert (images["repository"] == WEB).sum() == 2
+    pulls = table(second_tries.tmp, "pulls").set_index("repository")["pull_count"]
+    assert pulls[WEB] == 30 and pulls[API] == 0
+    assert _web_bytes(second_tries.tmp / "inventory") == unique_bytes(ACCOUNT_A, EAST, WEB)
 
 
 def test_a_page_that_fails_keeps_the_pages_read_before_it(env, tmp_path):
@@ -317,14 +347,6 @@ def test_a_malformed_get_metric_data_is_a_gap_not_zero_pulls(metrics, case):
         code = "Forbidden" if case == "forbidden" else "BadAnswer"
         assert got == {(f"m/{slug(case)}/a", "GetMetricData", code)}
         assert f"m/{slug(case)}/b" in counted and f"m/{slug(case)}/a" not in counted
-
-
-def test_pull_counts_after_one_bad_answer_are_the_seeded_ones(env, tmp_path):
-    env.front.faults["GetMetricData"] = times(1, empty)
-    result = east(tmp_path, internet_share="1")
-    assert not result.partial
-    pulls = table(tmp_path, "pulls").set_index("repository")["pull_count"]
-    assert pulls[WEB] == 30 and pulls[API] == 0
 
 
 def test_a_malformed_get_metric_data_leaves_transfer_unknown_and_exit_3(env, tmp_path):
@@ -441,12 +463,6 @@ def test_a_manifest_that_did_not_match_was_not_cached(swapped):
     assert not swapped.again.partial
     assert swapped.again_requests == 2  # the two manifests that were refused, in their repositories
     assert _web_bytes(swapped.tmp / "again") == unique_bytes(ACCOUNT_A, EAST, WEB)
-
-
-def test_a_manifest_that_matches_on_the_second_try_is_used(env, tmp_path):
-    env.front.faults["BatchGetImage"] = times(1, _swap_manifest(DOCKER, _bigger("docker-v2.json")))
-    result = east(tmp_path)
-    assert not result.partial and _web_bytes(tmp_path / "inventory") == unique_bytes(ACCOUNT_A, EAST, WEB)
 
 
 def test_a_poisoned_cache_entry_is_never_served(env, tmp_path):

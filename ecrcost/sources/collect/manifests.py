@@ -65,10 +65,16 @@ def load(text: str) -> Any:
     if len(text) > MAX_CHARS:
         raise BadAnswer(f"the manifest has {len(text):,} characters, over ECR's 4 MiB")
     depth = 0
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # cannot nest deeper: most manifests
+        return _json(text)
     for bracket in _BRACKETS.finditer(_STRINGS.sub('""', text)):
         depth += 1 if bracket.group() in "[{" else -1
         if depth > MAX_DEPTH:
             raise BadAnswer(f"the manifest is nested deeper than {MAX_DEPTH} levels")
+    return _json(text)
+
+
+def _json(text: str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:

@@ -51,7 +51,7 @@ def read_pulls(
         try:
             sums = _sums(cw, ids, month)
         except FAILURES as exc:
-            reason = f"{message(exc)} (pull counts of {len(chunk)} repositories unknown)"
+            reason = f"{message(exc)}; pull counts of {len(chunk)} repositories unknown"
             out.gaps.append(Gap(account.account_id, region, "", "GetMetricData", error_code(exc), reason))
             continue
         for qid, name in ids.items():
