@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from factories import Inventory, write_csv
@@ -75,3 +77,36 @@ def namespace(tmp_path_factory):
 def report(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
     """The KEY=value lines a ``namespace`` script printed."""
     return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+
+
+@pytest.fixture(scope="module")
+def aws():
+    """moto over HTTP, emptied and seeded with ``tests/collect_seed.py``'s registries, behind the test
+    front (``.server.url``, ``.front``) for one test module."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.collect_seed import MONTH, aws_env, reset, seed
+    from tests.fakeaws import Server
+
+    with pytest.MonkeyPatch.context() as mp:
+        aws_env(mp, None)
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        host, port = moto.get_host_and_port()
+        reset(f"http://{host}:{port}")
+        pushed, pulled = MONTH.start - dt.timedelta(days=20), MONTH.start + dt.timedelta(hours=1)
+        seed(f"http://{host}:{port}", pushed, pulled)
+        server = Server()
+        yield SimpleNamespace(moto=moto, server=server, front=server.front)
+        server.stop()
+        moto.stop()
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    """AWS calls go to the test front, reset (no throttling, denial or fault)."""
+    from tests.collect_seed import aws_env
+
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    return aws

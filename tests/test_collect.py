@@ -2,95 +2,41 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import re
 import threading
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from conftest import report
-from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 import ecrcost
 from ecrcost.cli import app
-from ecrcost.core.period import Month
 from ecrcost.core.pricebook import load_pricebook
-from ecrcost.sources.collect import Options, collect
+from ecrcost.sources.collect import collect
 from tests.collect_seed import (
     ACCOUNT_A,
     ACCOUNT_B,
     DENIED_REGION,
     LAYOUT,
+    MONTH,
     PULLS,
-    ROLE_B,
-    seed,
+    REGIONS,
+    aws_env,
+    options,
     sha,
     text,
     unique_bytes,
 )
-from tests.fakeaws import Server
 
 # A moto server seeded with two accounts' registries, and whole collections against it: seconds each.
 pytestmark = pytest.mark.slow
-
-ROLE_A = f"arn:aws:iam::{ACCOUNT_A}:role/EcrCostReader"
-REGIONS = ("us-east-1", "eu-west-1")
-MONTH = Month.parse(None)
 READ_ONLY = re.compile(r"^(ecr|cloudwatch|sts|ec2)\.(Describe|List|Get|BatchGet)[A-Za-z]+$")
 # AssumeRole mints credentials and changes nothing; it is the one non-Describe/List/Get call allowed.
 ALLOWED = {"sts.AssumeRole"}
-
-
-def aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        mp.delenv(key)
-    mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-    mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    if endpoint:
-        mp.setenv("AWS_ENDPOINT_URL", endpoint)
-
-
-@pytest.fixture(scope="module")
-def aws():
-    with pytest.MonkeyPatch.context() as mp:
-        aws_env(mp, None)
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        moto.start()
-        host, port = moto.get_host_and_port()
-        pushed, pulled = MONTH.start - dt.timedelta(days=20), MONTH.start + dt.timedelta(hours=1)
-        seed(f"http://{host}:{port}", pushed, pulled)
-        server = Server()
-        yield SimpleNamespace(moto=moto, server=server, front=server.front)
-        server.stop()
-        moto.stop()
-
-
-@pytest.fixture
-def env(aws, monkeypatch):
-    aws_env(monkeypatch, aws.server.url)
-    aws.front.reset()
-    return aws
-
-
-def options(tmp: Path, **kw) -> Options:
-    base = {
-        "output": tmp / "inventory",
-        "regions": REGIONS,
-        "role_arns": (ROLE_A, ROLE_B),
-        "cache_dir": tmp / "cache",
-        "month": str(MONTH),
-        "quiet": True,
-    }
-    return Options(**(base | kw))
 
 
 @pytest.fixture(scope="module")

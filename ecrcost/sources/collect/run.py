@@ -33,6 +33,7 @@ from .metrics import Pulls, read_pulls
 from .progress import Bars
 from .reader import Registry, Repository, read_registry, read_repository
 from .sessions import Account, Clients, Hook
+from .shapes import FAILURES, BadAnswer
 from .transfer import Assumptions, average_image_bytes, transfer_row
 from .writer import check_inventory_folder, previous_images, write_inventory
 
@@ -177,7 +178,7 @@ def _crawl(
             if isinstance(result, Registry):
                 registries.append(result)
                 bars.advance("registries")
-                names = [r["repositoryName"] for r in result.repositories]
+                names = [r.name for r in result.repositories]
                 if names:
                     pending[pool.submit(read_pulls, clients, account, result.region, names, month)] = account
                 bars.grow("repositories", len(names))
@@ -250,13 +251,17 @@ def _accounts(
     gaps: list[Gap],
     minimum: dict[str, int],
 ) -> list[Account]:
-    """The base credentials' account, or every role assumed (a role that cannot be assumed is a gap)."""
+    """The base credentials' account, or every role assumed (a role that cannot be assumed is a gap;
+    so is a malformed answer to GetCallerIdentity, which leaves no account to read)."""
     if not roles:
         minimum["sts.GetCallerIdentity"] = 1
         try:
             return [clients.caller_account(region)]
         except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
             raise InputError("no AWS credentials found") from None
+        except BadAnswer as exc:  # not the credentials' fault: nothing read, and the coverage says why
+            gaps.append(Gap("", "", "", "GetCallerIdentity", error_code(exc), message(exc)))
+            return []
         except AWS_ERRORS as exc:
             raise InputError(f"AWS rejected the credentials ({error_code(exc)}: {message(exc)})") from None
     minimum["sts.AssumeRole"] = len(roles)
@@ -265,7 +270,7 @@ def _accounts(
     for arn, future in futures:
         try:
             accounts.append(future.result())
-        except AWS_ERRORS as exc:
+        except FAILURES as exc:
             gaps.append(Gap(arn.split(":")[4], "", "", "AssumeRole", error_code(exc), message(exc)))
     return accounts
 
@@ -284,7 +289,9 @@ def _tables(
     for r in repos:
         base = {k: r.row[k] for k in ("account_id", "region", "repository")}
         got = pulls.get((base["account_id"], base["region"]))
-        count = got.counts.get(base["repository"], 0) if got else 0
+        count = got.counts.get(base["repository"]) if got else None
+        if count is None:  # unknown (a gap says why): no row rather than a made-up 0
+            continue
         tables["pulls"].append(base | {"pull_count": count})
         if count:
             per_pull = (
