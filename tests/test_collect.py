@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
