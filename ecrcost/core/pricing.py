@@ -31,7 +31,7 @@ def estimate(
     month: Month | str | date | None = None,
     prices: PriceBook | str | Path | None = None,
     free_internet_gb: Decimal | int | str = 0,
-    blob_mounting: bool = False,
+    blob_mounting: bool | str = "collected",
     *,
     options: PricingOptions | None = None,
     now: datetime | None = None,
@@ -42,7 +42,8 @@ def estimate(
     Either ``options`` or the loose values: ``month`` (``"2026-10"``, a date; default the current
     month), ``prices`` (a PriceBook or a price file patching the bundled book), ``free_internet_gb``
     (the account-wide free internet allowance to apply; AWS grants 100 GB shared by all services,
-    default 0), ``blob_mounting`` (layers shared across repositories of one registry are stored once).
+    default 0), ``blob_mounting`` (``on``/True: layers shared across repositories of one registry are
+    stored once; ``off``/False; ``collected``: as collect found each registry, off where unknown).
     ``now`` (default: the clock) only decides whether the month is still running, which the notes say.
     """
     if options is None:
@@ -95,6 +96,7 @@ def price(quantities: Quantities, options: PricingOptions, usage: Usage) -> Esti
         notes=(*usage.notes, *notes),  # what the source says first (e.g. collect's partial coverage)
         assumptions={
             **options.describe(),
+            **quantities.assumptions,
             "storage_basis": quantities.basis,
             "source": usage.source,
             **usage.assumptions,

@@ -9,7 +9,7 @@ rows with nothing in them are left out, while ``roster`` keeps every repository 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -35,6 +35,7 @@ class Quantities:
     roster: pd.DataFrame
     basis: str
     notes: tuple[str, ...]
+    assumptions: dict[str, object] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         rows, repos = len(self.rows), len(self.roster)
@@ -45,11 +46,13 @@ def measure(usage: Usage, options: PricingOptions, life: Lifetimes | None = None
     """The quantities of ``usage`` in ``options.month``. ``life`` (inventories): the images' lifetimes
     in the month when not those the inventory records (a lifecycle what-if's states)."""
     parts, notes, basis = [], [], "scenario"
+    assumptions: dict[str, object] = {}
     if usage.images is not None:
         stored = usage.metering.storage(options.month, options.blob_mounting, life)
         parts.append(storage_rows(stored, options.month))
         basis = stored.basis
         notes += storage_notes(stored, options.blob_mounting)
+        assumptions = mounting_assumptions(usage.metering.mounting_report(options.blob_mounting))
     if len(usage.storage):
         s = usage.storage
         parts.append(
@@ -87,7 +90,20 @@ def measure(usage: Usage, options: PricingOptions, life: Lifetimes | None = None
         rows = rows.groupby(by, sort=True, as_index=False).agg(
             amount=("amount", lambda v: sum(v, Decimal(0)))
         )
-    return Quantities(rows.reset_index(drop=True)[COLUMNS], roster, basis, tuple(notes))
+    return Quantities(rows.reset_index(drop=True)[COLUMNS], roster, basis, tuple(notes), assumptions)
+
+
+def mounting_assumptions(registries: list[dict[str, object]]) -> dict[str, object]:
+    """How blob mounting was applied: per registry, and in one phrase for people."""
+    on = sum(1 for r in registries if r["blob_mounting"])
+    phrase = (
+        "on"
+        if on == len(registries) and on
+        else "off"
+        if not on
+        else f"on in {on} of {len(registries)} registries"
+    )
+    return {"blob_mounting_in_effect": phrase, "blob_mounting_registries": registries}
 
 
 def of_stored(stored: Stored, options: PricingOptions) -> Quantities:
@@ -113,7 +129,7 @@ def storage_rows(stored: Stored, month: Month) -> pd.DataFrame:
     )
 
 
-def storage_notes(stored: Stored, blob_mounting: bool) -> list[str]:
+def storage_notes(stored: Stored, blob_mounting: str) -> list[str]:
     notes = []
     if stored.bare:
         notes.append(
@@ -124,6 +140,6 @@ def storage_notes(stored: Stored, blob_mounting: bool) -> list[str]:
             "No layer data: storage is the sum of image sizes, so layers shared between images are "
             "over-counted. Add layers.csv (or run collect) for deduplicated storage."
         )
-        if blob_mounting:
+        if blob_mounting == "on":
             notes.append("Blob mounting has no effect without layer data.")
     return notes

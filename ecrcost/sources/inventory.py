@@ -59,6 +59,10 @@ REPOSITORIES_TABLE = [
     "image_count",
     "tags",
     "lifecycle_policy",
+    # blob mounting shares layers only among repositories with one encryption key, never with those a
+    # pull-through cache rule created
+    "kms_key",
+    "pull_through_cache",
 ]
 REPOSITORIES_REQUIRED = ["repository"]
 REPOSITORIES_OPTIONAL = [c for c in REPOSITORIES_TABLE if c not in REPOSITORIES_REQUIRED]
@@ -99,6 +103,7 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         images=images,
         layers=layers,
         repositories=repositories,
+        registries=registry_settings(folder),
         source=str(folder),
         notes=notes,
         assumptions=assumptions,
@@ -231,6 +236,11 @@ def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     # pandas-stubs allow no dict cells, which this object column holds
     out["tags"] = _tags(raw, checks.text(raw, "tags"))  # type: ignore[assignment]
     out["lifecycle_policy"] = checks.text(raw, "lifecycle_policy")
+    out["encryption_type"] = checks.text(raw, "encryption_type").str.upper()
+    out["kms_key"] = checks.text(raw, "kms_key")
+    out["pull_through_cache"] = (
+        checks.enum(raw, "pull_through_cache", ["true", "false"], "false", casefold=True) == "true"
+    )
     keys = ["account_id", "region", "repository"]
     dup = out.duplicated(keys).to_numpy()
     if dup.any():
