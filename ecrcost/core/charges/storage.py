@@ -33,8 +33,8 @@ register(
         bill="storage",
         reports=(*STORAGE, "archive_gb_month"),
         unit="GB-Months",
-        # Tiered on each registry's (account + region) archive volume.
-        pricing=Tiered(pool=("account_id", "region")),
+        # Tiered on the bill's archive volume in each region.
+        pricing=Tiered(pool=("region",)),
         item="archive_storage",
         usage_type="{code}-TimedStorage-Archive-ByteHrs",
         service="private",
@@ -66,8 +66,8 @@ register(
         bill="storage",
         reports=STORAGE,
         unit="GB-Months",
-        # 50 GB-month free per account, then a flat rate (one open tier).
-        pricing=Tiered(pool=("account_id",), allowance=PerPool("storage_free_gb_month")),
+        # 50 GB-month free per bill, then a flat rate (one open tier).
+        pricing=Tiered(pool=(), allowance=PerPool("storage_free_gb_month")),
         section="public",
         item="storage",
         usage_type="{code}-TimedStorage-ByteHrs",

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ..errors import InputError
 from ..money import ZERO
+from ..pricebook import partition
 from .base import Charge, Flat, PerPool, Priced, Tiered
 from .registry import register
 
@@ -19,19 +21,67 @@ if TYPE_CHECKING:
 
 
 def free_internet(
-    totals: Mapping[tuple[str, ...], Decimal], options: PricingOptions, charge: Charge
+    totals: Mapping[tuple[str, ...], Decimal],
+    options: PricingOptions,
+    charge: Charge,
+    columns: tuple[str, ...],
 ) -> dict[tuple[str, ...], Decimal]:
-    """The account-wide free allowance (``options.free_internet_gb``) goes first to the regions with the
-    highest first-tier rate (the cheapest reading for the customer; AWS does not say), ties by name."""
-    left = options.free_internet_gb
-    out: dict[tuple[str, ...], Decimal] = {}
+    """The free allowance (``options.free_internet_gb``) is one per bill — the whole input on a
+    consolidated bill, each account with ``--billing account`` — "aggregated across all AWS Services and
+    Regions (except China and GovCloud)". Within a bill it goes first to the regions with the highest
+    first-tier rate (the cheapest reading for the customer; AWS does not say), ties by name."""
+    region_at = columns.index("region")
+    bill_of = (lambda pool: pool[0]) if "account_id" in columns else (lambda pool: "")
+    left: dict[str, Decimal] = {}
+    out = {}
 
     def first_rate(pool: tuple[str, ...]) -> Decimal:
-        return options.prices.region(pool[0]).tiers(charge.item)[0].usd_per_gb
+        return options.prices.region(pool[region_at]).tiers(charge.item)[0].usd_per_gb
 
     for pool in sorted(totals, key=lambda p: (-first_rate(p), p)):
-        out[pool] = min(left, totals[pool])
-        left -= out[pool]
+        if partition(pool[region_at]) != "aws":
+            continue  # GovCloud (and China) never receive the allowance
+        bill = bill_of(pool)
+        left.setdefault(bill, options.free_internet_gb)
+        out[pool] = min(left[bill], totals[pool])
+        left[bill] -= out[pool]
+    return out
+
+
+def other_internet(
+    ecr: Mapping[tuple[str, ...], Decimal], options: PricingOptions, columns: tuple[str, ...]
+) -> dict[tuple[str, ...], Decimal]:
+    """Other services' internet egress (``options.other_internet``) placed in ECR's pools. A GB figure
+    without a region belongs to the one region ECR sends data to the internet from; without an account
+    (``--billing account``), to the one account that does so from that region — otherwise it is
+    ambiguous, and an error says how to write it."""
+    region_at = columns.index("region")
+    regions = sorted({pool[region_at] for pool in ecr})
+    out: dict[tuple[str, ...], Decimal] = {}
+    for other in options.other_internet:
+        region = other.region
+        if not region:
+            if len(regions) != 1:
+                where = ", ".join(regions) or "none"
+                raise InputError(
+                    f"ECR sends data to the internet from {len(regions)} regions ({where}): give other "
+                    "services' GB per region, as REGION=GB",
+                    field="other_internet_gb",
+                )
+            region = regions[0]
+        pools = [
+            p
+            for p in ecr
+            if p[region_at] == region
+            and (not other.account_id or "account_id" not in columns or p[0] == other.account_id)
+        ]
+        if "account_id" in columns and not other.account_id and len(pools) > 1:
+            raise InputError(
+                f"several accounts send data to the internet from {region}: give ACCOUNT/{region}=GB",
+                field="other_internet_gb",
+            )
+        for pool in pools[:1]:
+            out[pool] = out.get(pool, ZERO) + other.gb
     return out
 
 
@@ -72,8 +122,8 @@ register(
         bill="transfer",
         reports=("internet_out_gb",),
         unit="GB",
-        # Tiered per region over the whole input.
-        pricing=Tiered(pool=("region",), allowance=free_internet),
+        # Tiered per region over the whole bill, shared with other services' egress.
+        pricing=Tiered(pool=("region",), allowance=free_internet, others=other_internet),
         item="internet_out",
         usage_type="{code}-DataTransfer-Out-Bytes",
         service="transfer",
@@ -108,8 +158,8 @@ register(
         bill="transfer",
         reports=("internet_out_gb",),
         unit="GB",
-        # Free up to the allowance per account (authenticated pulls), then tiered.
-        pricing=Tiered(pool=("account_id",), allowance=PerPool("internet_free_gb")),
+        # Free up to the allowance per bill (authenticated pulls), then tiered.
+        pricing=Tiered(pool=(), allowance=PerPool("internet_free_gb")),
         section="public",
         item="internet_out",
         usage_type="{code}-DataTransfer-Out-Bytes",
