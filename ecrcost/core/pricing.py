@@ -7,6 +7,7 @@ exports) is a group-by of those lines.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, localcontext
@@ -33,6 +34,8 @@ def estimate(
     free_internet_gb: Decimal | int | str = 0,
     blob_mounting: bool | str = "collected",
     *,
+    billing: str = "organization",
+    other_internet_gb: Iterable[str] | str = (),
     options: PricingOptions | None = None,
     now: datetime | None = None,
 ) -> Estimate:
@@ -43,12 +46,20 @@ def estimate(
     month), ``prices`` (a PriceBook or a price file patching the bundled book), ``free_internet_gb``
     (the account-wide free internet allowance to apply; AWS grants 100 GB shared by all services,
     default 0), ``blob_mounting`` (``on``/True: layers shared across repositories of one registry are
-    stored once; ``off``/False; ``collected``: as collect found each registry, off where unknown).
+    stored once; ``off``/False; ``collected``: as collect found each registry, off where unknown),
+    ``billing`` (``organization``: tiers and free allowances pooled over every account; ``account``:
+    each account billed alone), ``other_internet_gb`` (other services' internet egress on the same bill:
+    ``"5000"``, ``"us-east-1=5000"`` or ``"123456789012/us-east-1=5000"``; it shares ECR's tiers).
     ``now`` (default: the clock) only decides whether the month is still running, which the notes say.
     """
     if options is None:
         options = PricingOptions.of(
-            month, prices=prices, free_internet_gb=free_internet_gb, blob_mounting=blob_mounting
+            month,
+            prices=prices,
+            free_internet_gb=free_internet_gb,
+            blob_mounting=blob_mounting,
+            billing=billing,
+            other_internet_gb=other_internet_gb,
         )
     if not isinstance(usage, Usage):
         from ..sources.load import load

@@ -53,6 +53,8 @@ def measure(usage: Usage, options: PricingOptions, life: Lifetimes | None = None
         basis = stored.basis
         notes += storage_notes(stored, options.blob_mounting)
         assumptions = mounting_assumptions(usage.metering.mounting_report(options.blob_mounting))
+        if life is None:  # the inventory's own month: images that left the archive too early pay the rest
+            parts.append(early_rows(usage.metering.early_deletion(options.month), options.month))
     if len(usage.storage):
         s = usage.storage
         parts.append(
@@ -117,15 +119,25 @@ def of_stored(stored: Stored, options: PricingOptions) -> Quantities:
 
 
 def storage_rows(stored: Stored, month: Month) -> pd.DataFrame:
-    """Metered byte-time as GB-month rows (byte-µs / 2^30 / the month's µs, exact to 60 digits)."""
+    """Metered byte-time as GB-month rows, by storage class."""
+    return gb_month_rows(stored.lines, month, stored.lines["storage_class"].map(STORAGE_MEASURE))
+
+
+def early_rows(early: pd.DataFrame, month: Month) -> pd.DataFrame:
+    """The archive minimum's remaining byte-time as GB-month rows of the month the image left."""
+    return gb_month_rows(early, month, "archive_early_gb_month")
+
+
+def gb_month_rows(frame: pd.DataFrame, month: Month, measure: pd.Series | str) -> pd.DataFrame:
+    """Rows of byte-µs (account_id, region, repository, byte_us) as GB-month rows of ``measure``:
+    byte-µs / 2^30 / the month's µs, exact to 60 digits."""
     denominator = Decimal(GB * month.seconds * US_PER_SECOND)
-    lines = stored.lines
-    return lines[["account_id", "region", "repository"]].assign(
+    return frame[["account_id", "region", "repository"]].assign(
         registry="private",
         destination_region="",
-        measure=lines["storage_class"].map(STORAGE_MEASURE),
+        measure=measure,
         # pandas-stubs allow no Decimal cells, which this object column holds
-        amount=[CONTEXT.divide(Decimal(b), denominator) for b in lines["byte_us"]],  # type: ignore[misc]
+        amount=[CONTEXT.divide(Decimal(b), denominator) for b in frame["byte_us"]],  # type: ignore[misc]
     )
 
 

@@ -61,12 +61,14 @@ class Pricing:
 
 @dataclass(frozen=True)
 class Flat(Pricing):
-    """Quantity × the item's rate (per destination where the price book has pairs); a charge without
-    a price item is free (reported, never billed)."""
+    """Quantity × the item's rate (per destination where the price book has pairs; ``first_tier``: the
+    first tier's rate of a tiered item); a charge without a price item is free (reported, never billed)."""
+
+    first_tier: bool = False
 
     def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
         out = Priced()
-        line, rate_of = charge.lines(options), charge.rates(options)
+        line, rate_of = charge.lines(options), charge.rates(options, self.first_tier)
         for *key, dest, amount in tuples(rows, [*KEY, "destination_region", "amount"]):
             rate = rate_of(key[1], dest)
             out.lines.append(line(key, "", dest, amount, rate, amount * rate))
@@ -256,15 +258,20 @@ class Charge:
 
         return make
 
-    def rates(self, options: PricingOptions) -> Callable[[str, str], Decimal]:
-        """The flat rate of this charge's item by (region, destination), looked up once each; zero for
-        a free charge."""
+    def rates(self, options: PricingOptions, first_tier: bool = False) -> Callable[[str, str], Decimal]:
+        """The flat rate of this charge's item by (region, destination), looked up once each (the first
+        tier's with ``first_tier``); zero for a free charge."""
         found: dict[tuple[str, str], Decimal] = {}
 
         def rate(region: str, destination: str) -> Decimal:
             if (region, destination) not in found:
+                section = self.section_of(options, region)
                 found[region, destination] = (
-                    self.section_of(options, region).rate(self.item, destination) if self.item else ZERO
+                    ZERO
+                    if not self.item
+                    else section.tiers(self.item)[0].usd_per_gb
+                    if first_tier
+                    else section.rate(self.item, destination)
                 )
             return found[region, destination]
 

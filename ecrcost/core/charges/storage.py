@@ -43,6 +43,24 @@ register(
 )
 register(
     Charge(
+        name="archive_early_deletion",
+        label="Archive early deletion (90-day minimum)",
+        measure="archive_early_gb_month",
+        registry="private",
+        bill="storage",
+        reports=("archive_early_gb_month",),
+        unit="GB-Months",
+        # The days left of the 90-day minimum, at the first archive tier's rate; AWS publishes neither the
+        # usage type nor the proration (docs/pricing.md).
+        pricing=Flat(first_tier=True),
+        item="archive_storage",
+        usage_type="{code}-EarlyDelete-Archive-ByteHrs",
+        service="private",
+        description="Archive storage, 90-day minimum of images that left the archive early",
+    )
+)
+register(
+    Charge(
         name="archive_retrieval",
         label="Archive retrieval",
         measure="archive_restored_gb",

@@ -93,14 +93,35 @@ def _free_note(rows: pd.DataFrame, options: PricingOptions, priced: Priced) -> l
     return [f"Free internet allowance: {free} GB (account-wide), {used} GB of it used."]
 
 
-def _no_destination(rows: pd.DataFrame, options: PricingOptions, priced: Priced) -> list[str]:
+def _cross_region_notes(rows: pd.DataFrame, options: PricingOptions, priced: Priced) -> list[str]:
+    notes = []
     n = int(((rows["destination_region"] == "") & (rows["amount"] > 0)).sum()) if len(rows) else 0
-    if not n:
-        return []
-    return [
-        f"{n} repository line(s) with cross-region transfer name no destination: priced at the source "
-        "region's default inter-region rate."
-    ]
+    if n:
+        notes.append(
+            f"{n} repository line(s) with cross-region transfer name no destination: priced at the source "
+            "region's default inter-region rate."
+        )
+    # AWS's documents disagree (docs/pricing.md): say what the other reading would cost.
+    used = sum((line.cost for line in priced.lines), ZERO)
+    both = sum(
+        (
+            line.quantity
+            * sum(first_internet_rate(options, r) for r in (line.region, line.destination_region) if r)
+            for line in priced.lines
+        ),
+        ZERO,
+    )
+    if priced.lines and both != used:
+        notes.append(
+            f"Cross-region transfer is priced at the source region's inter-region rate (AWS Global Network "
+            f'FAQ: charged "only based on the source Region"): ${used:,.2f}. Read as the ECR pricing page\'s '
+            f'"Internet Data Transfer rates on both sides of the transfer", it would be ${both:,.2f}.'
+        )
+    return notes
+
+
+def first_internet_rate(options: PricingOptions, region: str) -> Decimal:
+    return options.prices.region(region).tiers("internet_out")[0].usd_per_gb
 
 
 def _authenticated(rows: pd.DataFrame, options: PricingOptions, priced: Priced) -> list[str]:
@@ -146,7 +167,7 @@ register(
         usage_type_no_destination="{code}-AWS-Out-Bytes",
         service="transfer",
         description="Data transfer to another AWS region",
-        notes=_no_destination,
+        notes=_cross_region_notes,
     )
 )
 register(

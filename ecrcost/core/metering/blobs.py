@@ -36,6 +36,9 @@ def microseconds(ts: pd.Series, default: int) -> np.ndarray:
     return out
 
 
+MINIMUM_ARCHIVE_US = 90 * 86_400 * US_PER_SECOND  # "a minimum storage duration of 90 days"
+
+
 def bounds(month: Month) -> tuple[int, int]:
     """The month as [start, end) in microseconds since the epoch."""
     return int(month.start.timestamp()) * US_PER_SECOND, int(month.end.timestamp()) * US_PER_SECOND
@@ -355,6 +358,33 @@ class Metering:
         stored_images[life.image] = True
         bare = int(stored_images[h.bare].sum()) if h.basis == "layers" else 0
         return Stored(lines, h.basis, bare)
+
+    def early_deletion(self, month: Month) -> pd.DataFrame:
+        """The archive's 90-day minimum: images that left the archive in ``month`` (deleted while archived,
+        or restored) less than 90 days after they entered it pay for the days that remain, in that month.
+        One row per such image: account_id, region, repository, byte_us (the image's own bytes — its
+        blobs, each once — × the µs that remain). An archived image without ``last_archived_at`` is
+        skipped: when it entered the archive is unknown."""
+        ms, me = bounds(month)
+        never, forever = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+        a0, a1 = archive_window(self.images)
+        deleted = microseconds(self.images["deleted_at"], forever)
+        known = (a0 != never) & (a0 != forever)
+        deleted_in_archive = known & (a0 <= deleted) & (deleted < a1)
+        restored = known & (a1 != forever)
+        left = np.where(deleted_in_archive, deleted, np.where(restored, a1, forever))
+        remaining = a0 + MINIMUM_ARCHIVE_US - left
+        early = np.flatnonzero((left >= ms) & (left < me) & (remaining > 0))
+        columns = ["account_id", "region", "repository", "byte_us"]
+        if not len(early):
+            return pd.DataFrame(columns=columns)
+        h = self.holdings
+        own = np.zeros(len(self.images), dtype=np.int64)
+        mine = np.isin(h.image, early)
+        np.add.at(own, h.image[mine], h.size[mine])  # exact int64 sums (bincount would go through floats)
+        out = self.keys.repos.iloc[self.keys.repo[early]].reset_index(drop=True)
+        out["byte_us"] = [int(own[i]) * int(remaining[i]) for i in early]  # Python ints: exact
+        return out[columns]
 
     def attributed(self, month: Month, mounting: bool | str) -> pa.Table:
         """:meth:`stored` with each blob's holders, kept for the month: storage by age and the estimate
