@@ -326,9 +326,7 @@ def test_ecr_public_free_storage_is_per_account_and_shared_when_accounts_stand_a
 def test_ecr_public_free_storage_is_one_allowance_on_a_consolidated_bill(scenario):
     est = scenario(PUBLIC_ROWS)  # --billing organization (the default): one bill, one 50 GB-month allowance
     by_repo = dict(zip(est.exact["repository"], est.exact["public_storage_usd"], strict=True))
-    # 90 - 50 free = 40 GB-month x $0.10 = $4.00, shared 30:30:30
-    assert (
-        sum(by_repo.values()) == D("4.00")
-        and by_repo["repo-c"] == D(4) - by_repo["repo-a"] - by_repo["repo-b"]
-    )
-    assert est.total_usd == D("4.00")
+    # 90 - 50 free = 40 GB-month x $0.10 = $4.00, shared 30:30:30 (exactly, in the model's precision)
+    with localcontext(CONTEXT):
+        assert sum(by_repo.values()) == D("4.00")
+    assert est.total_usd == D("4.00") and by_repo["repo-a"] == by_repo["repo-b"] > D("1.3333")
