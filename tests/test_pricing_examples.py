@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from decimal import localcontext
 
 import pytest
 from factories import OCI_INDEX, GiB, MiB
