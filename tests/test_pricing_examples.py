@@ -13,6 +13,8 @@ def cents(value: D) -> D:
     return value.quantize(D("0.01"))
 
 
+from ecrcost.core.money import CONTEXT
+
 # --- A. Storage and proration ------------------------------------------------------------------------
 
 
