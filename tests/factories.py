@@ -205,6 +205,8 @@ class Inventory:
         if self.repositories:
             repositories = _frame(self.repositories, REPOSITORY_COLUMNS)
             repositories["tags"] = [json.loads(t) if t else {} for t in repositories["tags"]]
+            repositories["encryption_type"] = repositories["encryption_type"].str.upper()
+            repositories["pull_through_cache"] = repositories["pull_through_cache"].str.lower() == "true"
         return Usage(images=images, layers=layers, repositories=repositories)
 
     def estimate(self, month: str, *, with_layers: bool = True, **options: Any) -> ecrcost.Estimate:

@@ -18,6 +18,7 @@ from ..core.pricebook import PriceBook
 from ..core.usage import (
     IMAGE_COLUMNS,
     LAYER_COLUMNS,
+    REGISTRY_COLUMNS,
     REPOSITORY_COLUMNS,
     TRANSFER_COLUMNS,
     TRANSFER_GB,
@@ -113,6 +114,15 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         usage = replace(usage, transfer=transfer)
     usage.adopt_keys(keys)  # the orphan check built them: metering needs the same
     return usage
+
+
+def registry_settings(folder: Path) -> pd.DataFrame | None:
+    """What ``collection.json`` recorded per registry: account_id, region, blob_mounting (ENABLED,
+    DISABLED or unknown). None without a collection summary."""
+    summary = read_summary(folder)
+    if summary is None:
+        return None
+    return pd.DataFrame(list(summary.registries), columns=REGISTRY_COLUMNS)
 
 
 def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict[str, Any]]:
