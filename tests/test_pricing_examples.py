@@ -8,12 +8,12 @@ from decimal import localcontext
 import pytest
 from factories import OCI_INDEX, GiB, MiB
 
+from ecrcost.core.money import CONTEXT
+
 
 def cents(value: D) -> D:
     return value.quantize(D("0.01"))
 
-
-from ecrcost.core.money import CONTEXT
 
 # --- A. Storage and proration ------------------------------------------------------------------------
 

@@ -169,11 +169,14 @@ def sharing(
     kms = pd.Series("", index=repos.index)
     pull_through = np.zeros(len(repos), dtype=bool)
     if repositories is not None and len(repositories):
-        known = repos.merge(
-            repositories.drop_duplicates(["account_id", "region", "repository"]),
-            on=["account_id", "region", "repository"],
-            how="left",
+        table = repositories.drop_duplicates(["account_id", "region", "repository"])
+        # a hand-written table may leave account_id blank: it then names the repository in any account
+        blank = table["account_id"].astype(str) == ""
+        known = repos.merge(table[~blank], on=["account_id", "region", "repository"], how="left")
+        anywhere = repos[["region", "repository"]].merge(
+            table[blank].drop(columns="account_id"), on=["region", "repository"], how="left"
         )
+        known = known.combine_first(anywhere)
         if "encryption_type" in known:
             given = known["encryption_type"].fillna("").astype(str)
             encryption = given.where(given != "", "AES256")
