@@ -229,3 +229,27 @@ def test_cross_region_notes_the_both_sides_reading(scenario):
     assert est.transfer_usd == D("20.00")
     note = next(n for n in est.notes if "both sides" in n)
     assert "$20.00" in note and "$180.00" in note
+
+
+# --- 6. Every region where ECR is sold -------------------------------------------------------------------
+
+# AWS's region billing codes (docs/pricing.md), for the regions added last
+NEWEST = {"eu-central-2": "EUC2", "eu-south-2": "EUS2", "me-central-1": "MEC1", "ca-west-1": "CAN2",
+          "ap-southeast-3": "APS4", "ap-southeast-4": "APS6", "ap-southeast-5": "APS7", "ap-southeast-7": "APS9",
+          "ap-east-2": "APE2", "mx-central-1": "MXC1", "il-central-1": "ILC1"}  # fmt: skip
+
+
+def test_every_region_where_ecr_is_sold_is_priced_and_honest_about_its_sources():
+    book = ecrcost.load_pricebook()
+    for code, billing in NEWEST.items():
+        assert book.region(code).billing_code == billing, code
+        assert book.region(code).storage > 0 and len(book.region(code).internet_tiers) == 4
+    table = book.table()
+    copied = table[table["region"].isin(["eu-central-2", "mx-central-1"])]
+    assert set(copied["confidence"]) == {"R"}  # copied from a neighbour: never claimed as sourced
+
+
+def test_a_region_the_price_book_lacks_stops_naming_it(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [{"repository": "app", "region": "xx-nowhere-1", "storage_gb": "1"}])
+    result = runner.invoke(app, ["estimate", str(path), "--month", "2026-10"])
+    assert result.exit_code == 2 and "xx-nowhere-1" in result.stderr and "--prices" in result.stderr
