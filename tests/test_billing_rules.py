@@ -10,6 +10,7 @@ from conftest import write_csv
 from factories import GiB, Inventory
 from typer.testing import CliRunner
 
+import ecrcost
 from ecrcost.cli import app
 
 A1, A2 = "111111111111", "222222222222"
@@ -235,8 +236,9 @@ def test_cross_region_notes_the_both_sides_reading(scenario):
 
 # AWS's region billing codes (docs/pricing.md), for the regions added last
 NEWEST = {"eu-central-2": "EUC2", "eu-south-2": "EUS2", "me-central-1": "MEC1", "ca-west-1": "CAN2",
-          "ap-southeast-3": "APS4", "ap-southeast-4": "APS6", "ap-southeast-5": "APS7", "ap-southeast-7": "APS9",
-          "ap-east-2": "APE2", "mx-central-1": "MXC1", "il-central-1": "ILC1"}  # fmt: skip
+          "ap-southeast-3": "APS4", "ap-southeast-4": "APS6", "ap-southeast-5": "APS7",
+          "ap-southeast-7": "APS9", "ap-east-2": "APE2", "mx-central-1": "MXC1",
+          "il-central-1": "ILC1"}  # fmt: skip
 
 
 def test_every_region_where_ecr_is_sold_is_priced_and_honest_about_its_sources():
