@@ -33,6 +33,7 @@ def test_a_consolidated_bill_pools_every_tier_across_accounts(scenario):
     assert est.storage_usd == D("21408.00") and est.transfer_usd == D("1071.20")
     assert est.total_usd == D("22479.20")
     assert est.assumptions["billing"] == "organization"
+    assert any("pooled over 2 accounts" in n for n in est.notes)
 
 
 def test_accounts_that_stand_alone_each_start_at_the_first_tier(scenario):
@@ -61,7 +62,8 @@ def test_govcloud_never_receives_the_free_allowance(scenario):
     # GovCloud pays its first tier in full: 1,000 x $0.155 = 155.00; us-east-1's 50 GB are within the free
     # 100 (before: the allowance went to the highest first-tier rate, GovCloud's: 900 x 0.155 + 50 x 0.09)
     assert est.total_usd == D("155.00")
-    assert any("100 GB (account-wide), 50 GB of it used" in n for n in est.notes)
+    assert any("100 GB (the bill's, across regions), 50 GB of it on ECR's egress" in n for n in est.notes)
+    assert any("No free allowance in us-gov-west-1" in n for n in est.notes)
 
 
 def test_a_china_region_is_refused_not_added_to_usd(tmp_path):
@@ -82,6 +84,7 @@ def test_other_services_egress_shares_the_tiers(scenario):
     shared = scenario(rows, other_internet_gb=["6000"], free_internet_gb=100)
     assert shared.transfer_usd == D("531.10")
     assert shared.assumptions["other_internet_gb"] == [{"account_id": "", "region": "", "gb": D(6000)}]
+    assert any("Other services' internet egress on the same bill (6,000 GB)" in n for n in shared.notes)
 
 
 def test_other_egress_without_a_region_is_refused_when_ecr_egresses_from_several(tmp_path):
@@ -114,6 +117,7 @@ def test_an_image_archived_mid_month_is_standard_then_archive(inventory: Invento
     # April has 720 h: standard until the 21st = 480 h -> 6 GiB x 480/720 = 4 GB-month x $0.10 = 0.40
     # archive from the 21st = 240 h -> 2 GB-month x $0.10 = 0.20 (before: archive the whole month, 0.60)
     assert by["standard_storage"] == D("0.4") and by["archive_storage"] == D("0.2")
+    assert any("1 image(s) moved to or from the archive during 2026-04" in n for n in est.notes)
 
 
 def test_deleting_an_archived_image_before_90_days_pays_the_rest(inventory: Inventory):
@@ -125,6 +129,7 @@ def test_deleting_an_archived_image_before_90_days_pays_the_rest(inventory: Inve
     # 90 - 15 = 75 days remain = 1,800 h, charged in April: 20 x 1,800/720 = 50 GB-month -> $5.00
     assert by["archive_storage"] == 10 and by["archive_early_deletion"] == 50
     assert est.total_usd == D("6.00")  # not $1.00
+    assert any("1 image(s) left the archive before its 90-day minimum" in n for n in est.notes)
     assert inventory.estimate("2026-05").total_usd == 0  # nothing stored, nothing more to pay
     early = est.lines[est.lines["charge"] == "archive_early_deletion"].iloc[0]
     assert early["usage_type"] == "USE1-EarlyDelete-Archive-ByteHrs" and early["unit_price"] == D("0.10")
@@ -173,6 +178,7 @@ def test_blob_mounting_follows_what_collect_found_per_registry(inventory: Invent
         registries["us-east-1"]["source"] == "collected: ENABLED" and registries["us-east-1"]["blob_mounting"]
     )
     assert est.assumptions["blob_mounting_in_effect"] == "on in 1 of 2 registries"
+    assert any("Blob mounting applied where collect found it enabled: on in 1 of 2" in n for n in est.notes)
     assert inventory.estimate("2026-10", blob_mounting="on").exact["storage_gb_month"].sum() == 2
     assert inventory.estimate("2026-10", blob_mounting=False).exact["storage_gb_month"].sum() == 4
 

@@ -91,6 +91,7 @@ def price(quantities: Quantities, options: PricingOptions, usage: Usage) -> Esti
             pools += priced.pools
             if charge.notes is not None:
                 notes += charge.notes(mine, options, priced)
+    notes += scope_notes(lines, options)
     frame = pd.DataFrame(lines, columns=Line._fields)
     for c in ("quantity", "unit_price", "cost"):
         frame[c] = frame[c].astype(object)
@@ -113,6 +114,19 @@ def price(quantities: Quantities, options: PricingOptions, usage: Usage) -> Esti
             **usage.assumptions,
         },
     )
+
+
+def scope_notes(lines: list[Line], options: PricingOptions) -> list[str]:
+    """Say how the bill was scoped when the input holds several accounts."""
+    accounts = {line.account_id for line in lines if line.account_id}
+    if len(accounts) < 2:
+        return []
+    if options.billing == "account":
+        return [f"Each of {len(accounts)} accounts is priced as a bill of its own (--billing account)."]
+    return [
+        f"One consolidated bill: volume tiers and free allowances are pooled over {len(accounts)} accounts "
+        "(--billing account prices each alone)."
+    ]
 
 
 def _unverified(lines: pd.DataFrame, prices: PriceBook) -> list[str]:

@@ -53,8 +53,13 @@ def measure(usage: Usage, options: PricingOptions, life: Lifetimes | None = None
         basis = stored.basis
         notes += storage_notes(stored, options.blob_mounting)
         assumptions = mounting_assumptions(usage.metering.mounting_report(options.blob_mounting))
+        in_effect = assumptions["blob_mounting_in_effect"]
+        if options.blob_mounting == "collected" and in_effect != "off":
+            notes.append(f"Blob mounting applied where collect found it enabled: {in_effect}.")
         if life is None:  # the inventory's own month: images that left the archive too early pay the rest
-            parts.append(early_rows(usage.metering.early_deletion(options.month), options.month))
+            early = usage.metering.early_deletion(options.month)
+            notes += archive_notes(usage.metering.lifetimes(options.month), early)
+            parts.append(early_rows(early, options.month))
     if len(usage.storage):
         s = usage.storage
         parts.append(
@@ -121,6 +126,23 @@ def of_stored(stored: Stored, options: PricingOptions) -> Quantities:
 def storage_rows(stored: Stored, month: Month) -> pd.DataFrame:
     """Metered byte-time as GB-month rows, by storage class."""
     return gb_month_rows(stored.lines, month, stored.lines["storage_class"].map(STORAGE_MEASURE))
+
+
+def archive_notes(life: Lifetimes, early: pd.DataFrame) -> list[str]:
+    """What the archive's time line changed this month."""
+    notes = []
+    moved = int((np.bincount(life.image) > 1).sum()) if len(life.image) else 0
+    if moved:
+        notes.append(
+            f"{moved} image(s) moved to or from the archive during {life.month}: billed by the hour in "
+            "each storage class."
+        )
+    if len(early):
+        notes.append(
+            f"{len(early)} image(s) left the archive before its 90-day minimum: the remaining days are "
+            "charged in the month they left (archive early deletion)."
+        )
+    return notes
 
 
 def early_rows(early: pd.DataFrame, month: Month) -> pd.DataFrame:

@@ -85,12 +85,27 @@ def other_internet(
     return out
 
 
-def _free_note(rows: pd.DataFrame, options: PricingOptions, priced: Priced) -> list[str]:
+def _internet_notes(rows: pd.DataFrame, options: PricingOptions, priced: Priced) -> list[str]:
+    notes = []
     free = options.free_internet_gb
-    if not free:
-        return []
-    used = sum((p["gb"] for p in priced.pools if p["tier"] == "free"), ZERO)
-    return [f"Free internet allowance: {free} GB (account-wide), {used} GB of it used."]
+    if free:
+        used = sum((p["gb"] for p in priced.pools if p["tier"] == "free"), ZERO)
+        per = "each account's" if options.billing == "account" else "the bill's"
+        notes.append(
+            f"Free internet allowance: {free} GB ({per}, across regions), {used} GB of it on ECR's egress."
+        )
+        apart = sorted({r for r in rows["region"] if partition(r) != "aws"}) if len(rows) else []
+        if apart:
+            notes.append(
+                f"No free allowance in {', '.join(apart)}: AWS grants it 'except China and GovCloud'."
+            )
+    if options.other_internet:
+        gb = sum((o.gb for o in options.other_internet), ZERO)
+        notes.append(
+            f"Other services' internet egress on the same bill ({gb:,} GB) shares ECR's volume tiers"
+            f"{' and free allowance' if free else ''}: ECR pays its share of the combined cost."
+        )
+    return notes
 
 
 def _cross_region_notes(rows: pd.DataFrame, options: PricingOptions, priced: Priced) -> list[str]:
@@ -149,7 +164,7 @@ register(
         usage_type="{code}-DataTransfer-Out-Bytes",
         service="transfer",
         description="Data transfer out to the internet",
-        notes=_free_note,
+        notes=_internet_notes,
     )
 )
 register(

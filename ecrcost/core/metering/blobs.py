@@ -164,6 +164,7 @@ class Metering:
         self.sharing = keys.registry.astype(np.int64) if sharing is None else sharing
         self.enabled = enabled if enabled is not None else [None] * (int(keys.registry.max(initial=-1)) + 1)
         self._months: dict[tuple[Month, str], pa.Table] = {}
+        self._lifetimes: dict[Month, Lifetimes] = {}
 
     @cached_property
     def holdings(self) -> Holdings:
@@ -192,7 +193,10 @@ class Metering:
         )
 
     def lifetimes(self, month: Month) -> Lifetimes:
-        return Lifetimes.of(self.images, month)
+        """The inventory's own lifetimes in ``month`` (worked out once per month)."""
+        if month not in self._lifetimes:
+            self._lifetimes[month] = Lifetimes.of(self.images, month)
+        return self._lifetimes[month]
 
     def mounted(self, setting: bool | str) -> np.ndarray:
         """Per registry id: whether blob mounting applies under ``setting`` (``on``, ``off`` or
