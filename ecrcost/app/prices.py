@@ -82,12 +82,12 @@ def compare(old: str | Path | None, new: str | Path | None, input: Path | None =
     books = [load_pricebook(None if p in (None, "bundled") else p) for p in (old, new)]
     key = ["region", "item", "tier"]
     a, b = (bk.table()[[*key, "price", "confidence"]] for bk in books)
-    both = a.merge(b, on=key, how="outer", suffixes=("_old", "_new"), indicator=True)
-    both = both[(both["_merge"] != "both") | (both["price_old"].astype(str) != both["price_new"].astype(str))]
+    both = a.merge(b, on=key, how="outer", suffixes=("_old", "_new"), indicator="side")
+    both = both[(both["side"] != "both") | (both["price_old"].astype(str) != both["price_new"].astype(str))]
     rows = []
     for r in both.itertuples(index=False):
-        old_p = None if r._merge == "right_only" else Decimal(str(r.price_old))
-        new_p = None if r._merge == "left_only" else Decimal(str(r.price_new))
+        old_p = None if r.side == "right_only" else Decimal(str(r.price_old))
+        new_p = None if r.side == "left_only" else Decimal(str(r.price_new))
         if old_p is not None and new_p is not None and old_p == new_p:
             continue  # the same number written differently (0.10 and 0.1)
         rows.append({
