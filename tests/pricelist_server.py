@@ -27,6 +27,7 @@ from typing import Any
 
 ON_DEMAND = "JRTCKXETXF"  # AWS's offerTermCode of every OnDemand term
 RATE_CODES = ["6YS6EN2CT7", "PGHJ3S3EYE", "QCB5P3JH2Q", "QYFSSC9XF5", "VXWNHN4A7R"]  # one per tier
+DISCLAIMER = "ecrcost test data in the layout of AWS's offer files: made-up SKUs, the bundled book's prices"
 VERSION, PUBLISHED = "20261101000000", "2026-11-01T00:00:00Z"
 
 
@@ -249,7 +250,7 @@ def write_offers(root: Path, products: list[dict[str, Any]]) -> Path:
         region = attrs.get("regionCode") or attrs["fromRegionCode"]
         f = files.setdefault(
             (offer, region),
-            {"formatVersion": "v1.0", "disclaimer": "fixture", "offerCode": offer, "version": p["version"],
+            {"formatVersion": "v1.0", "disclaimer": DISCLAIMER, "offerCode": offer, "version": p["version"],
              "publicationDate": p["publicationDate"], "products": {}, "terms": {"OnDemand": {}}},
         )  # fmt: skip
         code = p["product"]["sku"]
@@ -262,14 +263,14 @@ def write_offers(root: Path, products: list[dict[str, Any]]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(f, indent=1))
         offers.setdefault(offer, {})[region] = {"regionCode": region, "currentVersionUrl": url}
-    index = {"formatVersion": "v1.0", "disclaimer": "fixture", "publicationDate": PUBLISHED, "offers": {}}
+    index = {"formatVersion": "v1.0", "disclaimer": DISCLAIMER, "publicationDate": PUBLISHED, "offers": {}}
     for offer, regions in offers.items():
         (root / offer / "current").mkdir(parents=True, exist_ok=True)
         (root / offer / "current" / "region_index.json").write_text(
             json.dumps(
                 {
                     "formatVersion": "v1.0",
-                    "disclaimer": "fixture",
+                    "disclaimer": DISCLAIMER,
                     "publicationDate": PUBLISHED,
                     "regions": regions,
                 },

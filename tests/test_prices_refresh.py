@@ -256,3 +256,41 @@ def test_focus_export_carries_the_price_list_sku_and_rate_code(server, tmp_path)
     ref = book["regions"]["us-east-1"]["storage"]["provenance"][0]
     assert {(r["SkuId"], r["SkuPriceId"]) for r in storage} == {(ref["sku"], ref["rate_code"])}
     assert all(r["x_PriceBook"].endswith(book["book"]["hash"]) for r in rows)
+
+
+def test_every_region_of_the_bundled_book_has_storage_internet_tiers_and_inter_region_rates():
+    result = runner.invoke(app, ["prices", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    regions = {r["region"] for r in rows} - {"public"}
+    assert len(regions) >= 35
+    for region in sorted(regions):
+        mine = [r for r in rows if r["region"] == region]
+        items = {r["item"] for r in mine}
+        assert "storage" in items, region
+        assert "inter_region_out" in items, region
+        tiers = [r["tier"] for r in mine if r["item"] == "internet_out"]
+        assert len(tiers) >= 2 and tiers[-1].startswith("over "), region  # tiers, the last open
+        assert all(D(str(r["price"])) > 0 for r in mine if r["item"] in ("storage", "inter_region_out")), (
+            region
+        )
+
+
+def test_the_example_offer_folder_is_what_the_fixture_builder_writes(tmp_path):
+    example = Path(__file__).parent.parent / "data" / "examples" / "offers"
+    fresh = write_offers(tmp_path / "offers", catalogue(regions=REGIONS))
+    mine = sorted(p.relative_to(fresh) for p in fresh.rglob("*.json"))
+    assert mine == sorted(p.relative_to(example) for p in example.rglob("*.json"))
+    for rel in mine:
+        assert json.loads((fresh / rel).read_text()) == json.loads((example / rel).read_text()), rel
+
+
+def test_a_region_refreshed_alone_keeps_the_pair_rates_its_answer_lacks(aws, tmp_path):
+    example = Path(__file__).parent.parent / "data" / "examples" / "offers"
+    out = tmp_path / "book.json"
+    result = runner.invoke(app, ["prices", "refresh", "--offers", str(example), "--region", "eu-west-1",
+                                 "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    inter = json.loads(out.read_text())["regions"]["eu-west-1"]["inter_region_out"]
+    assert inter["value"] == "0.02" and inter["confidence"] == "V"
+    assert {r["to"] for r in inter["provenance"]} == {"us-east-1", "us-east-2"}

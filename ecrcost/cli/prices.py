@@ -133,8 +133,10 @@ def diff(
     month: MonthOption = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
-    """What changed between two price books: every figure that differs (region, item, tier, old and new
-    USD per unit) and, with --input, what the change does to that input's estimate, charge by charge."""
+    """Compare two price books, and what the change does to an input's estimate.
+
+    Lists every figure that differs (region, item, tier, old and new USD per unit) and, with --input,
+    that input's charges under each book."""
     from ..app.prices import compare
     from ..outputs import machine, terminal
     from ..outputs.export.encode import csv_text

@@ -212,9 +212,14 @@ def _apply(
             rates[dest] = dims[0].usd
             refs.append(_ref(product, dims[0], fetched, dest))
         counts = Counter(rates.values())
-        default = min(counts, key=lambda r: (-counts[r], r))
+        before = Decimal(str(old["value"])) if "value" in old else None
+        default = min(counts, key=lambda r: (-counts[r], r != before, r))  # a tie keeps the book's
+        # A destination the answer lacks keeps the pair rate the book gave it (and says so).
+        kept = {d: Decimal(str(r)) for d, r in old.get("pairs", {}).items() if d not in rates}
+        for d in sorted(kept):
+            out.kept.append(f"{where} to {d}: not in the Price List answer; the book's pair rate is kept")
         new["value"] = _num(default)
-        new["pairs"] = {d: _num(r) for d, r in sorted(rates.items()) if r != default}
+        new["pairs"] = {d: _num(r) for d, r in sorted({**rates, **kept}.items()) if r != default}
     offers = sorted({r["offer"] for r in refs})
     published = max(r["publication_date"] for r in refs)
     new.update(source=f"pricelist:{offers[0]}", as_of=published[:10], confidence="V", provenance=refs)
