@@ -106,6 +106,7 @@ def test_a_changed_price_reprices_the_sample_to_the_new_cents(server, tmp_path):
     fresh = estimate(out)
     changed = [i for i in fresh["line_items"] if i["usage_type"] == "EU-TimedStorage-ByteHrs"]
     for old, new in zip(eu_storage, changed, strict=True):
+        assert new["quantity"] == old["quantity"] and D(str(old["unit_price_usd"])) == D("0.10")
         assert D(str(new["unit_price_usd"])) == D("0.12")
         assert D(str(new["cost_usd"])) == (D(str(new["quantity"])) * D("0.12")).quantize(D("0.000001"))
     delta = sum(D(str(i["quantity"])) * D("0.02") for i in eu_storage)
@@ -116,16 +117,16 @@ def test_prices_diff_names_the_change_and_what_it_does_to_an_estimate(server, tm
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     s = server(catalogue(regions=REGIONS))
     assert refresh(s.url, old).exit_code == 0
-    s.products = priced(catalogue(regions=REGIONS, version="20261201000000", published="2026-12-01T00:00:00Z"),
-                        "DataTransfer-Out-Bytes", "0.1")  # fmt: skip
+    december = catalogue(regions=REGIONS, version="20261201000000", published="2026-12-01T00:00:00Z")
+    s.products = priced(december, "DataTransfer-Out-Bytes", "0.1")
     assert refresh(s.url, new).exit_code == 0
     result = runner.invoke(app, ["prices", "diff", str(old), str(new), "--input", str(SAMPLE),
                                  "--month", "2026-10", "-f", "json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     changed = {(f["region"], f["item"], f["tier"]): f for f in doc["figures"]}
-    assert set(changed) == {("us-east-1", "internet_out", t) for t in
-                            ("0–10240 GB", "10240–51200 GB", "51200–153600 GB", "over 153600 GB")}  # fmt: skip
+    tiers = ("0–10240 GB", "10240–51200 GB", "51200–153600 GB", "over 153600 GB")
+    assert set(changed) == {("us-east-1", "internet_out", t) for t in tiers}
     assert changed["us-east-1", "internet_out", "0–10240 GB"]["old_usd"] == "0.09"
     assert changed["us-east-1", "internet_out", "0–10240 GB"]["new_usd"] == "0.1"
     assert doc["new"]["version"].endswith("20261201000000")
