@@ -218,7 +218,8 @@ def _description(description: str, line: LineRow) -> str:
         parts.append(f"price tier {line.tier}")
     if line.destination_region:
         parts.append(f"to {line.destination_region}")
-    return f"{', '.join(parts)}: {line.repository}"  # FOCUS wants ASCII descriptions
+    usage = f" ({line.usage_type})" if line.usage_type else ""  # the bill's name for the line
+    return f"{', '.join(parts)}{usage}: {line.repository}"  # FOCUS wants ASCII descriptions
 
 
 def _iso(ts: datetime) -> str:
