@@ -190,6 +190,7 @@ class Server:
         self.fail = False
         self.throttled = 0
         self.requests: list[dict[str, Any]] = []
+        self.targets: list[str] = []  # X-Amz-Target of each request
         self.lock = threading.Lock()
         server = self
 
@@ -218,6 +219,7 @@ class Server:
     def answer(self, target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.lock:
             self.requests.append(body)
+            self.targets.append(target)
             if self.fail:
                 return 500, {"__type": "InternalErrorException", "Message": "An internal error occurred"}
             if self.throttled < self.throttle:

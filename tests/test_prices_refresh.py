@@ -295,3 +295,72 @@ def test_a_region_refreshed_alone_keeps_the_pair_rates_its_answer_lacks(aws, tmp
     inter = json.loads(out.read_text())["regions"]["eu-west-1"]["inter_region_out"]
     assert inter["value"] == "0.02" and inter["confidence"] == "V"
     assert {r["to"] for r in inter["provenance"]} == {"us-east-1", "us-east-2"}
+
+
+def test_refresh_sends_nothing_but_get_products_and_declares_it(server, tmp_path):
+    from ecrcost.sources.collect.permissions import OPERATIONS
+
+    s = server(catalogue(regions=["us-east-1"]))
+    s.page_size = 2  # AmazonECR answers 3 products in us-east-1: two pages, NextToken followed
+    out = tmp_path / "book.json"
+    result = runner.invoke(app, ["prices", "refresh", "--endpoint-url", s.url, "-o", str(out),
+                                 "--region", "us-east-1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert set(s.targets) == {"AWSPriceListService.GetProducts"}
+    assert any(r.get("NextToken") for r in s.requests)
+    assert OPERATIONS["pricing", "GetProducts"].action == "pricing:GetProducts"
+    book = json.loads(out.read_text())
+    assert book["book"]["kept"] == [] and book["book"]["regions_refreshed"] == ["us-east-1"]
+
+
+def _one(dims, unit="GB-Mo", usage="EU-TimedStorage-ByteHrs"):
+    from pricelist_server import product
+
+    from ecrcost.sources.pricelist.offers import _product
+
+    p = product("AmazonECR", "EC2 Container Registry",
+                {"regionCode": "eu-west-1", "usagetype": usage}, dims)  # fmt: skip
+    return _product("AmazonECR", p["product"], p["terms"]["OnDemand"], p["version"], p["publicationDate"])
+
+
+def test_price_dimensions_must_run_from_0_to_inf_without_gaps():
+    from ecrcost.sources.pricelist.mapping import ShapeError, dimensions
+
+    ok = dimensions(_one([("153600", None, "GB-Mo", "0.07"), ("0", "153600", "GB-Mo", "0.10")]))
+    assert [(d.begin, d.end, d.usd) for d in ok] == [(0, D(153600), D("0.10")), (D(153600), None, D("0.07"))]
+    with pytest.raises(ShapeError, match="begins at 100"):
+        dimensions(_one([("0", "50", "GB-Mo", "0.1"), ("100", None, "GB-Mo", "0.07")]))
+    with pytest.raises(ShapeError, match="not Inf"):
+        dimensions(_one([("0", "50", "GB-Mo", "0.1")]))
+
+
+def test_products_are_placed_by_attributes_with_or_without_the_region_prefix():
+    from ecrcost.sources.pricelist.mapping import Place, place
+
+    codes = {"us-east-1": "USE1", "eu-west-1": "EU"}
+    assert place(_one([("0", None, "GB-Mo", "0.1")]), codes) == Place("eu-west-1", "storage")
+    bare = _one([("0", None, "GB-Mo", "0.1")], usage="TimedStorage-ByteHrs")
+    assert place(bare, codes) == Place("eu-west-1", "storage")
+    assert place(_one([("0", None, "GB", "0.1")], usage="EU-Made-Up"), codes) is None
+
+
+def test_a_free_first_tier_is_left_to_the_allowance_options(server, tmp_path):
+    products = catalogue(regions=["us-east-1"])
+    internet = next(
+        p for p in products if p["product"]["attributes"]["usagetype"] == "DataTransfer-Out-Bytes"
+    )
+    term = next(iter(internet["terms"]["OnDemand"].values()))
+    dims = sorted(term["priceDimensions"].values(), key=lambda d: D(d["beginRange"]))
+    dims[0]["beginRange"] = "100"  # 0-100 GB free, written as a tier of its own
+    term["priceDimensions"]["FREE.JRTCKXETXF.FREE"] = {
+        "rateCode": "FREE.JRTCKXETXF.FREE", "description": "", "beginRange": "0", "endRange": "100",
+        "unit": "GB", "pricePerUnit": {"USD": "0.0000000000"}, "appliesTo": [],
+    }  # fmt: skip
+    s = server(products)
+    out = tmp_path / "book.json"
+    result = runner.invoke(app, ["prices", "refresh", "--endpoint-url", s.url, "-o", str(out),
+                                 "--region", "us-east-1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "note: us-east-1.internet_out: the Price List's free first 100 GB" in result.stderr
+    tiers = json.loads(out.read_text())["regions"]["us-east-1"]["internet_out"]["tiers"]
+    assert tiers[0] == {"up_to_gb": "10240", "usd_per_gb": "0.09"}

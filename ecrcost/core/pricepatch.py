@@ -20,7 +20,7 @@ from .errors import InputError
 SECTION_META = ("name", "billing_code", "billing_region")  # section keys that are not priced items
 ITEM_KEYS = ("value", "tiers", "pairs", "unit", "source", "as_of", "confidence", "usage_type", "provenance")
 REF_KEYS = ("offer", "sku", "usage_type", "rate_code", "version", "publication_date", "fetched", "to")
-BOOK_KEYS = ("version", "date", "published", "hash", "regions_refreshed")
+BOOK_KEYS = ("version", "date", "published", "hash", "regions_refreshed", "kept", "unrecognised")
 TIER_KEYS = ("up_to_gb", "usd_per_gb")
 SOURCE_KEYS = ("title", "url", "as_of", "confidence")
 TEXT_KEYS = {

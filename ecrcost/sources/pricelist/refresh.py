@@ -157,6 +157,8 @@ def refresh(base: Mapping[str, Any], source: Source, regions: Iterable[str], fet
         "date": fetched,
         "published": published,
         "regions_refreshed": sorted(seen_regions),
+        "kept": list(out.kept),  # what an audit of the book needs to know, in the book itself
+        "unrecognised": list(out.unrecognised),
     }
     doc["book"]["hash"] = content_hash(doc)
     return out
