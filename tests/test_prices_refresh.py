@@ -310,7 +310,11 @@ def test_refresh_sends_nothing_but_get_products_and_declares_it(server, tmp_path
     assert any(r.get("NextToken") for r in s.requests)
     assert OPERATIONS["pricing", "GetProducts"].action == "pricing:GetProducts"
     book = json.loads(out.read_text())
-    assert book["book"]["kept"] == [] and book["book"]["regions_refreshed"] == ["us-east-1"]
+    assert book["book"]["regions_refreshed"] == ["us-east-1"]
+    # A catalogue of one region has no transfer to other regions: kept, and the book says so.
+    assert book["book"]["kept"] == [
+        "us-east-1.inter_region_out: not in the Price List answer; the book's figure is kept"
+    ]
 
 
 def _one(dims, unit="GB-Mo", usage="EU-TimedStorage-ByteHrs"):
