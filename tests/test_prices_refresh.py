@@ -368,3 +368,34 @@ def test_a_free_first_tier_is_left_to_the_allowance_options(server, tmp_path):
     assert "note: us-east-1.internet_out: the Price List's free first 100 GB" in result.stderr
     tiers = json.loads(out.read_text())["regions"]["us-east-1"]["internet_out"]["tiers"]
     assert tiers[0] == {"up_to_gb": "10240", "usd_per_gb": "0.09"}
+
+
+def test_aws_endpoint_url_pricing_is_honoured(server, tmp_path, monkeypatch):
+    s = server(catalogue(regions=["us-east-1"]))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", s.url)
+    out = tmp_path / "book.json"
+    result = runner.invoke(app, ["prices", "refresh", "-o", str(out), "--region", "us-east-1"])
+    assert result.exit_code == 0, result.output
+    assert s.requests and json.loads(out.read_text())["regions"]["us-east-1"]["storage"]["confidence"] == "V"
+
+
+def test_a_destination_the_book_lacks_is_listed_not_priced(server, tmp_path):
+    products = catalogue(regions=REGIONS)
+    ohio = next(p for p in products if p["product"]["attributes"].get("toRegionCode") == "us-east-2")
+    zone = json.loads(json.dumps(ohio))
+    zone["product"]["attributes"].update(
+        toRegionCode="us-east-1-bos-1", usagetype="USE1-USE1-BOS1-AWS-Out-Bytes"
+    )
+    zone["product"]["sku"] = "LOCALZONESKU0001"
+    s = server([*products, zone])
+    out = tmp_path / "book.json"
+    result = refresh(s.url, out)
+    assert result.exit_code == 0, result.output
+    assert (
+        "LOCALZONESKU0001" in result.stderr
+        and "destination us-east-1-bos-1 is not in the book" in result.stderr
+    )
+    assert (
+        "us-east-1-bos-1"
+        not in json.loads(out.read_text())["regions"]["us-east-1"]["inter_region_out"]["pairs"]
+    )

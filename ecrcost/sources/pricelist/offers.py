@@ -106,7 +106,7 @@ class QueryApi:
                 self.calls += 1
                 page = self.client.get_products(**kwargs)
             except (BotoCoreError, ClientError) as exc:
-                raise PriceListError(f"Price List GetProducts {offer} {region}: {exc}") from None
+                raise PriceListError(f"Price List GetProducts {offer} {region}: {_short(exc)}") from None
             for text in page.get("PriceList", []):
                 try:  # each element is a JSON document in a string
                     doc = json.loads(text) if isinstance(text, str) else text
@@ -125,6 +125,12 @@ class QueryApi:
             if not token:
                 return
             kwargs["NextToken"] = token
+
+
+def _short(exc: Exception, limit: int = 240) -> str:
+    """An AWS error as one short line (a proxy's HTML error page is not worth 2 kB of stderr)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class OfferFolder:

@@ -100,6 +100,11 @@ def refresh(base: Mapping[str, Any], source: Source, regions: Iterable[str], fet
             if where.section != PUBLIC and where.section not in doc["regions"]:
                 out.unrecognised.append(_listed(product, f"region {where.section} is not in the book"))
                 continue
+            if where.destination and where.destination not in doc["regions"]:  # a Local Zone, say
+                out.unrecognised.append(
+                    _listed(product, f"destination {where.destination} is not in the book")
+                )
+                continue
             try:
                 dims = dimensions(product)
                 unit = SOUGHT["region" if where.section != PUBLIC else PUBLIC][where.item]
