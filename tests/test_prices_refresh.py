@@ -399,3 +399,16 @@ def test_a_destination_the_book_lacks_is_listed_not_priced(server, tmp_path):
         "us-east-1-bos-1"
         not in json.loads(out.read_text())["regions"]["us-east-1"]["inter_region_out"]["pairs"]
     )
+
+
+@pytest.mark.slow
+def test_a_full_refresh_covers_every_region_of_the_book_with_v_figures(server, tmp_path):
+    s = server(catalogue())
+    out = tmp_path / "book.json"
+    result = runner.invoke(app, ["prices", "refresh", "--endpoint-url", s.url, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 kept from the bundled book, 0 products not recognised" in result.stderr
+    table = load_pricebook(out).table()
+    sought = table[~table["item"].str.match(r"^(nat_gateway|interface_endpoint|.*_free_gb)")]
+    assert len(sought) > 300 and set(sought["confidence"]) == {"V"}
+    assert estimate(out)["total_usd"] == estimate()["total_usd"]
