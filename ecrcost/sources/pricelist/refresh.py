@@ -125,7 +125,8 @@ def refresh(base: Mapping[str, Any], source: Source, regions: Iterable[str], fet
             seen_regions.add(region)
         else:
             out.missing_regions.append(region)
-    take(source.products(*PUBLIC_QUERY[:1], PUBLIC_REGION, PUBLIC_QUERY[1]))
+    public_offer, public_match = PUBLIC_QUERY
+    take(source.products(public_offer, PUBLIC_REGION, public_match))
 
     by_item: dict[tuple[str, str], dict[str, list[tuple[Product, list[Dimension]]]]] = {}
     for where, products in found.items():
@@ -141,8 +142,8 @@ def refresh(base: Mapping[str, Any], source: Source, regions: Iterable[str], fet
         kind = PUBLIC if code == PUBLIC else "region"
         for item in SOUGHT[kind]:
             if item in entry and (code, item) not in by_item:
-                why = "region absent from the Price List answer" if code in out.missing_regions else (
-                    "not in the Price List answer")  # fmt: skip
+                absent = code in out.missing_regions
+                why = "region absent from the Price List answer" if absent else "not in the Price List answer"
                 out.kept.append(f"{code}.{item}: {why}; the book's figure is kept")
 
     for offer, seen in sorted(versions.items()):
