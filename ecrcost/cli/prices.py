@@ -36,9 +36,12 @@ def prices(
     from ..outputs.write import write_stdout
 
     with user_errors():
-        frame = load_pricebook(prices).table(region)
+        book = load_pricebook(prices)
+        frame = book.table(region)
         if format is Format.table:
-            terminal.console().print(terminal.prices_table(frame))
+            who = book.identity
+            label = f"{who['version']}, {who['date']}, {who['hash'][:19]}"  # sha256: and 12 hex digits
+            terminal.console().print(terminal.prices_table(frame, label))
         elif format is Format.json:
             write_stdout(frame.to_json(orient="records", indent=2) + "\n")
         elif format is Format.csv:

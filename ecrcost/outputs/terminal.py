@@ -126,9 +126,11 @@ def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
     return Group(*parts)
 
 
-def prices_table(frame: pd.DataFrame) -> Table:
+def prices_table(frame: pd.DataFrame, book: str = "") -> Table:
+    """The price book's figures; ``book`` names it (version, date, hash) in the title."""
+    named = f": {book}" if book else ""
     t = table(
-        "Price book in use (USD; GB = 2^30 bytes; R = unverified, override with --prices)",
+        f"Price book in use{named} (USD; GB = 2^30 bytes; R = unverified, override with --prices)",
         [
             ("Region", "text"),
             ("Item", "text"),
