@@ -8,6 +8,8 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pricelist_server import Server, catalogue, priced, write_offers
 from typer.testing import CliRunner
 
@@ -415,3 +417,58 @@ def test_a_full_refresh_covers_every_region_of_the_book_with_v_figures(server, t
     sought = table[~table["item"].str.match(r"^(nat_gateway|interface_endpoint|.*_free_gb)")]
     assert len(sought) > 300 and set(sought["confidence"]) == {"V"}
     assert estimate(out)["total_usd"] == estimate()["total_usd"]
+
+
+class _Listed:
+    """Products in memory, filtered as GetProducts filters them: the refresh's input, not a stand-in
+    for anything it does."""
+
+    def __init__(self, products):
+        self.listed = products
+
+    def products_of(self, offer, match):
+        for p in self.listed:
+            attrs = p["product"]["attributes"]
+            if p["serviceCode"] == offer and all(attrs.get(k) == v for k, v in match.items()):
+                yield p
+
+    def products(self, offer, region, match):
+        from ecrcost.sources.pricelist.offers import _product
+
+        for p in self.products_of(offer, match):
+            yield _product(offer, p["product"], p["terms"]["OnDemand"], p["version"], p["publicationDate"])
+
+
+_price = st.decimals(min_value=D("0.0001"), max_value=D("9.9999"), places=4)
+
+
+@given(storage=_price, retrieval=_price, internet=st.lists(_price, min_size=4, max_size=4),
+       archive=st.lists(_price, min_size=2, max_size=2), default=_price, pair=_price)  # fmt: skip
+def test_any_prices_come_back_from_the_price_list_as_they_went_in(
+    storage, retrieval, internet, archive, default, pair
+):
+    from ecrcost.core.pricebook import _bundled_doc
+    from ecrcost.sources.pricelist.refresh import refresh
+
+    bundled = json.loads(_bundled_doc())
+    wanted = json.loads(_bundled_doc())
+    east = wanted["regions"]["us-east-1"]
+    east["storage"]["value"] = str(storage)
+    east["archive_retrieval"]["value"] = str(retrieval)
+    for tier, usd in zip(east["internet_out"]["tiers"], internet, strict=True):
+        tier["usd_per_gb"] = str(usd)
+    for tier, usd in zip(east["archive_storage"]["tiers"], archive, strict=True):
+        tier["usd_per_gb"] = str(usd)
+    east["inter_region_out"]["value"] = str(default)
+    east["inter_region_out"]["pairs"] = {"us-east-2": str(pair)}
+    regions = ["us-east-1", "us-east-2", "eu-west-1", "eu-west-2"]  # three destinations: a majority
+    got = refresh(bundled, _Listed(catalogue(wanted, regions)), regions, "2026-11-28").doc["regions"][
+        "us-east-1"
+    ]
+    assert D(got["storage"]["value"]) == storage and D(got["archive_retrieval"]["value"]) == retrieval
+    assert [D(t["usd_per_gb"]) for t in got["internet_out"]["tiers"]] == internet
+    assert [t["up_to_gb"] for t in got["internet_out"]["tiers"]] == ["10240", "51200", "153600", None]
+    assert [D(t["usd_per_gb"]) for t in got["archive_storage"]["tiers"]] == archive
+    rate = {d: D(got["inter_region_out"]["pairs"].get(d, got["inter_region_out"]["value"]))
+            for d in ("us-east-2", "eu-west-1", "eu-west-2")}  # fmt: skip
+    assert rate == {"us-east-2": pair, "eu-west-1": default, "eu-west-2": default}
