@@ -237,6 +237,8 @@ def _transfer(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     out["destination_region"] = checks.region(raw, "destination_region", known, "")
     for col in TRANSFER_GB:
         out[col] = checks.decimal(raw, col)
+    for col in ("account_id", "region", "repository", "destination_region"):
+        out[col] = checks.plain(out[col])  # compared and concatenated with scenario rows downstream
     return out[TRANSFER_COLUMNS]
 
 
@@ -249,6 +251,8 @@ def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     # pandas-stubs allow no dict cells, which this object column holds
     out["tags"] = _tags(raw, checks.text(raw, "tags"))  # type: ignore[assignment]
     out["lifecycle_policy"] = checks.text(raw, "lifecycle_policy")
+    for col in ("account_id", "region", "repository", "repository_arn", "lifecycle_policy"):
+        out[col] = checks.plain(out[col])  # one row per repository: thousands at most
     keys = ["account_id", "region", "repository"]
     dup = out.duplicated(keys).to_numpy()
     if dup.any():
