@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .files import RawTable
+from .files import RawTable, unique_categories
 
 # Patterns use [0-9], not \d: \d also matches other scripts' digits ("１２").
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$")
@@ -62,7 +62,7 @@ def _matches(col: pd.Series, pattern: str) -> pd.Series:
         ok = _matches(pd.Series(col.cat.categories, dtype="str"), pattern).to_numpy()
         codes = col.cat.codes.to_numpy()
         return pd.Series(np.where(codes >= 0, ok[np.maximum(codes, 0)], False), index=col.index)
-    found = pc.match_substring_regex(pa.array(col.astype("str")), full).fill_null(False)
+    found = pc.match_substring_regex(_arrow_text(col), full).fill_null(False)
     return pd.Series(found.to_numpy(zero_copy_only=False), index=col.index, dtype=bool)
 
 
@@ -104,14 +104,37 @@ def _strip(col: pd.Series) -> pd.Series:
     """Stripped text. A categorical stays categorical (its distinct values are stripped), so every
     later check and join costs one pass over the distinct values, not over the rows."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        values = pa.array(col.cat.categories.astype("str"))
+        values = _categories(col)
         stripped = pc.utf8_trim_whitespace(values)
-        if values.equals(stripped):
-            return col
-        stripped_index = pd.Index(stripped.to_pandas(), dtype="str")
-        if stripped_index.is_unique:
-            return col.cat.rename_categories(stripped_index)
+        return col if values.equals(stripped) else _recode(col, stripped)
     return col.astype("str").str.strip()
+
+
+def _categories(col: pd.Series) -> pa.Array:
+    """A categorical's categories as Arrow text (no copy when pandas holds them in Arrow already)."""
+    return _arrow_text(pd.Series(col.cat.categories))
+
+
+def _arrow_text(col: pd.Series) -> pa.Array:
+    """A text column as Arrow (no copy when pandas holds it in Arrow already)."""
+    if col.dtype != "str":
+        col = col.astype("str")
+    return pa.array(col.array, pa.large_string())
+
+
+def _recode(col: pd.Series, values: pa.Array, missing: str | None = None) -> pd.Series:
+    """Categorical ``col`` with category ``i`` renamed to ``values[i]`` (categories that become equal
+    merge); rows without a value get ``missing`` (None: they stay missing). Costs a pass over the
+    categories and one over the codes: pandas' own renaming re-checks millions of categories."""
+    codes = col.cat.codes.to_numpy()
+    if missing is not None:
+        values = pa.concat_arrays([values.cast(pa.large_string()), pa.array([missing], pa.large_string())])
+        codes = np.where(codes >= 0, codes, len(values) - 1)
+    encoded = pc.dictionary_encode(values)
+    mapping = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    recoded = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1).astype(np.int32)
+    dtype = unique_categories(encoded.dictionary)
+    return pd.Series(pd.Categorical.from_codes(recoded, dtype=dtype), index=col.index)
 
 
 def _text(raw: RawTable, column: str) -> pd.Series:
@@ -128,12 +151,41 @@ def text(raw: RawTable, column: str, default: str = "") -> pd.Series:
         return pd.Series(default, index=raw.frame.index, dtype="str")
     col = _strip(raw.frame[column])
     if isinstance(col.dtype, pd.CategoricalDtype):
-        if not np.any(np.asarray(col.cat.categories == default)):
-            col = col.cat.add_categories([default])
-        col = col.fillna(default)
-    else:
-        col = col.where(col.notna(), default)
+        return _defaulted(col, default)
+    col = col.where(col.notna(), default)
     return col.where(~blank(col), default)
+
+
+def _defaulted(col: pd.Series, default: str) -> pd.Series:
+    """Categorical ``col`` with blank and missing cells set to ``default``, by moving codes: the
+    categories (millions, for timestamps) are neither hashed nor re-checked."""
+    values = _categories(col)
+    codes = col.cat.codes.to_numpy()
+    blank_at, default_at = _position(values, ""), _position(values, default)
+    missing = codes < 0
+    if not missing.any() and (blank_at is None or blank_at == default_at):
+        return col
+    if default_at is None and blank_at is not None:  # the blank category becomes the default
+        values = pc.if_else(pc.equal(values, ""), default, values)
+        default_at = blank_at
+    elif default_at is None:
+        values = pa.concat_arrays([values, pa.array([default], pa.large_string())])
+        default_at = len(values) - 1
+    codes = np.where(missing, default_at, codes)
+    if blank_at is not None and blank_at != default_at:
+        codes[codes == blank_at] = default_at  # "" stays, a category no row uses
+    return _with(col, codes, values)
+
+
+def _position(values: pa.Array, value: str) -> int | None:
+    at = pc.index(values, value).as_py()
+    return None if at < 0 else int(at)
+
+
+def _with(col: pd.Series, codes: np.ndarray, values: pa.Array) -> pd.Series:
+    """A categorical of ``codes`` into distinct ``values``."""
+    dtype = unique_categories(values)
+    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype), index=col.index)
 
 
 def required_text(raw: RawTable, column: str, pattern: str | None = None, what: str = "") -> pd.Series:

@@ -132,19 +132,19 @@ def _from_dictionary(encoded: pa.ChunkedArray, length: int) -> pd.Categorical:
     """A categorical from chunks that share one dictionary."""
     if not encoded.num_chunks:
         return pd.Categorical.from_codes(
-            np.empty(0, np.int32), dtype=_unique_categories(pa.array([], pa.large_string()))
+            np.empty(0, np.int32), dtype=unique_categories(pa.array([], pa.large_string()))
         )
     codes = np.empty(length, dtype=np.int32)
     at = 0
     for chunk in encoded.chunks:
         codes[at : at + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         at += len(chunk)
-    return pd.Categorical.from_codes(codes, dtype=_unique_categories(encoded.chunk(0).dictionary))
+    return pd.Categorical.from_codes(codes, dtype=unique_categories(encoded.chunk(0).dictionary))
 
 
-def _unique_categories(values: pa.Array) -> pd.CategoricalDtype:
-    """A dtype for values already known to be distinct (a dictionary): skips pandas' uniqueness
-    check, which costs seconds on millions of digests."""
+def unique_categories(values: pa.Array) -> pd.CategoricalDtype:
+    """A categorical dtype for text values already known to be distinct (a dictionary): skips pandas'
+    uniqueness check, which costs seconds on millions of digests."""
     index = pd.Index(values.to_pandas(), dtype="str")
     fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # private; the public path is the fallback
     return fast(index, ordered=False) if fast is not None else pd.CategoricalDtype(index)
@@ -279,6 +279,7 @@ def _read_csv(path: Path, names: list[str], max_rows: int | None = None) -> dict
         chunks = pa.chunked_array(parts.pop(name), type=_TEXT).unify_dictionaries()
         columns[name] = _from_dictionary(chunks, rows)
         del chunks
+        pa.default_memory_pool().release_unused()  # give the encoding's scratch space back at once
     return columns
 
 
