@@ -100,12 +100,7 @@ def read_table(
 
 
 def _too_many(path: Path, max_rows: int, row: int, label: str) -> InputError:
-    return InputError(
-        f"more than {max_rows:,} rows: too many for one estimate (split the file)",
-        file=path,
-        row=row,
-        row_label=label,
-    )
+    return InputError(f"too many rows: at most {max_rows:,} are allowed", file=path, row=row, row_label=label)
 
 
 def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:

@@ -30,10 +30,14 @@ OPTIONAL = [
     "archive_restored_gb",
 ]
 DEFAULT_REGION = "us-east-1"
+# A scenario is priced and reported row by row (line items, per-repository tables): past this many rows
+# a run would need gigabytes and minutes, so a longer file is refused at the first row past it, before
+# the rest is read. Ten times ECR's former default quota of 10,000 repositories per Region.
+MAX_ROWS = 100_000
 
 
 def read_scenario(path: Path, prices: PriceBook) -> Usage:
-    raw = read_table(path, REQUIRED, OPTIONAL)
+    raw = read_table(path, REQUIRED, OPTIONAL, max_rows=MAX_ROWS)
     f = pd.DataFrame(index=raw.frame.index)
     known = prices.regions.keys()
     # Plain text columns (not categoricals): the model compares and groups them with each other.

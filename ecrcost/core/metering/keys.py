@@ -40,7 +40,9 @@ def positions(values: pd.Index, among: pd.Index) -> np.ndarray:
     except (pa.ArrowException, TypeError):
         return among.get_indexer(values).astype(np.int32)
     if len(right) <= len(left):
-        return pc.index_in(left, value_set=right).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        return (
+            pc.index_in(left, value_set=right).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        )
     out = np.full(len(values), -1, dtype=np.int32)
     hit = pc.index_in(right, value_set=left).fill_null(-1).to_numpy(zero_copy_only=False)
     found = np.flatnonzero(hit >= 0)
