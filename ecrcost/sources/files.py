@@ -39,7 +39,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 
 @dataclass(frozen=True)
 class RawTable:
-    """A file's rows before checking: CSV cells as stripped strings, Parquet columns as stored."""
+    """A file's rows before checking: CSV cells as stripped text, Parquet columns as stored; text
+    columns of either are categoricals."""
 
     path: Path
     frame: pd.DataFrame

@@ -75,8 +75,8 @@ def find_table(folder: Path, name: str, required: bool) -> Path | None:
 
 
 def read_inventory(folder: Path, prices: PriceBook) -> Usage:
-    images_raw = read_table(find_table(folder, "images", True), IMAGES_REQUIRED, IMAGES_OPTIONAL)  # type: ignore[arg-type]
-    images = _images(images_raw, prices)
+    # The raw table goes as soon as it is checked: the layers are read next, the largest table.
+    images = _images(read_table(find_table(folder, "images", True), IMAGES_REQUIRED, IMAGES_OPTIONAL), prices)  # type: ignore[arg-type]
     layers_path = find_table(folder, "layers", False)
     if layers_path:  # the integer keys that the orphan check builds are the ones metering needs
         layers, keys = _layers(read_table(layers_path, LAYERS_REQUIRED, LAYERS_OPTIONAL), images)
