@@ -1,5 +1,5 @@
 """Synthetic ECR inventory folders for benchmarks: ``images.parquet`` and ``layers.parquet`` in the
-CONTRACT.md "Input 2" layout, shaped like a real multi-team registry.
+inventory layout of docs/formats.md, shaped like a real multi-team registry.
 
     uv run python benchmarks/generate.py OUT_DIR --images 1000000 --seed 1
 

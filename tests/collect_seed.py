@@ -6,9 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import boto3
+import pytest
+
+from ecrcost.core.period import Month
+from ecrcost.sources.collect import Options
 
 MANIFESTS = Path(__file__).parent / "fixtures" / "manifests"
 ACCOUNT_A = "123456789012"  # moto's default account: the base credentials
@@ -32,6 +39,61 @@ LAYOUT: dict[tuple[str, str, str], list[tuple[str, str]]] = {
 DENIED_REGION = "eu-central-1"
 DENIED_REPO = (ACCOUNT_A, DENIED_REGION, "team-c/secret")
 PULLS = {(ACCOUNT_A, "us-east-1", "team-a/web"): [10, 20], (ACCOUNT_B, "us-east-1", "shared/base"): [5]}
+ROLE_A = f"arn:aws:iam::{ACCOUNT_A}:role/EcrCostReader"
+REGIONS = ("us-east-1", "eu-west-1")
+MONTH = Month.parse(None)
+
+
+def aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
+    """Test credentials only, and every AWS call to ``endpoint``."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        mp.delenv(key)
+    mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+    mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    if endpoint:
+        mp.setenv("AWS_ENDPOINT_URL", endpoint)
+
+
+def options(tmp: Path, **kw: Any) -> Options:
+    """Collect both accounts in ``REGIONS`` into ``tmp/inventory``, caching under ``tmp/cache``."""
+    base = {
+        "output": tmp / "inventory",
+        "regions": REGIONS,
+        "role_arns": (ROLE_A, ROLE_B),
+        "cache_dir": tmp / "cache",
+        "month": str(MONTH),
+        "quiet": True,
+    }
+    return Options(**(base | kw))
+
+
+def reset(endpoint: str) -> None:
+    """Empty moto's backends (they live in this process, shared by every server it runs)."""
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
+
+
+def plant(endpoint: str, region: str, repository: str, manifests: list[str], size: int = 1000) -> list[str]:
+    """Store manifests moto could not take through PutImage (not JSON, nested 200,000 deep, ...) as
+    images of a new repository of account A, each under the sha256 of its bytes and reported by
+    DescribeImages as ``size`` bytes. Returns the digests."""
+    from moto.ecr.models import Image, ecr_backends
+
+    class Planted(Image):  # moto reads the size from the manifest; these manifests may have none
+        @property
+        def image_size_in_bytes(self) -> int | None:
+            return size
+
+    ecr, _ = clients(endpoint, ACCOUNT_A, region)
+    ecr.create_repository(repositoryName=repository)
+    repo = ecr_backends[ACCOUNT_A][region].repositories[repository]
+    digests = []
+    for i, manifest in enumerate(manifests):
+        digests.append(sha(manifest))
+        repo.images.append(Planted(ACCOUNT_A, f"t{i}", manifest, repository, None, sha(manifest)))
+    return digests
 
 
 def text(name: str) -> str:

@@ -1,15 +1,17 @@
-"""Shared test helpers: write inventories and scenarios in the real file formats, then load them the
-way users do."""
+"""Fixtures shared by the tests, and the hypothesis profiles. Inputs are built by ``factories``."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
+import datetime as dt
 import os
-from decimal import Decimal
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from factories import Inventory, write_csv
 from hypothesis import settings
 
 import ecrcost
@@ -17,99 +19,19 @@ import ecrcost
 # Charts render off-screen in tests, wherever they run.
 os.environ["MPLBACKEND"] = "Agg"
 
-# CI replays the same examples every run (a failure there is reproducible); locally hypothesis explores.
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("dev", deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
-
-GiB = 2**30
-MiB = 2**20
-
-
-def digest(name: str) -> str:
-    return "sha256:" + hashlib.sha256(name.encode()).hexdigest()
-
-
-def write_csv(path: Path, rows: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    columns: list[str] = []
-    for row in rows:
-        columns += [c for c in row if c not in columns]
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-class Registry:
-    """Builds an inventory folder: images pushed with named layers of given sizes."""
-
-    def __init__(self, folder: Path, region: str = "us-east-1", account: str = "123456789012") -> None:
-        self.folder = folder
-        self.region = region
-        self.account = account
-        self.images: list[dict] = []
-        self.layers: list[dict] = []
-
-    def push(
-        self,
-        repo: str,
-        name: str,
-        pushed_at: str,
-        layers: dict[str, int],
-        *,
-        deleted_at: str = "",
-        size_bytes: int | None = None,
-        region: str | None = None,
-        status: str = "ACTIVE",
-        media_type: str = "application/vnd.oci.image.manifest.v1+json",
-        parent: str = "",
-        tags: str = "",
-    ) -> str:
-        d = digest(f"{repo}:{name}")
-        region = region or self.region
-        self.images.append(
-            {
-                "account_id": self.account,
-                "region": region,
-                "repository": repo,
-                "image_digest": d,
-                "size_bytes": sum(layers.values()) if size_bytes is None else size_bytes,
-                "pushed_at": pushed_at,
-                "deleted_at": deleted_at,
-                "image_status": status,
-                "manifest_media_type": media_type,
-                "parent_digest": parent,
-                "image_tags": tags,
-            }
-        )
-        for layer, size in layers.items():
-            self.layers.append(
-                {
-                    "account_id": self.account,
-                    "region": region,
-                    "repository": repo,
-                    "image_digest": d,
-                    "layer_digest": digest(layer),
-                    "size_bytes": size,
-                }
-            )
-        return d
-
-    def write(self, with_layers: bool = True) -> Path:
-        write_csv(self.folder / "images.csv", self.images)
-        if with_layers and self.layers:
-            write_csv(self.folder / "layers.csv", self.layers)
-        return self.folder
-
-    def estimate(self, month: str, with_layers: bool = True, **kwargs) -> ecrcost.Estimate:
-        return ecrcost.estimate(ecrcost.load(self.write(with_layers)), month=month, **kwargs)
+# How many examples a property test tries is the profile's choice, not the test's. CI replays the same
+# examples every run (a failure there is reproducible); locally hypothesis explores, fewer per run;
+# HYPOTHESIS_PROFILE=thorough explores many more before a release or after changing the model.
+settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Registry:
-    return Registry(tmp_path / "inventory")
+def inventory(tmp_path: Path) -> Inventory:
+    """An empty inventory that writes its files to ``tmp_path / "inventory"``."""
+    return Inventory(tmp_path / "inventory")
 
 
 @pytest.fixture
@@ -123,5 +45,68 @@ def scenario(tmp_path: Path):
     return run
 
 
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
+@pytest.fixture(scope="session")
+def namespace(tmp_path_factory):
+    """``namespace(script, tmp)``: run a shell script in a private mount namespace (its mounts vanish
+    with it; the network is shared), with $PY the interpreter and $T the folder ``tmp``. Skips where
+    the sandbox refuses (not root, no unshare, mounts denied)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare for a private mount namespace")
+    probe = tmp_path_factory.mktemp("probe")
+    check = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {probe}"],
+        capture_output=True,
+        text=True,
+    )
+    if check.returncode != 0:
+        pytest.skip(f"the sandbox refuses a private mount namespace: {check.stderr.strip()}")
+
+    def script(text: str, tmp: Path) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PY": sys.executable, "T": str(tmp)}
+        return subprocess.run(
+            ["unshare", "--mount", "sh", "-uc", text],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+
+    return script
+
+
+def report(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """The KEY=value lines a ``namespace`` script printed."""
+    return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+
+
+@pytest.fixture(scope="module")
+def aws():
+    """moto over HTTP, emptied and seeded with ``tests/collect_seed.py``'s registries, behind the test
+    front (``.server.url``, ``.front``) for one test module."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.collect_seed import MONTH, aws_env, reset, seed
+    from tests.fakeaws import Server
+
+    with pytest.MonkeyPatch.context() as mp:
+        aws_env(mp, None)
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        host, port = moto.get_host_and_port()
+        reset(f"http://{host}:{port}")
+        pushed, pulled = MONTH.start - dt.timedelta(days=20), MONTH.start + dt.timedelta(hours=1)
+        seed(f"http://{host}:{port}", pushed, pulled)
+        server = Server()
+        yield SimpleNamespace(moto=moto, server=server, front=server.front)
+        server.stop()
+        moto.stop()
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    """AWS calls go to the test front, reset (no throttling, denial or fault)."""
+    from tests.collect_seed import aws_env
+
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    return aws

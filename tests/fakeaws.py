@@ -1,6 +1,12 @@
 """moto over real HTTP, with a small WSGI layer in front that does what moto does not: it pages
 DescribeRepositories / DescribeImages (honouring maxResults, emitting nextToken), answers a share of
-calls with ThrottlingException, and denies ECR in chosen regions (AccessDeniedException)."""
+calls with ThrottlingException, denies ECR in chosen regions (AccessDeniedException), and spoils chosen
+answers (``faults``): a truncated or empty body, wrong types, out-of-range numbers, a changed manifest.
+
+A fault is ``fault(body, request) -> bytes``: the real HTTP 200 body and the JSON request that asked
+for it in, what to send instead (still with status 200, as a corporate proxy would) out. Faults apply
+to the JSON protocols (ECR, and CloudWatch as botocore sends it: awsJson1.0 with X-Amz-Target) and,
+as raw XML, to the query protocol (STS, EC2: the form's ``Action`` names the operation)."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import json
 import logging
 import re
 import threading
+import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -27,16 +34,24 @@ PAGED = {"DescribeRepositories": "repositories", "DescribeImages": "imageDetails
 ECR_TARGET = "AmazonEC2ContainerRegistry_V20150921."
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
+Fault = Callable[[bytes, dict[str, Any]], bytes]
+
 
 class Front:
     """The WSGI layer. ``throttle_every``: every n-th ECR/CloudWatch request is throttled (0 = never);
-    ``denied_regions``: ECR answers AccessDeniedException there. ``requests`` counts what reached it."""
+    ``denied_regions``: ECR answers AccessDeniedException there; ``page_size``: the most items a page
+    holds whatever maxResults asks (AWS may return fewer); ``faults``: operation name → fault, applied
+    to every 200 answer of that operation. ``requests`` counts what reached it, ``faulted`` the answers
+    a fault changed."""
 
     def __init__(self) -> None:
         self.inner = DomainDispatcherApplication(create_backend_app)
         self.throttle_every = 0
         self.denied_regions: set[str] = set()
+        self.page_size: int | None = None
+        self.faults: dict[str, Fault] = {}
         self.requests: Counter[str] = Counter()
+        self.faulted: Counter[str] = Counter()
         self.throttled = 0
         self.throttled_ops: Counter[str] = Counter()
         self.pages: dict[str, tuple[str, list[Any]]] = {}
@@ -46,6 +61,9 @@ class Front:
     def reset(self) -> None:
         with self.lock:
             self.throttle_every, self.denied_regions, self.throttled, self.count = 0, set(), 0, 0
+            self.page_size = None
+            self.faults.clear()
+            self.faulted.clear()
             self.requests.clear()
             self.throttled_ops.clear()
 
@@ -55,7 +73,7 @@ class Front:
         match = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
         region = match.group(1) if match else ""
         if not target:
-            return self.inner(environ, start_response)
+            return self._query(environ, start_response)
         with self.lock:
             self.requests[op] += 1
             self.count += 1
@@ -66,36 +84,67 @@ class Front:
             return _error(start_response, "ThrottlingException", "Rate exceeded")
         if target.startswith(ECR_TARGET) and region in self.denied_regions:
             return _error(start_response, "AccessDeniedException", f"not authorized to perform ecr:{op}")
-        if target.startswith(ECR_TARGET) and op in PAGED:
-            return self._page(environ, start_response, PAGED[op])
-        return self.inner(environ, start_response)
-
-    def _page(self, environ: dict, start_response: Callable, key: str) -> Any:
+        fault = self.faults.get(op)
+        if not fault and not (target.startswith(ECR_TARGET) and op in PAGED):
+            return self.inner(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        size = int(body.get("maxResults", 100))
-        token = body.get("nextToken")
-        if token:
+        data = environ["wsgi.input"].read(length)
+        request = json.loads(data or b"{}")
+        if target.startswith(ECR_TARGET) and op in PAGED:
+            status, body = self._page(environ, request, PAGED[op])
+        else:
+            status, body = self._forward(environ, data)
+        if fault and status.startswith("200"):
+            body = self._spoil(op, fault, body, request)
+        return _raw(start_response, status, body)
+
+    def _spoil(self, op: str, fault: Fault, body: bytes, request: dict[str, Any]) -> bytes:
+        spoiled = fault(body, request)
+        if spoiled != body:
             with self.lock:
-                found = self.pages.pop(token, None)
+                self.faulted[op] += 1
+        return spoiled
+
+    def _query(self, environ: dict, start_response: Callable) -> Any:
+        """Query-protocol calls (STS, EC2: a form with ``Action``): passed on, or spoiled by a fault."""
+        is_form = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+        if not self.faults or not is_form:
+            return self.inner(environ, start_response)
+        data = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        request = {k: v[0] for k, v in urllib.parse.parse_qs(data.decode()).items()}
+        op = request.get("Action", "")
+        status, body = self._forward(environ, data)
+        fault = self.faults.get(op)
+        if fault and status.startswith("200"):
+            body = self._spoil(op, fault, body, request)
+        return _raw(start_response, status, body, "text/xml")
+
+    def _page(self, environ: dict, request: dict, key: str) -> tuple[str, bytes]:
+        size = int(request.get("maxResults", 100))
+        if self.page_size:
+            size = min(size, self.page_size)
+        token = request.get("nextToken")
+        if token:
+            with self.lock:  # tokens stay valid, as AWS's do: a retried page asks with the same one
+                found = self.pages.get(token)
             if found is None:
-                return _error(start_response, "InvalidParameterException", "bad nextToken")
+                return "400 Bad Request", _error_body("InvalidParameterException", "bad nextToken")
             items = found[1]
         else:
-            status, answer = self._forward(environ, body)
+            data = json.dumps({k: v for k, v in request.items() if k not in ("maxResults", "nextToken")})
+            status, raw = self._forward(environ, data.encode())
             if not status.startswith("200"):
-                return _raw(start_response, status, json.dumps(answer).encode())
-            items = answer[key]
+                return status, raw
+            items = json.loads(raw)[key]
         out: dict[str, Any] = {key: items[:size]}
         if len(items) > size:
             token = uuid.uuid4().hex
             with self.lock:
                 self.pages[token] = (key, items[size:])
             out["nextToken"] = token
-        return _raw(start_response, "200 OK", json.dumps(out).encode())
+        return "200 OK", json.dumps(out).encode()
 
-    def _forward(self, environ: dict, body: dict) -> tuple[str, dict]:
-        data = json.dumps({k: v for k, v in body.items() if k not in ("maxResults", "nextToken")}).encode()
+    def _forward(self, environ: dict, data: bytes) -> tuple[str, bytes]:
         env = dict(environ, CONTENT_LENGTH=str(len(data)))
         env["wsgi.input"] = io.BytesIO(data)
         got: dict[str, Any] = {}
@@ -105,18 +154,64 @@ class Front:
             return lambda _: None
 
         raw = b"".join(self.inner(env, start))
-        return got["status"], json.loads(raw or b"{}")
+        return got["status"], raw
 
 
-def _raw(start_response: Callable, status: str, body: bytes) -> list[bytes]:
-    start_response(
-        status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))]
-    )
+# Faults: each takes (body, request) and returns the body to send.
+
+
+def truncated(body: bytes, request: dict[str, Any]) -> bytes:
+    """The first half of the answer: a connection cut short behind a proxy."""
+    return body[: len(body) // 2]
+
+
+def empty(body: bytes, request: dict[str, Any]) -> bytes:
+    return b"{}"
+
+
+def edit(change: Callable[[dict[str, Any]], Any]) -> Fault:
+    """The answer as JSON, changed in place by ``change`` (whatever it returns is ignored)."""
+
+    def fault(body: bytes, request: dict[str, Any]) -> bytes:
+        doc = json.loads(body)
+        change(doc)
+        return json.dumps(doc).encode()
+
+    return fault
+
+
+def times(n: int, fault: Fault) -> Fault:
+    """``fault`` for the first ``n`` answers, the real answer after."""
+    left = [n]
+    lock = threading.Lock()
+
+    def once(body: bytes, request: dict[str, Any]) -> bytes:
+        with lock:
+            left[0] -= 1
+            spoil = left[0] >= 0
+        return fault(body, request) if spoil else body
+
+    return once
+
+
+def where(test: Callable[[dict[str, Any]], bool], fault: Fault) -> Fault:
+    """``fault`` for the answers whose request passes ``test``, the real answer for the others."""
+    return lambda body, request: fault(body, request) if test(request) else body
+
+
+def _raw(
+    start_response: Callable, status: str, body: bytes, kind: str = "application/x-amz-json-1.1"
+) -> list[bytes]:
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
     return [body]
 
 
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"__type": code, "message": message}).encode()
+
+
 def _error(start_response: Callable, code: str, message: str) -> list[bytes]:
-    return _raw(start_response, "400 Bad Request", json.dumps({"__type": code, "message": message}).encode())
+    return _raw(start_response, "400 Bad Request", _error_body(code, message))
 
 
 class Server:

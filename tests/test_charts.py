@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from conftest import GiB, MiB, Registry, write_csv
+from factories import GiB, Inventory, MiB, write_csv
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -161,10 +161,10 @@ def test_storage_by_age_bars_are_the_aging_table(sample):
     assert "newest image" in texts(fig)
 
 
-def test_a_projection_is_marked_as_one(registry: Registry):
+def test_a_projection_is_marked_as_one(inventory: Inventory):
     for month in ("07", "08", "09"):
-        registry.push("app", month, f"2026-{month}-01T00:00:00Z", {f"l{month}": GiB})
-    usage = ecrcost.load(registry.write())
+        inventory.push("app", month, f"2026-{month}-01T00:00:00Z", {f"l{month}": GiB})
+    usage = inventory.load()
     est = ecrcost.estimate(usage, month="2026-10")
     t = timeline.projection(usage, est.period, horizon=3)
     fig = charts.cost_over_time(t, est)
@@ -177,9 +177,9 @@ def test_a_projection_is_marked_as_one(registry: Registry):
     assert len(hatched) == 3 * 2  # storage and transfer of each projected month
 
 
-def test_history_without_projection_is_not_labelled_projected(registry: Registry):
-    registry.push("app", "one", "2026-07-01T00:00:00Z", {"l": 100 * MiB})
-    usage = ecrcost.load(registry.write())
+def test_history_without_projection_is_not_labelled_projected(inventory: Inventory):
+    inventory.push("app", "one", "2026-07-01T00:00:00Z", {"l": 100 * MiB})
+    usage = inventory.load()
     est = ecrcost.estimate(usage, month="2026-10")
     fig = charts.cost_over_time(timeline.history(usage, est.period, 3), est)
     assert "projected" not in texts(fig).lower().replace("projected to the month", "")

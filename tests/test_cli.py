@@ -8,7 +8,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from conftest import write_csv
+from factories import write_csv
 from typer.testing import CliRunner
 
 from ecrcost.cli import app

@@ -48,7 +48,7 @@ def test_history_prices_n_months(tmp_path):
 
 
 def test_a_scenario_gets_the_charts_it_has_data_for(tmp_path):
-    from conftest import write_csv
+    from factories import write_csv
 
     path = write_csv(tmp_path / "s.csv", [{"repository": "team-a/web", "storage_gb": "3"}])
     out = tmp_path / "c"

@@ -2,90 +2,43 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from moto.server import ThreadedMotoServer
+from conftest import report
 from typer.testing import CliRunner
 
 import ecrcost
 from ecrcost.cli import app
-from ecrcost.core.period import Month
 from ecrcost.core.pricebook import load_pricebook
-from ecrcost.sources.collect import Options, collect
+from ecrcost.sources.collect import collect
 from tests.collect_seed import (
     ACCOUNT_A,
     ACCOUNT_B,
     DENIED_REGION,
     LAYOUT,
+    MONTH,
     PULLS,
-    ROLE_B,
-    seed,
+    REGIONS,
+    aws_env,
+    options,
     sha,
     text,
     unique_bytes,
 )
-from tests.fakeaws import Server
 
-ROLE_A = f"arn:aws:iam::{ACCOUNT_A}:role/EcrCostReader"
-REGIONS = ("us-east-1", "eu-west-1")
-MONTH = Month.parse(None)
+# A moto server seeded with two accounts' registries, and whole collections against it: seconds each.
+pytestmark = pytest.mark.slow
 READ_ONLY = re.compile(r"^(ecr|cloudwatch|sts|ec2)\.(Describe|List|Get|BatchGet)[A-Za-z]+$")
 # AssumeRole mints credentials and changes nothing; it is the one non-Describe/List/Get call allowed.
 ALLOWED = {"sts.AssumeRole"}
-
-
-def aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        mp.delenv(key)
-    mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-    mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    if endpoint:
-        mp.setenv("AWS_ENDPOINT_URL", endpoint)
-
-
-@pytest.fixture(scope="module")
-def aws():
-    with pytest.MonkeyPatch.context() as mp:
-        aws_env(mp, None)
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        moto.start()
-        host, port = moto.get_host_and_port()
-        pushed, pulled = MONTH.start - dt.timedelta(days=20), MONTH.start + dt.timedelta(hours=1)
-        seed(f"http://{host}:{port}", pushed, pulled)
-        server = Server()
-        yield SimpleNamespace(moto=moto, server=server, front=server.front)
-        server.stop()
-        moto.stop()
-
-
-@pytest.fixture
-def env(aws, monkeypatch):
-    aws_env(monkeypatch, aws.server.url)
-    aws.front.reset()
-    return aws
-
-
-def options(tmp: Path, **kw) -> Options:
-    base = {
-        "output": tmp / "inventory",
-        "regions": REGIONS,
-        "role_arns": (ROLE_A, ROLE_B),
-        "cache_dir": tmp / "cache",
-        "month": str(MONTH),
-        "quiet": True,
-    }
-    return Options(**(base | kw))
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +235,128 @@ def test_all_regions_are_those_offering_ecr_that_the_account_enabled(env):
     assert clients.stats.calls == {"ec2.DescribeRegions": 1}
     policy = json.loads(CliRunner().invoke(app, ["iam-policy", "--all-regions"]).stdout)
     assert "ec2:DescribeRegions" in {a for s in policy["Statement"] for a in s["Action"]}
+
+
+# ---- the inventory folder: kept when a run read too little, one collect at a time, links, errors ----
+# (account A's base credentials: 6 images in us-east-1, 2 in eu-west-1)
+
+
+def cli(out: Path, tmp: Path, *extra: str):
+    args = ["collect", "-o", str(out), "--quiet", "--cache-dir", str(tmp / "cache"), "--month", str(MONTH)]
+    for region in REGIONS:
+        args += ["--region", region]
+    return CliRunner().invoke(app, [*args, *extra])
+
+
+def images(folder: Path) -> int:
+    return len(pd.read_parquet(folder / "images.parquet"))
+
+
+def siblings(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir() if p.name != "cache")
+
+
+@pytest.mark.slow
+def test_a_run_that_read_nothing_keeps_the_previous_inventory_unless_forced(env, tmp_path):
+    out = tmp_path / "inv"
+    assert cli(out, tmp_path).exit_code == 0
+    before = (out / "collection.json").read_bytes()
+    assert images(out) == 8
+
+    env.front.denied_regions = set(REGIONS)
+    kept = cli(out, tmp_path)
+    assert kept.exit_code == 3, kept.output
+    assert "kept the previous inventory" in kept.stderr and "(8 images)" in kept.stderr
+    assert "--force" in kept.stderr and "Traceback" not in kept.output
+    assert (out / "collection.json").read_bytes() == before and images(out) == 8
+
+    forced = cli(out, tmp_path, "--force")
+    assert forced.exit_code == 3, forced.output
+    assert images(out) == 0 and not json.loads((out / "collection.json").read_text())["coverage"]["complete"]
+    assert siblings(out) == ["inv"]
+
+
+@pytest.mark.slow
+def test_a_partial_run_with_most_images_replaces_and_one_with_few_keeps(env, tmp_path):
+    out = tmp_path / "inv"
+    assert cli(out, tmp_path).exit_code == 0
+    env.front.denied_regions = {"eu-west-1"}  # 6 of 8 still read
+    result = collect(options(tmp_path, output=out, regions=REGIONS, role_arns=()))
+    assert result.partial and result.replaced and images(out) == 6
+    env.front.denied_regions = {"us-east-1"}  # 2 of 6
+    result = collect(options(tmp_path, output=out, regions=REGIONS, role_arns=()))
+    assert result.partial and not result.replaced and result.previous_images == 6 and images(out) == 6
+
+
+@pytest.mark.slow
+def test_a_second_collect_into_the_same_folder_stops_at_once_with_one_line(env, tmp_path):
+    out = tmp_path / "inv"
+    started, release = threading.Event(), threading.Event()
+
+    def pause(**_: object) -> None:
+        if not started.is_set():
+            started.set()
+            release.wait(60)  # a safety net only: the test releases it
+
+    results: list[object] = []
+    paused = options(tmp_path, output=out, regions=REGIONS, role_arns=(), hooks=(("before-call", pause),))
+    first = threading.Thread(target=lambda: results.append(collect(paused)))
+    first.start()
+    try:
+        assert started.wait(60)
+        second = cli(out, tmp_path)
+        assert second.exit_code == 2, second.output
+        assert second.stderr.count("\n") == 1 and "another collect is writing this folder" in second.stderr
+        assert f"pid {os.getpid()}" in second.stderr
+    finally:
+        release.set()
+        first.join()
+    assert results and images(out) == 8 and siblings(out) == ["inv"]
+
+
+@pytest.mark.slow
+def test_a_linked_output_folder_is_followed_and_its_target_replaced(env, tmp_path):
+    real = tmp_path / "snapshots" / "latest"
+    real.mkdir(parents=True)
+    (tmp_path / "inv").symlink_to("snapshots/latest")
+    result = cli(tmp_path / "inv", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "inv").is_symlink() and images(real) == 8
+    assert sorted(p.name for p in real.parent.iterdir()) == ["latest"]
+
+
+INVENTORY_ERROR = """
+"$PY" -m ecrcost collect -o "$T/d/inv" --quiet --region us-east-1 --cache-dir "$T/cache" 2>"$T/err"
+echo "rc=$?"
+echo "images=$(cat "$T/d/inv/collection.json" | grep -c '"images": 8')"
+echo "files=$(ls -A "$T/d" | tr '\\n' ' ')"
+echo "error=$(cat "$T/err")"
+echo "lines=$(wc -l < "$T/err")"
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["read-only", "disk-full", "mount-point"])
+def test_an_unwritable_place_is_one_line_with_the_previous_inventory_intact(env, namespace, tmp_path, case):
+    """Collect in a private mount namespace (same network: the moto server) over a previous 8-image
+    inventory: on a read-only bind mount, on a tmpfs too small for the new tables, or into a folder
+    that is itself a mount point (a container's volume), which no rename can replace."""
+    previous = tmp_path / "previous"
+    assert cli(previous, tmp_path).exit_code == 0
+    (tmp_path / "d").mkdir()
+    setup = {
+        "read-only": 'cp -r "$T/previous" "$T/d/inv"\n'
+        'mount --bind "$T/d" "$T/d"\nmount -o remount,bind,ro "$T/d"\n',
+        "disk-full": 'mount -t tmpfs -o size=256k tmpfs "$T/d"\ncp -r "$T/previous" "$T/d/inv"\n'
+        'head -c 4194304 /dev/zero > "$T/d/filler" 2>/dev/null || true\n',
+        "mount-point": 'cp -r "$T/previous" "$T/d/inv"\nmount --bind "$T/d/inv" "$T/d/inv"\n',
+    }[case]
+    got = report(namespace(setup + INVENTORY_ERROR, tmp_path))
+    assert got["lines"] == "1" and got["images"] == "1", got
+    expected = {
+        "read-only": ("2", "(Read-only file system); the existing one is unchanged", ["inv"]),
+        "disk-full": ("1", "(No space left on device); the existing one is unchanged", ["filler", "inv"]),
+        "mount-point": ("2", "is a mount point", ["inv"]),
+    }[case]
+    assert (got["rc"], got["files"].split()) == (expected[0], expected[2]), got
+    assert expected[1] in got["error"]

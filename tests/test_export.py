@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import write_csv
+from factories import write_csv
 from typer.testing import CliRunner
 
 import ecrcost
@@ -83,7 +83,7 @@ def scenario_path(tmp_path: Path) -> Path:
 def priced(path: Path, **options):
     book = load_pricebook()
     usage = ecrcost.load(path, book)
-    return usage, book, ecrcost.estimate(usage, month="2026-10", prices=book, **options)
+    return usage, ecrcost.estimate(usage, month="2026-10", prices=book, **options)
 
 
 def invoke(*args: object):
@@ -91,7 +91,7 @@ def invoke(*args: object):
 
 
 def test_line_items_split_each_repository_charge_exactly(scenario_path):
-    _, _, est = priced(scenario_path, free_internet_gb=100)
+    _, est = priced(scenario_path, free_internet_gb=100)
     lines = est.billed_lines(CENT)
     rounded = est.rounded(CENT).set_index(["account_id", "region", "registry", "repository"])
     exact = est.exact.set_index(["account_id", "region", "registry", "repository"])
@@ -114,7 +114,7 @@ def test_line_items_split_each_repository_charge_exactly(scenario_path):
 
 
 def test_focus_billed_cost_sums_to_the_estimate_and_costs_agree(scenario_path):
-    usage, _, est = priced(scenario_path, free_internet_gb=100)
+    usage, est = priced(scenario_path, free_internet_gb=100)
     frame = focus_frame(est, usage)
     # 10 + 917.997 (10,300 GB less 96.7 free) + 20 + 7 cross-region + 5.05 + 0 (3.3 GB free) + 7 + 184.32
     # public + 18,944 archive + 1.50 restore
@@ -136,7 +136,7 @@ def test_focus_billed_cost_sums_to_the_estimate_and_costs_agree(scenario_path):
 
 
 def test_focus_uses_aws_usage_types_region_codes_and_units(scenario_path):
-    usage, _, est = priced(scenario_path)
+    usage, est = priced(scenario_path)
     frame = focus_frame(est, usage)
     types = set(zip(frame["x_Charge"], frame["RegionId"], frame["SkuId"], frame["PricingUnit"], strict=True))
     assert ("standard_storage", "us-east-1", "USE1-TimedStorage-ByteHrs", "GB-Months") in types
@@ -169,7 +169,7 @@ def test_focus_uses_aws_usage_types_region_codes_and_units(scenario_path):
 
 
 def test_focus_carries_repository_tags_arns_and_namespaces_from_the_inventory():
-    usage, _, est = priced(ecrcost.sample_path(), free_internet_gb=100)
+    usage, est = priced(ecrcost.sample_path(), free_internet_gb=100)
     frame = focus_frame(est, usage)
     web = frame[(frame["ResourceName"] == "team-a/web-app") & (frame["RegionId"] == "us-east-1")]
     assert set(web["ResourceId"]) == {"arn:aws:ecr:us-east-1:111122223333:repository/team-a/web-app"}
@@ -200,7 +200,7 @@ def test_cli_focus_csv_and_parquet_sum_to_estimate_json(scenario_path, tmp_path)
 
 
 def test_simple_export_one_row_per_repository_summing_to_the_estimate(tmp_path):
-    usage, _, est = priced(ecrcost.sample_path(), free_internet_gb=100)
+    usage, est = priced(ecrcost.sample_path(), free_internet_gb=100)
     frame = simple_frame(est, usage)
     assert list(frame.columns) == [
         "month", "account_id", "region", "registry", "repository", "namespace", "team",
@@ -279,6 +279,7 @@ def _validate(path: Path) -> tuple[str, list[str]]:
 VALIDATOR_FALSE_POSITIVES = ["InvoiceId-C-005-C"]
 
 
+@pytest.mark.slow
 def test_focus_parquet_passes_the_finops_validator(scenario_path, tmp_path):
     out = tmp_path / "focus.parquet"
     assert (
@@ -291,6 +292,7 @@ def test_focus_parquet_passes_the_finops_validator(scenario_path, tmp_path):
     assert failed == VALIDATOR_FALSE_POSITIVES, summary
 
 
+@pytest.mark.slow
 def test_focus_csv_fails_only_where_csv_cannot_carry_a_type(tmp_path):
     # CSV has no types: an all-digit account id reads back as a number; Parquet keeps it a string.
     out = tmp_path / "focus.csv"
@@ -302,7 +304,7 @@ def test_focus_csv_fails_only_where_csv_cannot_carry_a_type(tmp_path):
 
 
 def test_a_discount_lowers_billed_and_contracted_cost_but_not_list(scenario_path, tmp_path):
-    usage, _, est = priced(scenario_path)
+    usage, est = priced(scenario_path)
     frame = focus_frame(est, usage, discount_percent=D("7"))
     total = est.totals(CENT)["total_usd"]
     assert sum(frame["ListCost"]) == total

@@ -89,7 +89,7 @@ def test_a_hostile_repository_name_is_escaped():
 
 
 def test_a_scenario_report_has_no_age_or_time_sections(tmp_path):
-    from conftest import write_csv
+    from factories import write_csv
 
     rows = [{"repository": "team-a/web", "storage_gb": "10", "internet_out_gb": "5"}]
     est = ecrcost.estimate(ecrcost.load(write_csv(tmp_path / "s.csv", rows)), month=MONTH)

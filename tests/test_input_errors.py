@@ -1,6 +1,6 @@
 """Bad input never crashes: exit code 2, exactly one line on stderr that starts with ``error: `` and names
 the file, the line (CSV, header = line 1) or row (Parquet) and the column, no traceback, and no output
-file left behind (CONTRACT.md, exit codes).
+file left behind (docs/formats.md, exit codes).
 
 Every case writes its files into ``tmp_path`` and runs ``ecrcost estimate`` through typer's CliRunner;
 a few run the real console script in a subprocess to see the raw stderr.
@@ -1112,7 +1112,11 @@ PRICE_FILES = [
         id="nan-price",
     ),
     pytest.param(
-        "prices.json", json.dumps({"regions": {"us-east-1": None}}), None, "malformed", id="null-region"
+        "prices.json",
+        json.dumps({"regions": {"us-east-1": None}}),
+        None,
+        "regions.us-east-1: must be a JSON object",
+        id="null-region",
     ),
     pytest.param(
         "prices.json",
@@ -1205,6 +1209,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a new Python process per case
 @pytest.mark.parametrize(
     ("files", "target", "says"),
     [

@@ -1,4 +1,4 @@
-"""`ecrcost lifecycle`: table and JSON per CONTRACT.md, stored policies, --in-use and --keep-tags."""
+"""`ecrcost lifecycle`: table and JSON per docs/formats.md, stored policies, --in-use and --keep-tags."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from decimal import Decimal as D
 from pathlib import Path
 
-from conftest import GiB, Registry
+from factories import GiB, Inventory
 from typer.testing import CliRunner
 
 from ecrcost import sample_path
@@ -72,16 +72,16 @@ def test_policies_are_compared_side_by_side_in_the_order_given():
     assert "Saving per month" in table.stdout and "Safe" in table.stdout
 
 
-def small_registry(tmp_path: Path) -> tuple[Path, str, str]:
-    reg = Registry(tmp_path / "inv")
-    old = reg.push("app", "old", "2026-09-01T00:00:00Z", {"base": GiB, "old": GiB}, tags="release-1")
-    reg.push("app", "mid", "2026-10-01T00:00:00Z", {"base": GiB, "mid": GiB}, tags="build-2")
-    reg.push("app", "new", "2026-10-20T00:00:00Z", {"base": GiB, "new": GiB}, tags="build-3")
-    return reg.write(), old, reg.images[1]["image_digest"]
+def small_inventory(tmp_path: Path) -> tuple[Path, str, str]:
+    inventory = Inventory(tmp_path / "inv")
+    old = inventory.push("app", "old", "2026-09-01T00:00:00Z", {"base": GiB, "old": GiB}, tags="release-1")
+    mid = inventory.push("app", "mid", "2026-10-01T00:00:00Z", {"base": GiB, "mid": GiB}, tags="build-2")
+    inventory.push("app", "new", "2026-10-20T00:00:00Z", {"base": GiB, "new": GiB}, tags="build-3")
+    return inventory.write(), old, mid
 
 
 def test_in_use_and_keep_tags_mark_a_policy_unsafe(tmp_path):
-    folder, old, mid = small_registry(tmp_path)
+    folder, old, mid = small_inventory(tmp_path)
     policy = FIXTURES / "aws-all-images.json"  # rule 3 keeps one image of any kind
     in_use = tmp_path / "in-use.txt"
     in_use.write_text(f"# running in prod\n123456789012.dkr.ecr.us-east-1.amazonaws.com/app@{mid}\n\n")
@@ -116,7 +116,7 @@ def one_line_error(args: list[str]) -> str:
 
 
 def test_no_policy_and_none_stored_is_a_clear_error(tmp_path):
-    folder, _, _ = small_registry(tmp_path)
+    folder, _, _ = small_inventory(tmp_path)
     line = one_line_error([str(folder)])
     assert (
         "option --policy: no policy given and no repository of this inventory has a stored lifecycle" in line
@@ -124,7 +124,7 @@ def test_no_policy_and_none_stored_is_a_clear_error(tmp_path):
 
 
 def test_bad_inputs_exit_2_in_one_line(tmp_path):
-    folder, _, _ = small_registry(tmp_path)
+    folder, _, _ = small_inventory(tmp_path)
     policy = str(FIXTURES / "aws-all-images.json")
     assert "option --as-of" in one_line_error([str(folder), "--policy", policy, "--as-of", "soon"])
     assert "option --month" in one_line_error([str(folder), "--policy", policy, "--month", "2026-13"])
@@ -148,14 +148,14 @@ def test_repository_filter_limits_the_simulation():
     )
 
 
-def test_the_readme_python_example_runs(monkeypatch):
+def test_the_documented_python_example_gives_the_sample_saving(monkeypatch):
     root = Path(__file__).resolve().parent.parent
     monkeypatch.chdir(root)  # the example names data/sample-registry from the checkout
-    readme = (root / "README.md").read_text()
-    section = readme[readme.index("## Lifecycle what-if") : readme.index("## Python API")]
+    page = (root / "docs" / "lifecycle.md").read_text()
+    section = page[page.index("## In Python") :]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     scope: dict = {}
-    exec(code, scope)  # the README's own example, as a reader would paste it
+    exec(code, scope)  # the docs' own example, as a reader would paste it
     sim = scope["sim"]
     assert sim.monthly_savings_usd == D("0.546994") and len(sim.expired) == 5
 
@@ -164,13 +164,13 @@ def test_table_saving_is_before_minus_after_in_cents_and_repositories_add_up(tmp
     # before $1.003979 and after $0.006007: rounded on their own they show $1.00 and $0.01, while the
     # exact saving $0.997972 would round to $1.00. The table shows $1.00 − $0.01 = $0.99, and the
     # repository lines add up to that.
-    reg = Registry(tmp_path / "inv")
+    inventory = Inventory(tmp_path / "inv")
     for i, (repo, size) in enumerate(
         [("svc-a", 5_000_000_000), ("svc-b", 5_000_000_000), ("svc-c", 715_500_000)]
     ):
-        reg.push(repo, f"old{i}", "2026-09-01T00:00:00Z", {f"old{i}": size})
-        reg.push(repo, f"new{i}", "2026-10-20T00:00:00Z", {f"new{i}": 21_500_000})
-    folder = reg.write()
+        inventory.push(repo, f"old{i}", "2026-09-01T00:00:00Z", {f"old{i}": size})
+        inventory.push(repo, f"new{i}", "2026-10-20T00:00:00Z", {f"new{i}": 21_500_000})
+    folder = inventory.write()
     args = [
         str(folder),
         "--policy",

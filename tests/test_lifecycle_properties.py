@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pandas as pd
-from conftest import digest
+import pytest
+from factories import Inventory
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ecrcost import InputError
 from ecrcost.analysis.lifecycle import evaluate, parse_policy, simulate
-from ecrcost.core.usage import IMAGE_COLUMNS, LAYER_COLUMNS, Usage
+from ecrcost.core.usage import Usage
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 POOL = [1, 1000, 2**20, 3 * 2**20, 2**30]
@@ -67,47 +68,23 @@ def policy_or_none(rules: list[dict]):
 
 
 def inventory(rows) -> Usage:
-    images, layers = [], []
+    inv = Inventory()
     for i, (repo, tags, age, held, status, pulled) in enumerate(rows):
-        d = digest(f"image{i}")
-        pushed = AS_OF - timedelta(days=age, minutes=i)
-        images.append(
-            {
-                "account_id": "123456789012",
-                "region": "us-east-1",
-                "repository": repo,
-                "image_digest": d,
-                "size_bytes": sum(POOL[j] for j in held),
-                "pushed_at": pushed,
-                "deleted_at": pd.NaT,
-                "image_status": status,
-                "image_tags": tags,
-                "last_pulled_at": AS_OF - timedelta(days=pulled) if pulled is not None else pd.NaT,
-                "manifest_media_type": "",
-                "parent_digest": "",
-            }
+        inv.push(
+            repo,
+            f"image{i}",
+            AS_OF - timedelta(days=age, minutes=i),
+            {f"layer{j}": POOL[j] for j in held},
+            tags=tags,
+            status=status,
+            last_pulled_at=AS_OF - timedelta(days=pulled) if pulled is not None else None,
         )
-        layers += [
-            {
-                "account_id": "123456789012",
-                "region": "us-east-1",
-                "repository": repo,
-                "image_digest": d,
-                "layer_digest": digest(f"layer{j}"),
-                "size_bytes": POOL[j],
-            }
-            for j in held
-        ]
-    frame = pd.DataFrame(images, columns=IMAGE_COLUMNS)
-    for c in ("pushed_at", "deleted_at", "last_pulled_at"):
-        frame[c] = pd.to_datetime(frame[c], utc=True)
-    return Usage(images=frame, layers=pd.DataFrame(layers, columns=LAYER_COLUMNS))
+    return inv.usage()
 
 
+@pytest.mark.slow
 @given(images_strategy, st.lists(rule_strategy, min_size=1, max_size=3), st.booleans())
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
-)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_a_policy_frees_no_more_than_is_stored_and_saves_before_minus_after(rows, rules, blob_mounting):
     policy = policy_or_none(rules)
     assume(policy is not None)
@@ -126,8 +103,9 @@ def test_a_policy_frees_no_more_than_is_stored_and_saves_before_minus_after(rows
         assert sim.bytes_freed == 0
 
 
+@pytest.mark.slow
 @given(images_strategy, st.lists(rule_strategy, min_size=1, max_size=3), rule_strategy)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 def test_adding_a_last_rule_never_keeps_more_images(rows, rules, extra):
     shorter, longer = policy_or_none(rules), policy_or_none([*rules, extra])
     assume(shorter is not None and longer is not None)
@@ -142,8 +120,9 @@ def test_adding_a_last_rule_never_keeps_more_images(rows, rules, extra):
     assert list(short_actions) == list(long_actions)
 
 
+@pytest.mark.slow
 @given(images_strategy, st.lists(rule_strategy, min_size=1, max_size=3))
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 def test_every_image_is_acted_on_by_at_most_one_rule_of_its_storage_class(rows, rules):
     policy = policy_or_none(rules)
     assume(policy is not None)

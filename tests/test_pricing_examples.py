@@ -1,41 +1,46 @@
-"""The worked examples of shared/reference/pricing-examples.md, with their expected dollars."""
+"""The worked examples of docs/pricing.md, with their expected dollars."""
 
 from __future__ import annotations
 
 from decimal import Decimal as D
 
 import pytest
-from conftest import GiB, MiB, cents
+from factories import OCI_INDEX, GiB, MiB
+
+
+def cents(value: D) -> D:
+    return value.quantize(D("0.01"))
+
 
 # --- A. Storage and proration ------------------------------------------------------------------------
 
 
-def test_ex01_flat_full_month(registry):
-    registry.push("app", "v1", "2026-01-01T00:00:00Z", {"L1": 100 * GiB})
-    est = registry.estimate("2026-03")
+def test_ex01_flat_full_month(inventory):
+    inventory.push("app", "v1", "2026-01-01T00:00:00Z", {"L1": 100 * GiB})
+    est = inventory.estimate("2026-03")
     assert est.exact["storage_gb_month"].iloc[0] == 100
     assert est.total_usd == D("10.000000")
 
 
-def test_ex02_gb_is_binary(registry):
-    registry.push("app", "v1", "2026-01-01T00:00:00Z", {"L1": 1_000_000_000})
-    est = registry.estimate("2026-03")
+def test_ex02_gb_is_binary(inventory):
+    inventory.push("app", "v1", "2026-01-01T00:00:00Z", {"L1": 1_000_000_000})
+    est = inventory.estimate("2026-03")
     assert est.exact["standard_storage_usd"].iloc[0] == D("0.0931322574615478515625")
     assert cents(est.total_usd) == D("0.09")
 
 
-def test_ex03_mid_month_push_in_a_30_day_month(registry):
-    registry.push("app", "v1", "2026-04-11T00:00:00Z", {"L1": 5 * GiB})
-    est = registry.estimate("2026-04")
+def test_ex03_mid_month_push_in_a_30_day_month(inventory):
+    inventory.push("app", "v1", "2026-04-11T00:00:00Z", {"L1": 5 * GiB})
+    est = inventory.estimate("2026-04")
     gb_month = est.exact["storage_gb_month"].iloc[0]
     assert gb_month.quantize(D("1e-20")) == D("3.33333333333333333333")
     assert est.total_usd == D("0.333333")  # a 730-hour month would give 0.328767
 
 
-def test_ex04_size_change_mid_month(registry):
-    registry.push("app", "v1", "2026-01-01T00:00:00Z", {"L1": 3 * GiB})
-    registry.push("app", "v2", "2026-05-11T00:00:00Z", {"L1": 3 * GiB, "L2": 5 * GiB})
-    est = registry.estimate("2026-05")
+def test_ex04_size_change_mid_month(inventory):
+    inventory.push("app", "v1", "2026-01-01T00:00:00Z", {"L1": 3 * GiB})
+    inventory.push("app", "v2", "2026-05-11T00:00:00Z", {"L1": 3 * GiB, "L2": 5 * GiB})
+    est = inventory.estimate("2026-05")
     assert est.exact["storage_gb_month"].iloc[0].quantize(D("1e-20")) == (D(4752) / D(744)).quantize(
         D("1e-20")
     )
@@ -43,28 +48,28 @@ def test_ex04_size_change_mid_month(registry):
     assert est.total_usd == D("0.638710")
 
 
-def test_ex05_february(registry):
-    registry.push("app", "v1", "2026-02-15T00:00:00Z", {"L1": 10 * GiB})
-    est = registry.estimate("2026-02")
+def test_ex05_february(inventory):
+    inventory.push("app", "v1", "2026-02-15T00:00:00Z", {"L1": 10 * GiB})
+    est = inventory.estimate("2026-02")
     assert est.exact["storage_gb_month"].iloc[0] == 5
     assert est.total_usd == D("0.5")
 
 
-def test_ex06_aws_byte_hour_example_at_ecr_flat_rate(registry):
-    registry.push(
+def test_ex06_aws_byte_hour_example_at_ecr_flat_rate(inventory):
+    inventory.push(
         "data", "small", "2026-02-01T00:00:00Z", {"S": 107_374_182_400}, deleted_at="2026-03-16T00:00:00Z"
     )
-    registry.push("data", "big", "2026-03-16T00:00:00Z", {"B": 109_951_162_777_600})
-    est = registry.estimate("2026-03")
+    inventory.push("data", "big", "2026-03-16T00:00:00Z", {"B": 109_951_162_777_600})
+    est = inventory.estimate("2026-03")
     assert est.exact["storage_gb_month"].iloc[0] == 52900
     assert est.total_usd == D("5290")  # flat; S3's tiers would give $1,215.00
 
 
-def test_ex07_layer_timeline_with_deletion(registry):
-    registry.push("app", "base", "2026-01-01T00:00:00Z", {"L1": 2 * GiB})
-    registry.push("app", "tmp", "2026-06-11T00:00:00Z", {"L2": 1 * GiB}, deleted_at="2026-06-21T00:00:00Z")
-    registry.push("app", "late", "2026-06-26T00:00:00Z", {"L3": 1 * GiB})
-    est = registry.estimate("2026-06")
+def test_ex07_layer_timeline_with_deletion(inventory):
+    inventory.push("app", "base", "2026-01-01T00:00:00Z", {"L1": 2 * GiB})
+    inventory.push("app", "tmp", "2026-06-11T00:00:00Z", {"L2": 1 * GiB}, deleted_at="2026-06-21T00:00:00Z")
+    inventory.push("app", "late", "2026-06-26T00:00:00Z", {"L3": 1 * GiB})
+    est = inventory.estimate("2026-06")
     assert est.exact["storage_gb_month"].iloc[0] == D("2.5")
     assert est.total_usd == D("0.25")
 
@@ -74,62 +79,59 @@ def test_ex07_layer_timeline_with_deletion(registry):
 B, DEPS = 600 * MiB, 300 * MiB
 
 
-def test_ex08_shared_layers_within_one_repository(registry):
-    registry.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
-    registry.push("api", "v2", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
-    est = registry.estimate("2026-03")
+def test_ex08_shared_layers_within_one_repository(inventory):
+    inventory.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
+    inventory.push("api", "v2", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
+    est = inventory.estimate("2026-03")
     assert est.exact["standard_storage_usd"].iloc[0] == D("0.109375")
     assert cents(est.total_usd) == D("0.11")
 
 
-def test_ex08_without_layers_falls_back_to_image_sizes_and_says_so(registry):
-    registry.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
-    registry.push("api", "v2", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
-    est = registry.estimate("2026-03", with_layers=False)
+def test_ex08_without_layers_falls_back_to_image_sizes_and_says_so(inventory):
+    inventory.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
+    inventory.push("api", "v2", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
+    est = inventory.estimate("2026-03", with_layers=False)
     assert est.exact["standard_storage_usd"].iloc[0] == D("0.197265625")
     assert any("over-counted" in n for n in est.notes)
     assert est.assumptions["storage_basis"] == "image sizes"
 
 
 @pytest.mark.parametrize(("blob_mounting", "expected"), [(False, D("0.216796875")), (True, D("0.12890625"))])
-def test_ex09_second_repository_with_and_without_blob_mounting(registry, blob_mounting, expected):
-    registry.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
-    registry.push("api", "v2", "2026-01-02T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
-    registry.push("worker", "w1", "2026-01-03T00:00:00Z", {"B": B, "D": DEPS, "w": 200 * MiB})
-    est = registry.estimate("2026-03", blob_mounting=blob_mounting)
+def test_ex09_second_repository_with_and_without_blob_mounting(inventory, blob_mounting, expected):
+    inventory.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
+    inventory.push("api", "v2", "2026-01-02T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
+    inventory.push("worker", "w1", "2026-01-03T00:00:00Z", {"B": B, "D": DEPS, "w": 200 * MiB})
+    est = inventory.estimate("2026-03", blob_mounting=blob_mounting)
     assert sum(est.exact["standard_storage_usd"]) == expected
     if blob_mounting:  # the shared layers are charged to the repository that pushed them first
         by_repo = dict(zip(est.exact["repository"], est.exact["standard_storage_usd"], strict=True))
         assert by_repo["worker"] == D(200) / D(1024) * D("0.10")
 
 
-def test_ex09_other_region_is_counted_again_even_with_blob_mounting(registry):
-    registry.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
-    registry.push(
+def test_ex09_other_region_is_counted_again_even_with_blob_mounting(inventory):
+    inventory.push("api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB})
+    inventory.push(
         "api", "v1", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a1": 100 * MiB}, region="eu-west-1"
     )
-    est = registry.estimate("2026-03", blob_mounting=True)
+    est = inventory.estimate("2026-03", blob_mounting=True)
     assert sum(est.exact["storage_gb_month"]) == 2 * D(1000) / D(1024)
 
 
-INDEX = "application/vnd.oci.image.index.v1+json"
-
-
 @pytest.mark.parametrize("with_layers", [True, False])
-def test_ex10_multi_arch_index(registry, with_layers):
-    index = registry.push(
-        "app", "1.0", "2026-01-01T00:00:00Z", {}, size_bytes=800 * MiB, media_type=INDEX, tags="1.0"
+def test_ex10_multi_arch_index(inventory, with_layers):
+    index = inventory.push(
+        "app", "1.0", "2026-01-01T00:00:00Z", {}, size_bytes=800 * MiB, media_type=OCI_INDEX, tags="1.0"
     )
-    registry.push("app", "amd64", "2026-01-01T00:00:00Z", {"amd": 800 * MiB}, parent=index)
-    registry.push("app", "arm64", "2026-01-01T00:00:00Z", {"arm": 750 * MiB}, parent=index)
-    est = registry.estimate("2026-03", with_layers=with_layers)
+    inventory.push("app", "amd64", "2026-01-01T00:00:00Z", {"amd": 800 * MiB}, parent=index)
+    inventory.push("app", "arm64", "2026-01-01T00:00:00Z", {"arm": 750 * MiB}, parent=index)
+    est = inventory.estimate("2026-03", with_layers=with_layers)
     assert est.exact["standard_storage_usd"].iloc[0] == D("0.1513671875")  # not 0.078125, not 0.2294921875
 
 
-def test_ex11_untagged_images_still_cost_money(registry):
-    registry.push("api", "v3", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a3": 50 * MiB}, tags="v3")
-    registry.push("api", "v2", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
-    est = registry.estimate("2026-03")
+def test_ex11_untagged_images_still_cost_money(inventory):
+    inventory.push("api", "v3", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a3": 50 * MiB}, tags="v3")
+    inventory.push("api", "v2", "2026-01-01T00:00:00Z", {"B": B, "D": DEPS, "a2": 120 * MiB})
+    est = inventory.estimate("2026-03")
     assert est.exact["standard_storage_usd"].iloc[0] == D("0.1044921875")
 
 
@@ -272,19 +274,19 @@ def test_ex29_restoring_from_archive_costs_per_gb_restored(scenario):
     assert est.storage_usd == D("1.50") and est.transfer_usd == 0
 
 
-def test_archived_images_in_an_inventory_are_priced_as_archive(registry):
-    registry.push("app", "old", "2026-01-01T00:00:00Z", {"old": 10 * GiB}, status="ARCHIVED")
-    registry.push("app", "new", "2026-01-01T00:00:00Z", {"new": 1 * GiB})
-    est = registry.estimate("2026-03")
+def test_archived_images_in_an_inventory_are_priced_as_archive(inventory):
+    inventory.push("app", "old", "2026-01-01T00:00:00Z", {"old": 10 * GiB}, status="ARCHIVED")
+    inventory.push("app", "new", "2026-01-01T00:00:00Z", {"new": 1 * GiB})
+    est = inventory.estimate("2026-03")
     assert est.exact["archive_gb_month"].iloc[0] == 10
     assert est.exact["archive_storage_usd"].iloc[0] == D("1.0")
     assert est.exact["standard_storage_usd"].iloc[0] == D("0.1")
 
 
-def test_a_layer_shared_with_an_active_image_stays_in_standard(registry):
-    registry.push("app", "old", "2026-01-01T00:00:00Z", {"base": 1 * GiB, "old": 1 * GiB}, status="ARCHIVED")
-    registry.push("app", "new", "2026-01-01T00:00:00Z", {"base": 1 * GiB})
-    est = registry.estimate("2026-03")
+def test_a_layer_shared_with_an_active_image_stays_in_standard(inventory):
+    inventory.push("app", "old", "2026-01-01T00:00:00Z", {"base": 1 * GiB, "old": 1 * GiB}, status="ARCHIVED")
+    inventory.push("app", "new", "2026-01-01T00:00:00Z", {"base": 1 * GiB})
+    est = inventory.estimate("2026-03")
     assert est.exact["archive_gb_month"].iloc[0] == 1
     assert est.exact["storage_gb_month"].iloc[0] == 2
 

@@ -4,7 +4,6 @@ are drawn."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.timeline import Timeline
-from ..core.errors import InputError
 from ..core.estimate import Estimate
 from ..core.options import PricingOptions
 from ..core.pricing import estimate
 from ..core.usage import Usage
 from ..sources.load import load
+from ..sources.summary import read_summary
 from .steps import Step, quiet
 
 
@@ -73,13 +72,8 @@ def snapshot(path: Path, options: PricingOptions) -> Estimate:
     """Another inventory priced with ``options``, for the month its ``collection.json`` names (``collect``
     writes it), else ``options.month``."""
     usage = load(path, options.prices)
-    month = str(options.month)
-    summary = Path(path) / "collection.json"
-    if summary.is_file():
-        try:
-            month = json.loads(summary.read_text(encoding="utf-8")).get("month") or month
-        except (OSError, ValueError, AttributeError):
-            raise InputError("not a collection summary (invalid JSON)", file=summary) from None
+    summary = read_summary(Path(path)) if Path(path).is_dir() else None
+    month = (summary.month if summary else None) or str(options.month)
     return estimate(usage, options=options.but(month=month))
 
 

@@ -72,11 +72,22 @@ def collect(
         int, typer.Option("--max-attempts", min=1, max=20, help="Attempts per API call, retries included.")
     ] = 8,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace the inventory in DIR even when this run could not read everything and found "
+            "fewer than half as many images as DIR holds (default: keep DIR as it is, exit 3).",
+        ),
+    ] = False,
 ) -> None:
     """Read live AWS accounts into an inventory folder (read-only API calls only).
 
+    DIR is replaced in one atomic step and always holds a complete inventory, the previous or the new
+    one; a symbolic link is followed. A second collect into the same DIR stops at once (exit 2).
     Exit code 3 when some account, region, repository or image could not be read; collection.json
-    lists them with the AWS error code."""
+    lists them with the AWS error code. A run with such gaps that finds fewer than half the images
+    of the inventory already in DIR keeps that inventory unless --force."""
     from ..core.period import Month
     from ..sources.collect import Options
     from ..sources.collect import collect as run_collect
@@ -100,6 +111,7 @@ def collect(
             workers=workers,
             max_attempts=max_attempts,
             quiet=quiet,
+            force=force,
         )
         try:
             result = run_collect(options)
@@ -108,14 +120,28 @@ def collect(
             raise typer.Exit(1) from None
         api = result.summary["api"]
         typer.echo(
-            f"{result.summary['images']} images from {len(result.summary['registries'])} registries "
-            f"→ {output} ({api['calls_total']} API calls, minimum {api['minimum_total']})",
+            one_line(
+                f"{result.summary['images']} images from {len(result.summary['registries'])} registries "
+                f"{'→' if result.replaced else 'read for'} {output} "
+                f"({api['calls_total']} API calls, minimum {api['minimum_total']})"
+            ),
             err=True,
         )
         if result.partial:
             for gap in result.gaps[:20]:
                 typer.echo(one_line(f"not read: {gap.label()}"), err=True)
-            typer.echo(f"partial coverage: {len(result.gaps)} not read; see collection.json", err=True)
+            where = "see collection.json" if result.replaced else "nothing written"
+            typer.echo(f"partial coverage: {len(result.gaps)} not read; {where}", err=True)
+        if not result.replaced:
+            typer.echo(
+                one_line(
+                    f"kept the previous inventory in {output} ({result.previous_images} images): this run "
+                    f"read {result.summary['images']}, fewer than half, with {len(result.gaps)} not read; "
+                    "--force replaces it"
+                ),
+                err=True,
+            )
+        if result.partial:
             raise typer.Exit(3)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ..core.errors import InputError
+from ..core.errors import InputError, one_line
 
 if TYPE_CHECKING:
     from ..core.estimate import Estimate
@@ -55,25 +55,31 @@ Prices = Annotated[
 ]
 Output = Annotated[
     Path | None,
-    typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."),
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE instead of stdout: a file is replaced atomically (keeping its permissions), "
+        "a link's target is replaced, a device or FIFO is written through; - is stdout.",
+    ),
 ]
 
 
-def fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(one_line(f"error: {message}"), err=True)
+    raise typer.Exit(code)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Bad input → one line on stderr, exit code 2, no traceback. A value the core rejects (its
-    ``field``) is named by the option that gave it."""
+    """Bad input → one line on stderr, exit code 2, no traceback (an output the system could not
+    write: exit 1). A value the core rejects (its ``field``) is named by the option that gave it."""
     try:
         yield
     except InputError as exc:
         if exc.field and not exc.column:
             exc.column = "--" + exc.field.replace("_", "-")
-        fail(str(exc))
+        fail(str(exc), exc.exit_code)
 
 
 def working(message: str) -> AbstractContextManager[object]:
@@ -82,7 +88,7 @@ def working(message: str) -> AbstractContextManager[object]:
         return nullcontext()
     from ..outputs import terminal
 
-    return terminal.console(stderr=True).status(message)
+    return terminal.console(stderr=True).status(terminal.plain(message))
 
 
 def pricing(
@@ -106,12 +112,13 @@ def priced(path: Path, options: PricingOptions) -> tuple[Usage, Estimate]:
         return usage, estimate(usage, options=options)
 
 
-def emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        from ..outputs.write import write_atomic
+def emit(text: str | bytes, output: Path | None) -> None:
+    """``text`` to ``output`` (see :func:`ecrcost.outputs.write.write_atomic`), or stdout when None."""
+    from ..outputs.write import write_atomic, write_stdout
 
+    if output is None:
+        write_stdout(text)
+    else:
         write_atomic(output, text)
 
 
@@ -120,6 +127,8 @@ def check_target(target: Path, option: str, folder: bool) -> None:
     reverse), or a place whose nearest existing parent is not a writable folder."""
     import os
 
+    if str(target) == "-":
+        raise InputError(f"stdout carries the report: {option} needs a file name", file=target)
     if not folder and target.is_dir():
         raise InputError(f"is a folder: {option} needs a file name", file=target)
     if folder and target.exists() and not target.is_dir():

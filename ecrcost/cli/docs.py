@@ -1,7 +1,10 @@
-"""The CLI reference in README.md, generated from ``--help`` so it cannot drift from the code.
+"""The CLI reference (``docs/cli.md``), generated from ``--help`` so it cannot drift from the code.
 
-uv run python -m ecrcost.cli.docs --write README.md   # regenerate
-uv run python -m ecrcost.cli.docs --check README.md   # exit 1 when out of date (the tests run this)
+uv run python -m ecrcost.cli.docs --write docs/cli.md   # regenerate
+uv run python -m ecrcost.cli.docs --check docs/cli.md   # exit 1 when out of date (the tests run this)
+
+The reference sits between two markers; whatever is outside them is kept as written. ``--write`` on a
+file that does not exist yet (or has no markers) writes a heading and the markers first.
 """
 
 from __future__ import annotations
@@ -15,6 +18,12 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
+DEFAULT = Path("docs/cli.md")
+HEADER = (
+    "# CLI reference\n\n"
+    "Every command's `--help`, generated from the code; a test fails when this file is out of date.\n"
+    "Regenerate it with `uv run python -m ecrcost.cli.docs --write docs/cli.md`.\n\n"
+)
 
 
 def commands(app: typer.Typer) -> list[str]:
@@ -28,24 +37,33 @@ def reference(app: typer.Typer) -> str:
     for name in commands(app):
         text = runner.invoke(app, [name, "--help"], env=env, terminal_width=100, prog_name="ecrcost").stdout
         text = "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
-        parts.append(f"### `ecrcost {name}`\n\n```text\n{text}\n```\n")
+        parts.append(f"## `ecrcost {name}`\n\n```text\n{text}\n```\n")
     return "\n".join(parts)
 
 
-def splice(readme: str, block: str) -> str:
+def splice(document: str, block: str) -> str:
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(readme):
-        raise SystemExit(f"README has no {START} … {END} block")
-    return pattern.sub(lambda _: f"{START}\n{block}{END}", readme)
+    if not pattern.search(document):
+        raise SystemExit(f"no {START} … {END} block to replace")
+    return pattern.sub(lambda _: f"{START}\n{block}{END}", document)
 
 
 def main(argv: list[str]) -> int:
     from . import app
 
-    mode, path = argv[0], Path(argv[1])
-    current = path.read_text(encoding="utf-8")
+    if not argv or argv[0] not in ("--write", "--check"):
+        print(
+            "usage: python -m ecrcost.cli.docs --write|--check [FILE (default docs/cli.md)]", file=sys.stderr
+        )
+        return 2
+    mode = argv[0]
+    path = Path(argv[1]) if len(argv) > 1 else DEFAULT
+    current = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if mode == "--write" and START not in current:
+        current = (current or HEADER) + f"{START}\n{END}\n"
     wanted = splice(current, reference(app))
     if mode == "--write":
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wanted, encoding="utf-8")
         return 0
     if current != wanted:

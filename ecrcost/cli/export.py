@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .common import Blob, FreeGB, MonthOption, Prices, priced, pricing, user_errors
+from .common import Blob, FreeGB, MonthOption, Prices, emit, priced, pricing, user_errors
 from .main import app
 
 
@@ -37,7 +36,8 @@ def export(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to FILE (atomically); Parquet when FILE ends in .parquet. Default: CSV on stdout.",
+            help="Write to FILE (atomically, as for estimate -o; - is stdout); Parquet when FILE ends "
+            "in .parquet. Default: CSV on stdout.",
         ),
     ] = None,
     account_id: Annotated[
@@ -70,7 +70,6 @@ def export(
     Cells a spreadsheet would run as formulas (starting with = + - @) are neutralised with a quote."""
     from ..app.export import export as build
     from ..app.export import percentage
-    from ..outputs.write import write_atomic
 
     with user_errors():
         percentage(discount, "discount_percent")  # bad options fail before the input is read
@@ -85,7 +84,4 @@ def export(
             namespace_depth=namespace_depth,
             discount_percent=discount,
         )
-        if output is None:
-            sys.stdout.write(result.csv())
-        else:
-            write_atomic(output, result.file_bytes(output))
+        emit(result.csv() if output is None else result.file_bytes(output), output)

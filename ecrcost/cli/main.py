@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import decimal
+import io
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -50,9 +53,43 @@ class OneLineErrors(TyperGroup):
         except typer.Abort:
             typer.echo("aborted", err=True)
             rv = 1
+        except (RecursionError, OSError, decimal.DecimalException) as exc:
+            if os.environ.get("ECRCOST_DEBUG", "") not in ("", "0"):
+                raise
+            rv = last_resort(exc)
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def last_resort(exc: BaseException) -> int:
+    """One line for what slipped past the input checks, which should have named the file and place:
+    a net under them, not instead of them. Exit 2 for what an input most likely caused (numbers out
+    of range, nesting too deep), 1 for the system (a file that cannot be read or written).
+    ``ECRCOST_DEBUG=1`` shows the traceback instead."""
+    hint = " (ECRCOST_DEBUG=1 shows where)"
+    if isinstance(exc, BrokenPipeError):  # the reader went away (| head): nothing more to say
+        _quiet_stdout()
+        return 1
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        typer.echo(one_line(f"error: {where}{exc.strerror or exc}"), err=True)
+        return 1
+    if isinstance(exc, RecursionError):
+        reason = "the input is nested too deeply to read"
+    else:
+        reason = f"a number in the input is out of range ({type(exc).__name__})"
+    typer.echo(one_line(f"error: {reason}{hint}"), err=True)
+    return 2
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # stdout is no real file (a test runner)
+        pass
 
 
 app = typer.Typer(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -20,17 +19,20 @@ def prices(
     """Show the price book in use, with the source, date and confidence of each figure.
 
     Confidence: V = AWS primary source, S = secondary source quoting AWS, R = unverified assumption
-    (shown in yellow; override with --prices), user = from your --prices file."""
+    (shown in yellow; override with --prices), user = from your --prices file. In CSV, a cell a
+    spreadsheet would run as a formula (starting with = + - @) gets a leading quote, as in exports."""
     from ..core.pricebook import load_pricebook
     from ..outputs import machine, terminal
+    from ..outputs.export.encode import csv_text
+    from ..outputs.write import write_stdout
 
     with user_errors():
         frame = load_pricebook(prices).table(region)
         if format is Format.table:
             terminal.console().print(terminal.prices_table(frame))
         elif format is Format.json:
-            sys.stdout.write(frame.to_json(orient="records", indent=2) + "\n")
+            write_stdout(frame.to_json(orient="records", indent=2) + "\n")
         elif format is Format.csv:
-            sys.stdout.write(frame.to_csv(index=False))
+            write_stdout(csv_text(frame, decimals=[]))
         else:
-            sys.stdout.write(machine.markdown_table(frame))
+            write_stdout(machine.markdown_table(frame))

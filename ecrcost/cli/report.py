@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..core.errors import one_line
 from .common import Blob, FreeGB, MonthOption, Prices, check_target, pricing, user_errors, working
 from .main import app
 
@@ -89,6 +90,6 @@ def report(
             write_atomic(name, data)
         if charts is not None:
             written = sum(1 for n, _ in result.files if n != html)
-            typer.echo(f"wrote {written} chart files (PNG and SVG) to {charts}", err=True)
+            typer.echo(one_line(f"wrote {written} chart files (PNG and SVG) to {charts}"), err=True)
         if html is not None:
-            typer.echo(f"wrote {html}", err=True)
+            typer.echo(one_line(f"wrote {html}"), err=True)

@@ -32,6 +32,8 @@ class InputError(Exception):
     names command-line options. A ``column`` starting with ``-`` is a command-line option.
     """
 
+    exit_code = 2
+
     def __init__(
         self,
         message: str,
@@ -63,3 +65,10 @@ class InputError(Exception):
         elif self.field and not self.file:
             where.append(self.field)
         return one_line(f"{', '.join(where)}: {self.message}" if where else self.message)
+
+
+class OutputError(InputError):
+    """A result that could not be written for a reason the user did not choose: a full disk, a quota,
+    an I/O error. One line like :class:`InputError`, but exit code 1 (the input was fine)."""
+
+    exit_code = 1

@@ -24,7 +24,8 @@ def gigabytes(value: Decimal | int | str, field: str) -> Decimal:
     except (InvalidOperation, TypeError, ValueError):
         gb = Decimal("NaN")
     if not gb.is_finite() or not 0 <= gb <= MAX_GB:
-        raise InputError(f"'{value}' is not a number of GB between 0 and {MAX_GB:,}", field=field)
+        text = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
+        raise InputError(f"'{text}' is not a number of GB between 0 and {MAX_GB:,}", field=field)
     return gb
 
 

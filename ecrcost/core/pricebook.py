@@ -20,7 +20,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from . import jsondoc
 from .errors import InputError
+from .pricepatch import check_patch
 from .tiers import Tier
 
 PUBLIC = "public"  # the ECR Public section's name, where a charge says which section it reads
@@ -183,7 +185,7 @@ def _parse(
             missing.insert(0, "billing_code")
         if missing:
             raise KeyError(", ".join(repr(m) for m in missing))
-        items = {name: _item(value) for name, value in entry.items() if name not in _META}
+        items = {name: _named(f"{where}.{name}", value) for name, value in entry.items() if name not in _META}
         if regions is None:
             billing_code = str(entry["billing_code"])
         else:  # ECR Public is billed in one region: its usage types carry that region's code
@@ -195,13 +197,44 @@ def _parse(
         raise InputError(f"price book entry {where} is malformed ({exc})") from None
 
 
+# Every figure (a price, a tier bound, a free allowance) is at most this, with at most this many
+# digits and decimal places: far beyond any AWS figure, and small enough that the money arithmetic
+# (60 significant digits) stays exact.
+MAX_FIGURE = Decimal(10) ** 15
+MAX_DIGITS = 40
+
+
+def _named(where: str, entry: Any) -> PriceItem:
+    """One item, its errors naming it (``regions.us-east-1.storage``)."""
+    try:
+        if not isinstance(entry, dict):
+            raise TypeError("not an object")
+        return _item(entry)
+    except KeyError as exc:
+        raise InputError(f"price book entry {where} lacks {exc.args[0]!r}") from None
+    except (TypeError, AttributeError, InvalidOperation, ValueError) as exc:
+        raise InputError(f"price book entry {where} is malformed ({exc})") from None
+
+
 def _num(value: Any) -> Decimal:
-    if isinstance(value, float):
-        value = repr(value)
-    d = Decimal(str(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"price {_show(value)} must be a number")
+    d = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     if not d.is_finite() or d < 0:
-        raise ValueError(f"price {value!r} must be a finite number >= 0")
+        raise ValueError(f"price {_show(value)} must be a finite number >= 0")
+    exponent = d.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if d > MAX_FIGURE or len(d.as_tuple().digits) > MAX_DIGITS or -exponent > MAX_DIGITS:
+        raise ValueError(
+            f"price {_show(value)} is out of range (at most {MAX_FIGURE:.0e}, "
+            f"with at most {MAX_DIGITS} digits and decimal places)"
+        )
     return d
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _item(entry: dict[str, Any]) -> PriceItem:
@@ -246,17 +279,12 @@ def load_pricebook(override: str | Path | None = None) -> PriceBook:
     if override is None:
         return PriceBook(doc, "bundled")
     path = Path(override)
-    try:
-        patch = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("price file not found", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the price file ({exc.strerror or exc})", file=path) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise InputError(f"not a JSON price book ({getattr(exc, 'msg', exc)})", file=path, row=line) from None
+    patch = jsondoc.read(path, "a price book")
     if not isinstance(patch, dict):
         raise InputError("a price book is a JSON object", file=path)
+    from .charges import required_items
+
+    check_patch(patch, doc, required_items(), path)
     _patch(doc, patch, str(path))
     doc.setdefault("sources", {})[f"override:{path}"] = {
         "title": f"override file {path}",

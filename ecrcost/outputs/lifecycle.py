@@ -1,4 +1,4 @@
-"""Renderings of lifecycle simulations: JSON (CONTRACT.md keys plus ours) and rich tables with one
+"""Renderings of lifecycle simulations: JSON (the keys docs/formats.md lists) and rich tables with one
 column per policy. Renders only: every figure comes from :class:`ecrcost.lifecycle.Simulation`."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..core.money import CENT, allocate, round_half_up
 from ..core.units import GB
 from .machine import dumps, number
 from .rows import DecisionRow
-from .terminal import table, usd
+from .terminal import bullets, plain, table, usd
 
 BASIS = (
     "steady state: the images stored at as_of are priced for the whole period before and after the "
@@ -116,9 +116,8 @@ def saving_cents(s: Simulation) -> Decimal:
 def comparison(sims: Sequence[Simulation]) -> RenderableType:
     """Policies side by side (one column each), then the saving per repository, then notes."""
     first = sims[0]
-    heading = Text(
-        f"Lifecycle what-if at {_iso(first.as_of)}: storage per month, priced for {first.period}",
-        style="bold",
+    heading = plain(
+        f"Lifecycle what-if at {_iso(first.as_of)}: storage per month, priced for {first.period}", "bold"
     )
     summary = table("", [("", "text"), *((s.name, "num") for s in sims)])
     rows: list[tuple[str, list[str]]] = [
@@ -138,9 +137,9 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         ("Repositories emptied", [f"{len(s.emptied):,}" for s in sims]),
     ]
     for label, values in rows:
-        summary.add_row(label, *values)
+        summary.add_row(plain(label), *(plain(v) for v in values))
     summary.add_row(
-        "Safe", *(Text("yes", style="green") if s.safe else Text("NO", style="bold red") for s in sims)
+        plain("Safe"), *(Text("yes", style="green") if s.safe else Text("NO", style="bold red") for s in sims)
     )
     parts: list[RenderableType] = [heading, summary, _by_repository(sims)]
     hits = [
@@ -155,7 +154,7 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         *emptied,
         *dict.fromkeys(n for s in sims for n in s.notes),
     ]
-    parts.append(Text("\n".join(f"• {n}" for n in notes)))
+    parts.append(bullets(notes))
     return Group(*parts)
 
 
@@ -180,6 +179,6 @@ def _by_repository(sims: Sequence[Simulation]) -> Table:
                 cells.append(f"{usd(r['cents'])} ({r['expired']}/{r['transitioned']})")
             else:
                 cells.append("")
-        t.add_row(key[1], key[2], *cells)
-    t.add_row("", Text("Total", style="bold"), *(usd(saving_cents(s)) for s in sims))
+        t.add_row(plain(key[1]), plain(key[2]), *(plain(c) for c in cells))
+    t.add_row(plain(""), Text("Total", style="bold"), *(plain(usd(saving_cents(s))) for s in sims))
     return t

@@ -1,4 +1,4 @@
-"""Machine-readable renderings of an Estimate: JSON (CONTRACT.md keys), CSV and Markdown."""
+"""Machine-readable renderings of an Estimate: JSON, CSV and Markdown (docs/formats.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from ..core.errors import one_line
 from ..core.estimate import PARTS, Estimate
 from ..core.money import CONTEXT, MICRO
 from .rows import RepositoryRow
@@ -157,7 +158,7 @@ def to_markdown(est: Estimate, quantum: Decimal = Decimal("0.01")) -> str:
         f"**{totals['total_usd']:,}** |"
     )
     if est.notes:
-        lines += ["", *[f"- {n}" for n in est.notes]]
+        lines += ["", *[f"- {_md(n)}" for n in est.notes]]
     return "\n".join(lines) + "\n"
 
 
@@ -170,4 +171,5 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A cell of text from an input: on one line, control characters escaped, pipes kept in the cell."""
+    return one_line(text).replace("|", "\\|")

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..core.errors import one_line
 from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..core.money import CENT
 from . import tables
@@ -23,13 +24,22 @@ from .tables import CHARGE_LABELS, Spec, gb, usd
 __all__ = ["CHARGE_LABELS", "gb", "usd"]
 
 
+def plain(value: object, style: str = "") -> Text:
+    """``value`` as text shown as written: never read as rich markup (a repository or file named
+    ``x[/y]``), with control characters escaped (an escape sequence in an input never reaches the
+    terminal). Every piece of text that may come from an input is shown through this."""
+    if isinstance(value, Text):
+        return value
+    return Text(one_line(str(value)), style=style)
+
+
 def table(title: str, columns: Sequence[tuple[str, str]], footer: Sequence[str] | None = None) -> Table:
     """A table whose columns are ("name", "text"|"num"); numbers are right-aligned and never wrap."""
-    t = Table(title=title, box=box.SIMPLE_HEAD, show_footer=footer is not None, title_justify="left")
+    t = Table(title=plain(title), box=box.SIMPLE_HEAD, show_footer=footer is not None, title_justify="left")
     for i, (name, kind) in enumerate(columns):
         t.add_column(
-            name,
-            footer=footer[i] if footer else "",
+            plain(name),
+            footer=plain(footer[i]) if footer else "",
             justify="right" if kind == "num" else "left",
             no_wrap=kind == "num",
             overflow="fold",
@@ -51,15 +61,19 @@ def rich_table(spec: Spec) -> Table:
     kinds = [("text" if kind == "name" else kind) for _, kind in spec.columns]
     t = table(spec.title, [(h, k) for (h, _), k in zip(spec.columns, kinds, strict=True)], spec.footer)
     for row in spec.rows:
-        t.add_row(*row)
+        t.add_row(*(plain(cell) for cell in row))
     return t
 
 
 def notes_panel(est: Estimate) -> Panel | None:
     if not est.notes:
         return None
-    body = Text("\n".join(f"• {n}" for n in est.notes))
-    return Panel(body, title="Notes", title_align="left", border_style="dim", expand=False)
+    return Panel(bullets(est.notes), title="Notes", title_align="left", border_style="dim", expand=False)
+
+
+def bullets(lines: Iterable[str]) -> Text:
+    """One bullet a line; each line shown as written, on one line."""
+    return Text("\n").join(plain(f"• {line}") for line in lines)
 
 
 def _summary(est: Estimate) -> Panel:
@@ -68,14 +82,14 @@ def _summary(est: Estimate) -> Panel:
     head.add_column()
     head.add_column(justify="right", no_wrap=True)
     head.add_row(Text("Total (ECR)", style="bold"), Text(usd(totals["total_usd"]), style="bold"))
-    head.add_row("Storage", usd(totals["storage_usd"]))
+    head.add_row(plain("Storage"), plain(usd(totals["storage_usd"])))
     for part in STORAGE_PARTS:
         if totals[part]:
-            head.add_row(f"  {CHARGE_LABELS[part]}", usd(totals[part]))
-    head.add_row("Transfer", usd(totals["transfer_usd"]))
+            head.add_row(plain(f"  {CHARGE_LABELS[part]}"), plain(usd(totals[part])))
+    head.add_row(plain("Transfer"), plain(usd(totals["transfer_usd"])))
     for part in TRANSFER_PARTS:
         if totals[part]:
-            head.add_row(f"  {CHARGE_LABELS[part]}", usd(totals[part]))
+            head.add_row(plain(f"  {CHARGE_LABELS[part]}"), plain(usd(totals[part])))
     if est.network_usd:
         head.add_row(
             Text("Network (NAT / endpoints, billed under VPC; not in total)", style="dim"),
@@ -88,7 +102,7 @@ def _summary(est: Estimate) -> Panel:
     )
     title = f"ECR cost, {est.period} — {a.get('source') or 'input'}"
     return Panel(
-        Group(head, Text(""), Text(basis, style="dim")), title=title, title_align="left", expand=False
+        Group(head, Text(""), plain(basis, "dim")), title=plain(title), title_align="left", expand=False
     )
 
 
@@ -126,17 +140,8 @@ def prices_table(frame: pd.DataFrame) -> Table:
         ],
     )
     for r in cast("Iterable[PriceRow]", frame.itertuples()):
-        t.add_row(
-            r.region,
-            r.item,
-            r.tier,
-            str(r.price),
-            r.unit,
-            r.confidence,
-            r.as_of,
-            r.source,
-            style="yellow" if r.confidence == "R" else None,
-        )
+        cells = (r.region, r.item, r.tier, r.price, r.unit, r.confidence, r.as_of, r.source)
+        t.add_row(*(plain(c) for c in cells), style="yellow" if r.confidence == "R" else None)
     return t
 
 

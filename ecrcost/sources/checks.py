@@ -40,6 +40,8 @@ _ISO8601 = (
 MAX_GB = Decimal(10) ** 15
 MAX_BYTES = 10**18 - 1
 _ZERO_DECIMAL = Decimal(0)
+# Digits a decimal quantity may have (before its exponent): a float prints 17, nobody writes 40.
+MAX_DIGITS = 40
 
 
 def _show(value: object) -> str:
@@ -290,11 +292,15 @@ def decimal(raw: RawTable, column: str) -> pd.Series:
     zero = _matches(texts, _ZERO).to_numpy()
     first(number & texts.str.startswith("-").to_numpy() & ~zero, "'{value}' is negative: quantities are ≥ 0")
     first(~number, "'{value}' is not a number")
-    # The bound in binary floating point (1e999999 becomes inf): exact enough for a sanity limit.
+    too_many = f"'{{value}}' has too many digits (at most {MAX_DIGITS}, and an exponent of at most 4 digits)"
+    first(texts.str.replace(r"[eE].*$", "", regex=True).str.count("[0-9]").to_numpy() > MAX_DIGITS, too_many)
+    # The bound in binary floating point (1e999999 becomes inf): exact enough for a sanity limit. With
+    # the digits bounded every value converts; "not ≤" also catches one that would not.
     first(
-        (pd.to_numeric(texts.where(number, None), errors="coerce") > float(MAX_GB)).to_numpy(),
+        number & ~(pd.to_numeric(texts.where(number, None), errors="coerce") <= float(MAX_GB)).to_numpy(),
         f"'{{value}}' is too large (at most {MAX_GB:.0e})",
     )
+    first(_matches(texts, r".*[eE][+-]?0*[0-9]{5,}").to_numpy(), too_many)  # 1e-99999: a float's 0
     # One Decimal per distinct value, shared by its rows (zero for texts no row uses, e.g. blanks).
     amounts = np.empty(len(texts), dtype=object)
     amounts[:] = [

@@ -31,6 +31,8 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"%PDF", "a PDF document"),
+    (b"\xff\xfe\x00\x00", "UTF-32 text (save it as UTF-8)"),  # before UTF-16 LE, which it starts like
+    (b"\x00\x00\xfe\xff", "UTF-32 text (save it as UTF-8)"),
     (b"\xff\xfe", "UTF-16 text (save it as UTF-8)"),
     (b"\xfe\xff", "UTF-16 text (save it as UTF-8)"),
 ]
@@ -65,15 +67,24 @@ class RawTable:
 
 
 def read_table(
-    path: Path, required: Iterable[str], optional: Iterable[str], max_rows: int | None = None
+    path: Path,
+    required: Iterable[str],
+    optional: Iterable[str],
+    lists: Iterable[str] = (),
+    max_rows: int | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns.
 
     Text columns come back as categoricals (one dictionary per column), so memory follows the distinct
-    values, not the file size; a CSV is read in blocks, never whole. ``max_rows``: more data rows than
-    this is an error naming the first row past it (a CSV stops reading there)."""
-    required, optional = list(required), list(optional)
+    values, not the file size; a CSV is read in blocks, never whole. Parquet text stored as binary
+    (writers that omit the UTF-8 annotation) is read as text when it is UTF-8; a list of text in one
+    of the ``lists`` columns becomes its items joined by spaces (how a CSV holds image tags). Any
+    other nested column is an error naming it. ``max_rows``: more data rows than this is an error
+    naming the first row past it (a CSV stops reading there)."""
+    required, optional, lists = list(required), list(optional), set(lists)
     if not path.exists():
+        if path.is_symlink():
+            raise InputError("broken symbolic link: its target does not exist", file=path)
         raise InputError("file not found", file=path)
     if not path.is_file():
         raise InputError("not a regular file", file=path)
@@ -85,7 +96,7 @@ def read_table(
             raise _too_many(path, max_rows, max_rows + 1, "row")
         columns, nulls = {}, {}
         for name in names:  # one column at a time: only one column's raw text is in memory at once
-            col = _read_parquet_column(parquet, name, path)
+            col = _plain_column(_read_parquet_column(parquet, name, path), name, path, name in lists)
             if col.null_count:
                 nulls[name] = col.is_null().to_numpy(zero_copy_only=False)
             try:
@@ -102,6 +113,60 @@ def read_table(
 
 def _too_many(path: Path, max_rows: int, row: int, label: str) -> InputError:
     return InputError(f"too many rows: at most {max_rows:,} are allowed", file=path, row=row, row_label=label)
+
+
+def _plain_column(col: pa.ChunkedArray, name: str, path: Path, joinable: bool) -> pa.ChunkedArray:
+    """A Parquet column as a flat type the checks know: binary decoded as UTF-8, a list of text
+    joined by spaces where ``joinable``; other nested types are refused."""
+    kind = col.type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+        return _decoded(col, name, path)
+    listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    if (
+        joinable
+        and listed
+        and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+    ):
+        return pa.chunked_array([_joined(c) for c in col.chunks], type=kind.value_type)
+    if pa.types.is_nested(kind):
+        want = "text or a list of text" if joinable else "a single value"
+        raise InputError(f"must be {want}, the file stores {kind}", file=path, column=name)
+    return col
+
+
+def _joined(chunk: pa.Array) -> pa.Array:
+    """Each list of text as one text, its items joined by spaces (a null item is skipped)."""
+    if chunk.offset:  # the offsets of a slice cannot carry a null mask: take a compact copy first
+        chunk = pc.take(chunk, pa.array(np.arange(len(chunk))))
+    make = pa.LargeListArray if pa.types.is_large_list(chunk.type) else pa.ListArray
+    filled = make.from_arrays(chunk.offsets, chunk.values.fill_null(""), mask=chunk.is_null())
+    return pc.utf8_trim_whitespace(pc.binary_join(filled, " "))
+
+
+def _decoded(col: pa.ChunkedArray, name: str, path: Path) -> pa.ChunkedArray:
+    """Binary cells as UTF-8 text; the first cell that is not UTF-8 is an error naming its row."""
+    chunks, start = [], 0
+    for chunk in col.chunks:
+        try:
+            chunks.append(
+                chunk.cast(pa.large_string() if pa.types.is_large_binary(chunk.type) else pa.string())
+            )
+        except pa.ArrowInvalid:
+            for i, cell in enumerate(chunk.to_pylist()):  # only on the way to an error
+                try:
+                    if cell is not None:
+                        cell.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(
+                        f"not UTF-8 text (byte 0x{cell[exc.start]:02x})",
+                        file=path,
+                        row=start + i + 1,
+                        column=name,
+                        row_label="row",
+                    ) from None
+            raise
+        start += len(chunk)
+    return pa.chunked_array(chunks, type=chunks[0].type if chunks else pa.string())
 
 
 def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:

@@ -1,6 +1,6 @@
-"""Inventory folder: images (and optionally layers and transfer) as `collect` writes them (CONTRACT.md,
-input 2). CSV or Parquet. ``collect`` also writes ``repositories``, ``pulls`` (kept for people, not
-priced) and ``collection.json``, whose coverage becomes notes."""
+"""Inventory folder: images (and optionally layers and transfer) as `collect` writes them (docs/formats.md).
+CSV or Parquet. ``collect`` also writes ``repositories``, ``pulls`` (kept for people, not priced) and
+``collection.json``, whose coverage becomes notes."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from ..core.usage import (
 )
 from . import checks
 from .files import RawTable, read_table
+from .summary import read_summary
 
 IMAGES_REQUIRED = ["repository", "image_digest", "size_bytes", "pushed_at"]
 IMAGES_OPTIONAL = [
@@ -66,7 +67,9 @@ IMAGE_STATUS = ["ACTIVE", "ARCHIVED", "ACTIVATING"]
 
 
 def find_table(folder: Path, name: str, required: bool) -> Path | None:
-    found = [p for p in (folder / f"{name}.parquet", folder / f"{name}.csv") if p.is_file()]
+    # A broken link or a folder under a table's name is there (and an error when read), not absent.
+    candidates = (folder / f"{name}.parquet", folder / f"{name}.csv")
+    found = [p for p in candidates if p.exists() or p.is_symlink()]
     if len(found) > 1:
         raise InputError(f"both {name}.parquet and {name}.csv are present: keep one", file=folder)
     if not found and required:
@@ -75,8 +78,10 @@ def find_table(folder: Path, name: str, required: bool) -> Path | None:
 
 
 def read_inventory(folder: Path, prices: PriceBook) -> Usage:
+    images_path = find_table(folder, "images", True)
+    assert images_path is not None  # required: found or an error
     # The raw table goes as soon as it is checked: the layers are read next, the largest table.
-    images = _images(read_table(find_table(folder, "images", True), IMAGES_REQUIRED, IMAGES_OPTIONAL), prices)  # type: ignore[arg-type]
+    images = _images(read_table(images_path, IMAGES_REQUIRED, IMAGES_OPTIONAL, lists=["image_tags"]), prices)
     layers_path = find_table(folder, "layers", False)
     if layers_path:  # the integer keys that the orphan check builds are the ones metering needs
         layers, keys = _layers(read_table(layers_path, LAYERS_REQUIRED, LAYERS_OPTIONAL), images)
@@ -109,33 +114,10 @@ def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict[str, Any]]:
     """Coverage and transfer basis from ``collection.json`` (written by ``collect``): notes to show next
     to the totals, and the assumptions the estimate carries (``transfer_estimate``: collect's pull-size
     model, when transfer was estimated from pull counts)."""
-    path = folder / "collection.json"
-    if not path.is_file():
+    summary = read_summary(folder)
+    if summary is None:
         return (), {}
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        gaps = doc.get("coverage", {}).get("gaps", [])
-        transfer = doc.get("transfer", {})
-    except (OSError, ValueError, AttributeError):
-        raise InputError("not a collection summary (invalid JSON)", file=path) from None
-    notes = []
-    if gaps:
-        shown = "; ".join(_gap_label(g) for g in gaps[:5])
-        more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
-        notes.append(f"Partial coverage: {len(gaps)} item(s) could not be read ({shown}{more}); see {path}.")
-    if transfer:
-        notes.append(
-            f"Transfer is an estimate from pull counts: bytes per pull {transfer.get('bytes_per_pull')}, "
-            f"internet share {transfer.get('internet_share')}, cross-region share "
-            f"{transfer.get('cross_region_share')}."
-        )
-    return tuple(notes), ({"transfer_estimate": transfer} if transfer else {})
-
-
-def _gap_label(gap: dict[str, Any]) -> str:
-    keys = ("account_id", "region", "repository", "image_digest")
-    where = "/".join(str(gap.get(k)) for k in keys if gap.get(k))
-    return f"{where or 'collection'} {gap.get('operation', '')} {gap.get('error_code', '')}".strip()
+    return summary.notes(), ({"transfer_estimate": summary.transfer} if summary.transfer else {})
 
 
 def _images(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
@@ -267,7 +249,7 @@ def _tags(raw: RawTable, col: pd.Series) -> list[dict[str, str]]:
     for i, text in enumerate(col):  # one row per repository: thousands at most
         try:
             tags = json.loads(text) if text else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deep enough to exhaust the parser
             tags = None
         if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
             raise raw.error('not a JSON object of text tags (like {"team": "a"})', i, "tags")

@@ -1,4 +1,4 @@
-"""Scenario CSV: a person's "what if", one row per repository (CONTRACT.md, input 1)."""
+"""Scenario CSV: a person's "what if", one row per repository (docs/formats.md)."""
 
 from __future__ import annotations
 

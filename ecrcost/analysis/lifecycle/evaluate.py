@@ -152,8 +152,13 @@ def _count_marks(
         out[sub["row"].to_numpy()[rank > rule.count_number]] = True
         return out
     since = {"sinceImagePushed": "pushed", "sinceImagePulled": "pulled", "sinceImageTransitioned": "archived"}
-    age = as_of - times[since[rule.count_type]]
-    return (age > pd.Timedelta(days=rule.count_number)).fillna(False).to_numpy(dtype=bool)
+    age = (as_of - times[since[rule.count_type]]).to_numpy(dtype="timedelta64[us]").view("int64")
+    # In whole microseconds: a countNumber of days beyond what a Timedelta holds (~292 years) is
+    # simply older than any age, not an overflow. NaT views as the smallest int64: never older.
+    threshold = rule.count_number * 86_400 * 10**6
+    if threshold > np.iinfo(np.int64).max:
+        return np.zeros(n, dtype=bool)
+    return age > threshold
 
 
 def locate(group: np.ndarray, digests: np.ndarray, want_group: np.ndarray, want: np.ndarray) -> np.ndarray:

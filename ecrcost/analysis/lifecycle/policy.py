@@ -7,7 +7,6 @@ position and priority) and the field, and quotes ECR's reason.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ...core import jsondoc
 from ...core.errors import InputError
 
 MAX_RULES = 50  # ECR service quota "Rules per lifecycle policy"
 MAX_CHARS = 30_720  # GetLifecyclePolicy lifecyclePolicyText maximum length
 MAX_WILDCARDS = 4  # per tagPatternList entry ("Lifecycle policy properties")
 MAX_TAG_LENGTH = 300  # ImageIdentifier.imageTag, 1 to 300 characters
+# countNumber: ECR documents no maximum; a 32-bit integer is far beyond any image count or age in
+# days, and keeps the arithmetic on it in range.
+MAX_COUNT = 2**31 - 1
 ARCHIVE_MINIMUM_DAYS = 90  # "You cannot configure lifecycle policies that delete images that have been
 # in archive for less than 90 days."
 
@@ -93,12 +96,10 @@ class Policy:
 def read_policy(path: str | Path) -> Policy:
     """Read and validate a lifecycle policy JSON file (the ``lifecyclePolicyText`` ECR stores)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such policy file", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the policy ({exc})", file=path) from None
+    if not path.exists() and not path.is_symlink():
+        raise InputError("no such policy file", file=path)
+    # A UTF-8 byte-order mark is accepted, as in every other file we read.
+    text = jsondoc.decode(jsondoc.read_bytes(path), path)
     return parse_policy(text, name=path.name, where=str(path))
 
 
@@ -109,12 +110,10 @@ def parse_policy(text: str, name: str = "policy", where: str | None = None) -> P
     def fail(message: str) -> InputError:
         return InputError(message, file=where)
 
+    text = text.removeprefix("\ufeff")
     if len(text) > MAX_CHARS:
         raise fail(f"a lifecycle policy is at most {MAX_CHARS:,} characters (this one has {len(text):,})")
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise fail(f"not valid JSON ({exc})") from None
+    doc = jsondoc.parse(text, where, "a lifecycle policy")
     if not isinstance(doc, dict):
         raise fail('a lifecycle policy is a JSON object {"rules": [...]}')
     _unknown(doc, _TOP, "policy", fail)
@@ -132,6 +131,11 @@ def _unknown(obj: dict[str, Any], allowed: set[str], label: str, fail: Fail) -> 
     extra = sorted(set(obj) - allowed)
     if extra:
         raise fail(f"{label}: unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _short_number(number: int) -> str:
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:10]}… ({len(text)} digits)"
 
 
 def _integer(value: Any) -> TypeGuard[int]:
@@ -183,6 +187,8 @@ def _rule(index: int, doc: Any, fail: Fail) -> Rule:
     number = sel.get("countNumber")
     if not _integer(number) or number < 1:
         raise fail(f"{label}: selection.countNumber is required, a whole number of at least 1")
+    if number > MAX_COUNT:
+        raise fail(f"{label}: selection.countNumber {_short_number(number)} is too large (at most {MAX_COUNT:,})")
     if count_type in SINCE:
         if sel.get("countUnit") != "days":
             raise fail(f"{label}: countType '{count_type}' requires countUnit 'days'")
@@ -323,4 +329,5 @@ def tag_patterns(patterns: Iterable[str], field: str = "keep_tags") -> tuple[str
 
 
 def _short(text: str) -> str:
+    """A pattern as an error quotes it: at most 60 characters."""
     return text if len(text) <= 60 else text[:57] + "..."

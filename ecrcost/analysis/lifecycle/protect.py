@@ -59,7 +59,7 @@ def read_in_use(path: str | Path) -> tuple[Reference, ...]:
     comment. A line that names no image is an error naming its line number."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark is no image
     except FileNotFoundError:
         raise InputError("no such file", file=path, field="in_use") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -162,7 +162,7 @@ class Charge:
     region) or "public" (ECR Public's); ``item``: the price item it needs ("" for a free charge);
     ``usage_type``: AWS's usage type, ``{code}`` being the region's billing code and
     ``{destination_code}`` the destination's; ``unit``: AWS's pricing unit; ``service``: the FOCUS
-    service it is invoiced under (``export/billing.json``); ``pricing``: :class:`Flat` or
+    service it is invoiced under (``outputs/export/billing.json``); ``pricing``: :class:`Flat` or
     :class:`Tiered`; ``notes``: what to say about the rows it priced.
     """
 

@@ -64,7 +64,10 @@ def cost_over_time(timeline: Timeline, est: Estimate) -> Figure:
         first = int(np.flatnonzero(projected)[0])
         ax.axvline(first - 0.5, color=MUTED, linestyle="--", linewidth=1)
         ax.text(first - 0.4, peak * 1.16, "projection →", color=MUTED, fontsize=9, va="top")
-    labels = [m + ("\n(projected)" if p else "") for m, p in zip(table["month"], projected, strict=True)]
+    # A label can hold an inventory's folder name (--compare): shown as written, never as mathtext.
+    labels = [
+        plain(m) + ("\n(projected)" if p else "") for m, p in zip(table["month"], projected, strict=True)
+    ]
     ax.set_xticks(x, labels, fontsize=8.5 if len(table) <= 12 else 7, rotation=0 if len(table) <= 12 else 45)
     ax.yaxis.set_major_formatter(DOLLARS)
     ax.set_ylabel("USD per month", color=MUTED, fontsize=9)

@@ -141,7 +141,7 @@ def focus_frame(
                 "ContractedCost": cost,
                 "ContractedUnitPrice": line.unit_price * factor,
                 "EffectiveCost": cost,
-                "InvoiceId": None,  # an estimate is on no invoice (see README: a validator false positive)
+                "InvoiceId": None,  # an estimate is on no invoice (docs/export.md: validator false positive)
                 "InvoiceIssuerName": vocab["provider"],
                 "ListCost": line.cost_rounded,
                 "ListUnitPrice": line.unit_price,

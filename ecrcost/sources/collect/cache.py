@@ -4,6 +4,9 @@ Fetching a manifest (BatchGetImage) counts as a pull and resets the image's ``la
 the cache keeps a second collection of an unchanged registry from making any BatchGetImage call.
 One SQLite file (``manifests.sqlite``, WAL journal) rather than a file per digest: a crawl of many
 accounts holds millions of manifests, and a batch of 100 is one transaction.
+
+Only manifests that match their digest are stored, and every one read back is checked again: an entry
+written by an older version, another program or a damaged disk is dropped, never served.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+
+from .digests import mismatch
 
 CHUNK = 500  # digests per lookup query (SQLite's default variable limit is 999+)
 
@@ -47,11 +52,13 @@ class ManifestCache:
             self.db = None
 
     def get_many(self, digests: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """digest → (manifest text, media type) for the digests held."""
+        """digest → (manifest text, media type) for the digests held whose manifest matches them;
+        entries that do not match are deleted."""
         wanted = list(digests)
         found: dict[str, tuple[str, str]] = {}
         if self.db is None:
             return found
+        spoiled: list[str] = []
         with self.lock:
             try:
                 for start in range(0, len(wanted), CHUNK):
@@ -61,14 +68,22 @@ class ManifestCache:
                         f"({','.join('?' * len(chunk))})",
                         chunk,
                     )
-                    found.update((d, (m, t)) for d, m, t in rows)
+                    for d, m, t in rows:
+                        if all(isinstance(v, str) for v in (d, m, t)) and mismatch(d, m) is None:
+                            found[d] = (m, t)
+                        else:
+                            spoiled.append(d)
+                if spoiled:
+                    self.db.executemany("DELETE FROM manifests WHERE digest = ?", [(d,) for d in spoiled])
+                    self.db.commit()
             except sqlite3.Error:
                 pass
         return found
 
     def put_many(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Store (digest, manifest text, media type) entries in one transaction."""
-        rows = list(entries)
+        """Store (digest, manifest text, media type) entries in one transaction: those whose manifest
+        matches its digest (callers verify first; this keeps the file clean whoever calls)."""
+        rows = [(d, m, t) for d, m, t in entries if mismatch(d, m) is None]
         if self.db is None or not rows:
             return
         with self.lock:

@@ -24,7 +24,9 @@ class Gap:
 
     def label(self) -> str:
         where = "/".join(p for p in (self.account_id, self.region, self.repository, self.image_digest) if p)
-        return f"{where or 'collection'}: {self.operation} {self.error_code}"
+        label = f"{where or 'collection'}: {self.operation} {self.error_code}"
+        # An AWS error code speaks for itself; a bad answer needs its reason (which field, why).
+        return f"{label} ({self.message})" if self.error_code == "BadAnswer" and self.message else label
 
 
 def error_code(exc: BaseException) -> str:

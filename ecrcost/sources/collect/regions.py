@@ -10,6 +10,7 @@ import botocore.exceptions
 from ...core.errors import InputError
 from .permissions import declare
 from .sessions import Account, Clients
+from .shapes import BadAnswer, ask, region_names
 
 declare("ec2", "DescribeRegions", when="--all-regions")
 
@@ -28,8 +29,8 @@ def resolve(clients: Clients, named: Sequence[str], all_regions: bool) -> tuple[
     offered = session.get_available_regions("ecr")
     try:
         ec2 = clients.client("ec2", Account("base"), session.region_name or DEFAULT_REGION, attempts=2)
-        enabled = {r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]}
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        enabled = ask("DescribeRegions", lambda: ec2.describe_regions(AllRegions=False), region_names)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, BadAnswer) as exc:
         return offered, [f"enabled regions unknown ({_code(exc)}): tried every region that offers ECR"]
     return [r for r in offered if r in enabled], []
 

@@ -1,14 +1,16 @@
-"""One collection: accounts × regions read in parallel into an inventory folder (CONTRACT.md input 2).
+"""One collection: accounts × regions read in parallel into an inventory folder (docs/formats.md).
 
 Python API::
 
-    from ecrcost.collect import Options, collect
+    from ecrcost.sources.collect import Options, collect
     result = collect(Options(output=Path("inventory"), regions=("us-east-1", "eu-west-1")))
     result.partial        # True when any account, region, repository or image could not be read
+    result.replaced       # False when the previous inventory was kept (see Options.force)
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -23,6 +25,7 @@ import botocore.exceptions
 from ... import __version__
 from ...core.errors import InputError
 from ...core.period import Month
+from ...outputs import folders
 from . import regions as region_list
 from .cache import ManifestCache, default_dir
 from .coverage import AWS_ERRORS, Gap, error_code, message
@@ -30,8 +33,9 @@ from .metrics import Pulls, read_pulls
 from .progress import Bars
 from .reader import Registry, Repository, read_registry, read_repository
 from .sessions import Account, Clients, Hook
+from .shapes import FAILURES, BadAnswer
 from .transfer import Assumptions, average_image_bytes, transfer_row
-from .writer import check_inventory_folder, write_inventory
+from .writer import check_inventory_folder, previous_images, write_inventory
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
@@ -40,7 +44,9 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 class Options:
     """What to read and how. Shares are fractions 0–1 of pulled GB; ``bytes_per_pull`` is ``"full"``
     or a byte count; ``cache_dir`` None = the user cache folder; ``max_attempts`` total attempts per
-    call (retries included); ``rate`` requests per second per account-region."""
+    call (retries included); ``rate`` requests per second per account-region. ``force``: replace the
+    inventory in ``output`` even when this run had gaps and found fewer than half its images (by
+    default that inventory is kept; see :func:`keeps_previous`)."""
 
     output: Path
     regions: Sequence[str] = ()
@@ -60,33 +66,61 @@ class Options:
     rate: float = 50.0
     quiet: bool = False
     hooks: Sequence[Hook] = ()
+    force: bool = False
 
 
 @dataclass(frozen=True)
 class Collection:
-    """What was written: the folder, ``collection.json`` as a dict, and the ``gaps`` (coverage)."""
+    """What was read: the folder, ``collection.json`` as a dict, and the ``gaps`` (coverage).
+    ``replaced`` is False when the previous inventory (``previous_images`` images) was kept instead."""
 
     folder: Path
     summary: dict[str, Any]
     gaps: tuple[Gap, ...] = field(default_factory=tuple)
+    replaced: bool = True
+    previous_images: int | None = None
 
     @property
     def partial(self) -> bool:
         return bool(self.gaps)
 
 
+def keeps_previous(images: int, previous: int | None, gaps: Sequence[Gap], force: bool = False) -> bool:
+    """A run with coverage gaps that found fewer than half the images of the inventory it would
+    replace keeps that inventory: such a drop is far likelier a denied or failing region than images
+    deleted. A complete run always replaces (what it read is the registry), and so does ``force``."""
+    return bool(gaps) and not force and previous is not None and images * 2 < previous
+
+
 def collect(options: Options) -> Collection:
     """Read every registry the options name into ``options.output``. AWS errors never raise: they
-    become gaps; user errors (bad options, no credentials) raise :class:`InputError`."""
+    become gaps; user errors (bad options, no credentials, another collect writing the same folder)
+    raise :class:`InputError`. A symbolic link as ``output`` is followed: its target is replaced."""
     started = datetime.now(UTC)
     month = Month.of(options.month)
     assumptions = _assumptions(options)
     if options.format not in ("parquet", "csv"):
         raise InputError(f"'{options.format}' is not parquet or csv", field="format")
-    check_inventory_folder(options.output)
+    output = Path(os.path.realpath(options.output)) if options.output.is_symlink() else options.output
+    check_inventory_folder(output)
     roles = _roles(options)
     clients = Clients(options.profile, options.max_attempts, options.rate, options.hooks)
     clients.check_credentials()
+    with folders.locked(output):
+        folders.recover(output)
+        check_inventory_folder(output)
+        return _collect(options, output, clients, roles, month, assumptions, started)
+
+
+def _collect(
+    options: Options,
+    output: Path,
+    clients: Clients,
+    roles: list[tuple[str, str | None]],
+    month: Month,
+    assumptions: Assumptions,
+    started: datetime,
+) -> Collection:
     regions, notes = region_list.resolve(clients, options.regions, options.all_regions)
     cache = ManifestCache(options.cache_dir or default_dir())
     gaps: list[Gap] = []
@@ -110,8 +144,11 @@ def collect(options: Options) -> Collection:
     summary["notes"] = notes
     summary["coverage"] = {"complete": not gaps, "gaps": [g.as_dict() for g in gaps]}
     summary["transfer"] = assumptions.as_dict()
-    write_inventory(options.output, tables, summary, options.format)
-    return Collection(options.output, summary, tuple(gaps))
+    previous = previous_images(output)
+    if keeps_previous(summary["images"], previous, gaps, options.force):
+        return Collection(options.output, summary, tuple(gaps), replaced=False, previous_images=previous)
+    write_inventory(output, tables, summary, options.format)
+    return Collection(options.output, summary, tuple(gaps), previous_images=previous)
 
 
 def _crawl(
@@ -141,7 +178,7 @@ def _crawl(
             if isinstance(result, Registry):
                 registries.append(result)
                 bars.advance("registries")
-                names = [r["repositoryName"] for r in result.repositories]
+                names = [r.name for r in result.repositories]
                 if names:
                     pending[pool.submit(read_pulls, clients, account, result.region, names, month)] = account
                 bars.grow("repositories", len(names))
@@ -214,13 +251,17 @@ def _accounts(
     gaps: list[Gap],
     minimum: dict[str, int],
 ) -> list[Account]:
-    """The base credentials' account, or every role assumed (a role that cannot be assumed is a gap)."""
+    """The base credentials' account, or every role assumed (a role that cannot be assumed is a gap;
+    so is a malformed answer to GetCallerIdentity, which leaves no account to read)."""
     if not roles:
         minimum["sts.GetCallerIdentity"] = 1
         try:
             return [clients.caller_account(region)]
         except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError):
             raise InputError("no AWS credentials found") from None
+        except BadAnswer as exc:  # not the credentials' fault: nothing read, and the coverage says why
+            gaps.append(Gap("", "", "", "GetCallerIdentity", error_code(exc), message(exc)))
+            return []
         except AWS_ERRORS as exc:
             raise InputError(f"AWS rejected the credentials ({error_code(exc)}: {message(exc)})") from None
     minimum["sts.AssumeRole"] = len(roles)
@@ -229,7 +270,7 @@ def _accounts(
     for arn, future in futures:
         try:
             accounts.append(future.result())
-        except AWS_ERRORS as exc:
+        except FAILURES as exc:
             gaps.append(Gap(arn.split(":")[4], "", "", "AssumeRole", error_code(exc), message(exc)))
     return accounts
 
@@ -248,7 +289,9 @@ def _tables(
     for r in repos:
         base = {k: r.row[k] for k in ("account_id", "region", "repository")}
         got = pulls.get((base["account_id"], base["region"]))
-        count = got.counts.get(base["repository"], 0) if got else 0
+        count = got.counts.get(base["repository"]) if got else None
+        if count is None:  # unknown (a gap says why): no row rather than a made-up 0
+            continue
         tables["pulls"].append(base | {"pull_count": count})
         if count:
             per_pull = (

@@ -19,6 +19,7 @@ from botocore.config import Config
 from ...core.errors import InputError
 from .permissions import declare
 from .ratelimit import TokenBucket
+from .shapes import ask, caller_account, credentials
 from .stats import CallStats
 
 declare("sts", "GetCallerIdentity")
@@ -116,17 +117,18 @@ class Clients:
             )
 
     def caller_account(self, region: str) -> Account:
-        """The account of the base credentials (GetCallerIdentity needs no permission)."""
+        """The account of the base credentials (GetCallerIdentity needs no permission). A malformed
+        answer, asked for twice, raises BadAnswer."""
         sts = self.client("sts", Account("base"), region)
-        return Account(sts.get_caller_identity()["Account"])
+        return Account(ask("GetCallerIdentity", sts.get_caller_identity, caller_account))
 
     def assume(self, role_arn: str, external_id: str | None, region: str) -> Account:
-        """AssumeRole into ``role_arn`` (credentials last an hour: enough for a registry crawl)."""
+        """AssumeRole into ``role_arn`` (credentials last an hour: enough for a registry crawl). A
+        malformed answer, asked for twice, raises BadAnswer."""
         kwargs = {"RoleArn": role_arn, "RoleSessionName": "ecrcost"}
         if external_id:
             kwargs["ExternalId"] = external_id
         sts = self.client("sts", Account("base"), region)
-        creds = sts.assume_role(**kwargs)["Credentials"]
+        keep = ask("AssumeRole", lambda: sts.assume_role(**kwargs), credentials)
         account_id = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
-        keep = {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
         return Account(account_id, role_arn, keep)

@@ -1,11 +1,12 @@
 """Writing the inventory folder atomically: every table goes into a temporary folder next to the
-target, which is then renamed into place — a failed run never leaves a half-written folder."""
+target, which is then swapped into place (:mod:`ecrcost.outputs.folders`) — the folder's name always
+holds a complete inventory, the previous one or the new one."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import pandas as pd
 
 from ...core.errors import InputError
 from ...core.usage import IMAGE_COLUMNS, LAYER_COLUMNS
+from ...outputs import folders, temps
+from ...outputs.failures import output_failure
 from ..inventory import REPOSITORIES_TABLE
 
 # What collect knows of each image: the inventory columns, less deleted_at (a live registry only
@@ -41,12 +44,44 @@ def check_inventory_folder(folder: Path) -> None:
         raise InputError("exists and is not a folder", file=folder, field="output")
     if folder.is_dir() and any(folder.iterdir()) and not any((folder / m).exists() for m in MARKERS):
         raise InputError("folder is not empty and not an inventory: choose another", file=folder)
+    if folder.is_dir() and folders.is_mount_point(folder):
+        raise InputError(
+            "is a mount point, which cannot be swapped for a new inventory in one step: "
+            "collect into a folder inside it (e.g. its inventory/) or mount the folder above",
+            file=folder,
+        )
+
+
+def previous_images(folder: Path) -> int | None:
+    """How many images the inventory in ``folder`` holds; None when there is none to read."""
+    parquet, csv = folder / "images.parquet", folder / "images.csv"
+    try:
+        if parquet.is_file():
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(parquet).metadata.num_rows)
+        summary = folder / "collection.json"
+        if summary.is_file():
+            count = json.loads(summary.read_text(encoding="utf-8")).get("images")
+            if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                return count
+        if csv.is_file():
+            import pyarrow.csv as pcsv
+
+            options = pcsv.ParseOptions(newlines_in_values=True)
+            with pcsv.open_csv(csv, parse_options=options) as reader:
+                return sum(batch.num_rows for batch in reader)
+    except Exception:  # an unreadable inventory is nothing to protect
+        return None
+    return None
 
 
 def write_inventory(
     folder: Path, tables: dict[str, list[dict[str, Any]]], collection: dict[str, Any], fmt: str
 ) -> None:
-    """Write ``tables`` (images, layers, repositories, pulls, transfer) and ``collection.json``."""
+    """Write ``tables`` (images, layers, repositories, pulls, transfer) and ``collection.json`` into
+    ``folder``, replacing an earlier inventory there in one step. Call while holding
+    :func:`ecrcost.outputs.folders.locked` for ``folder``."""
     check_inventory_folder(folder)
     columns = {
         "images": IMAGES,
@@ -55,8 +90,12 @@ def write_inventory(
         "pulls": PULLS,
         "transfer": TRANSFER,
     }
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    existed = folder.is_dir()
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temps.new_folder(folder.parent, folder.name)
+    except OSError as exc:
+        raise output_failure(exc, folder, kept=existed) from None
     try:
         for name, cols in columns.items():
             frame = pd.DataFrame(tables.get(name, []), columns=cols)
@@ -67,18 +106,21 @@ def write_inventory(
             else:
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "collection.json").write_text(json.dumps(collection, indent=2) + "\n", encoding="utf-8")
-        _swap(tmp, folder)
+        _sync_files(tmp)
+        folders.swap_in(tmp, folder)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise output_failure(exc, folder, kept=existed) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def _swap(tmp: Path, folder: Path) -> None:
-    if not folder.exists():
-        tmp.rename(folder)
-        return
-    old = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+def _sync_files(tmp: Path) -> None:
+    """Every table on disk before the swap: after a crash the name never holds empty files."""
+    for path in [*tmp.iterdir(), tmp]:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,93 @@
+"""``collection.json``, the summary ``collect`` writes beside an inventory: the month it was taken,
+what could not be read (coverage gaps) and how transfer was estimated. Checked before use, so a
+hand-edited or foreign file is one line naming it and the key at fault, never a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core import jsondoc
+from ..core.errors import InputError
+from ..core.period import Month
+
+NAME = "collection.json"
+_SCALAR = (str, int, float, type(None))
+_GAP_KEYS = ("account_id", "region", "repository", "image_digest")
+Fail = Callable[[str, str], InputError]
+
+
+@dataclass(frozen=True)
+class Summary:
+    path: Path
+    month: str | None = None
+    gaps: tuple[dict[str, Any], ...] = ()
+    transfer: dict[str, Any] = field(default_factory=dict)
+
+    def notes(self) -> tuple[str, ...]:
+        """What a reader of the totals must know: partial coverage, estimated transfer."""
+        notes = []
+        if self.gaps:
+            shown = "; ".join(_gap_label(g) for g in self.gaps[:5])
+            more = f" and {len(self.gaps) - 5} more" if len(self.gaps) > 5 else ""
+            count = len(self.gaps)
+            notes.append(
+                f"Partial coverage: {count} item(s) could not be read ({shown}{more}); see {self.path}."
+            )
+        if self.transfer:
+            t = self.transfer
+            notes.append(
+                f"Transfer is an estimate from pull counts: bytes per pull {t.get('bytes_per_pull')}, "
+                f"internet share {t.get('internet_share')}, cross-region share {t.get('cross_region_share')}."
+            )
+        return tuple(notes)
+
+
+def read_summary(folder: Path) -> Summary | None:
+    """The folder's ``collection.json``, or None when there is none."""
+    path = folder / NAME
+    if not path.exists() and not path.is_symlink():
+        return None
+    doc = jsondoc.read(path, "a collection summary (the collection.json that collect writes)")
+
+    def fail(where: str, message: str) -> InputError:
+        return InputError(f"{where}: {message}", file=path)
+
+    if not isinstance(doc, dict):
+        raise InputError("not a collection summary: expected a JSON object", file=path)
+    month = doc.get("month")
+    if month is not None:
+        if not isinstance(month, str):
+            raise fail("month", "must be text YYYY-MM")
+        try:
+            Month.parse(month)
+        except InputError as exc:
+            raise fail("month", exc.message) from None
+    coverage = doc.get("coverage", {})
+    if not isinstance(coverage, dict):
+        raise fail("coverage", "must be a JSON object")
+    gaps = coverage.get("gaps", [])
+    if not isinstance(gaps, list):
+        raise fail("coverage.gaps", "must be a JSON list of objects")
+    for i, gap in enumerate(gaps):
+        _flat(gap, f"coverage.gaps[{i}]", fail)
+    transfer = doc.get("transfer", {})
+    _flat(transfer, "transfer", fail)
+    return Summary(path, month, tuple(gaps), transfer)
+
+
+def _flat(value: Any, where: str, fail: Fail) -> None:
+    """An object of plain values (text, numbers, null): what collect writes for a gap and for the
+    transfer estimate."""
+    if not isinstance(value, dict):
+        raise fail(where, "must be a JSON object")
+    for key, item in value.items():
+        if not isinstance(item, _SCALAR):
+            raise fail(f"{where}.{key}", "must be text or a number")
+
+
+def _gap_label(gap: dict[str, Any]) -> str:
+    where = "/".join(str(gap.get(k)) for k in _GAP_KEYS if gap.get(k))
+    return f"{where or 'collection'} {gap.get('operation') or ''} {gap.get('error_code') or ''}".strip()
