@@ -188,7 +188,9 @@ def _rule(index: int, doc: Any, fail: Fail) -> Rule:
     if not _integer(number) or number < 1:
         raise fail(f"{label}: selection.countNumber is required, a whole number of at least 1")
     if number > MAX_COUNT:
-        raise fail(f"{label}: selection.countNumber {_short_number(number)} is too large (at most {MAX_COUNT:,})")
+        raise fail(
+            f"{label}: selection.countNumber {_short_number(number)} is too large (at most {MAX_COUNT:,})"
+        )
     if count_type in SINCE:
         if sel.get("countUnit") != "days":
             raise fail(f"{label}: countType '{count_type}' requires countUnit 'days'")
