@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import GiB, Registry, digest
+from factories import GiB, Inventory, digest
 from test_input_errors import IMAGES_HEADER, assert_one_error, estimate, image, lines
 from typer.testing import CliRunner
 
@@ -268,7 +268,7 @@ def test_keep_tags_follow_ecr_limits():
 
 
 def test_keep_tags_past_the_limits_exit_2_before_reading_the_inventory(tmp_path):
-    reg = Registry(tmp_path / "inv")
+    reg = Inventory(tmp_path / "inv")
     reg.push("app", "one", "2026-09-01T00:00:00Z", {"base": GiB}, tags="release-1")
     folder = reg.write()
     policy = Path(__file__).parent / "fixtures" / "lifecycle" / "aws-all-images.json"
