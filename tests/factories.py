@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import ecrcost
 from ecrcost.core.period import Month
-from ecrcost.core.usage import IMAGE_COLUMNS, LAYER_COLUMNS, REPOSITORY_COLUMNS, Usage
+from ecrcost.core.usage import IMAGE_COLUMNS, LAYER_COLUMNS, REGISTRY_COLUMNS, REPOSITORY_COLUMNS, Usage
 
 GiB = 2**30
 MiB = 2**20
@@ -83,6 +83,7 @@ class Inventory:
         self.images: list[dict[str, Any]] = []
         self.layers: list[dict[str, Any]] = []
         self.repositories: list[dict[str, Any]] = []
+        self.registries: list[dict[str, str]] = []  # what collect found per registry (collection.json)
         self.names: dict[str, str] = {}  # image digest → the name it was pushed as
 
     def push(
@@ -155,6 +156,9 @@ class Inventory:
         lifecycle_policy: str = "",
         region: str | None = None,
         account: str = "",
+        encryption_type: str = "",
+        kms_key: str = "",
+        pull_through_cache: bool = False,
     ) -> None:
         """A row of the repositories table (a repository may hold no image). ``account`` is blank unless
         given, as in a hand-written table, where a blank account names any account."""
@@ -166,6 +170,19 @@ class Inventory:
                 "repository_arn": "",
                 "tags": json.dumps(dict(tags)) if tags else "",
                 "lifecycle_policy": lifecycle_policy,
+                "encryption_type": encryption_type,
+                "kms_key": kms_key,
+                "pull_through_cache": "true" if pull_through_cache else "",
+            }
+        )
+
+    def registry(self, blob_mounting: str, *, region: str | None = None, account: str | None = None) -> None:
+        """What collect found for a registry (collection.json): its BLOB_MOUNTING setting."""
+        self.registries.append(
+            {
+                "account_id": account or self.account,
+                "region": region or self.region,
+                "blob_mounting": blob_mounting,
             }
         )
 
@@ -189,6 +206,10 @@ class Inventory:
                 write_csv(folder / f"{table}.csv", rows, columns)
             else:
                 pq.write_table(_arrow(rows, columns), folder / f"{table}.parquet")
+        summary = folder / "collection.json"
+        summary.unlink(missing_ok=True)
+        if self.registries:
+            summary.write_text(json.dumps({"registries": self.registries}), encoding="utf-8")
         return folder
 
     def load(self, *, with_layers: bool = True, format: Format = "csv") -> Usage:
@@ -205,7 +226,10 @@ class Inventory:
         if self.repositories:
             repositories = _frame(self.repositories, REPOSITORY_COLUMNS)
             repositories["tags"] = [json.loads(t) if t else {} for t in repositories["tags"]]
-        return Usage(images=images, layers=layers, repositories=repositories)
+            repositories["encryption_type"] = repositories["encryption_type"].str.upper()
+            repositories["pull_through_cache"] = repositories["pull_through_cache"].str.lower() == "true"
+        registries = pd.DataFrame(self.registries, columns=REGISTRY_COLUMNS) if self.registries else None
+        return Usage(images=images, layers=layers, repositories=repositories, registries=registries)
 
     def estimate(self, month: str, *, with_layers: bool = True, **options: Any) -> ecrcost.Estimate:
         return ecrcost.estimate(self.load(with_layers=with_layers), month=month, **options)

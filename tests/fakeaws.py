@@ -50,6 +50,7 @@ class Front:
         self.denied_regions: set[str] = set()
         self.page_size: int | None = None
         self.faults: dict[str, Fault] = {}
+        self.pull_through: dict[str, list[str]] = {}  # region -> pull-through cache rule prefixes
         self.requests: Counter[str] = Counter()
         self.faulted: Counter[str] = Counter()
         self.throttled = 0
@@ -62,6 +63,7 @@ class Front:
         with self.lock:
             self.throttle_every, self.denied_regions, self.throttled, self.count = 0, set(), 0, 0
             self.page_size = None
+            self.pull_through.clear()
             self.faults.clear()
             self.faulted.clear()
             self.requests.clear()
@@ -84,6 +86,13 @@ class Front:
             return _error(start_response, "ThrottlingException", "Rate exceeded")
         if target.startswith(ECR_TARGET) and region in self.denied_regions:
             return _error(start_response, "AccessDeniedException", f"not authorized to perform ecr:{op}")
+        if target.startswith(ECR_TARGET) and op == "DescribePullThroughCacheRules" and op not in self.faults:
+            # moto has no pull-through cache: the front answers with the rules a test set per region
+            rules = [
+                {"ecrRepositoryPrefix": p, "upstreamRegistryUrl": "public.ecr.aws"}
+                for p in self.pull_through.get(region, [])
+            ]
+            return _raw(start_response, "200 OK", json.dumps({"pullThroughCacheRules": rules}).encode())
         fault = self.faults.get(op)
         if not fault and not (target.startswith(ECR_TARGET) and op in PAGED):
             return self.inner(environ, start_response)

@@ -360,3 +360,29 @@ def test_an_unwritable_place_is_one_line_with_the_previous_inventory_intact(env,
     }[case]
     assert (got["rc"], got["files"].split()) == (expected[0], expected[2]), got
     assert expected[1] in got["error"]
+
+
+def test_collect_records_encryption_keys_and_pull_through_cache_repositories(env, tmp_path):
+    """What blob mounting needs to know (docs/pricing.md): each repository's KMS key, and which
+    repositories a pull-through cache rule created (named under the rule's prefix)."""
+    from tests.collect_seed import clients
+
+    region = "ap-south-1"
+    key = f"arn:aws:kms:{region}:{ACCOUNT_A}:key/one"
+    ecr, _ = clients(env.server.url, ACCOUNT_A, region)
+    ecr.create_repository(
+        repositoryName="app/one", encryptionConfiguration={"encryptionType": "KMS", "kmsKey": key}
+    )
+    ecr.create_repository(repositoryName="hub/library/nginx")
+    env.front.pull_through = {region: ["hub"]}
+    result = collect(options(tmp_path, regions=(region,)))
+    assert not result.partial, result.gaps
+    repos = pd.read_parquet(result.folder / "repositories.parquet").set_index("repository")
+    assert repos.loc["app/one", "encryption_type"] == "KMS" and repos.loc["app/one", "kms_key"] == key
+    assert repos.loc["hub/library/nginx", "pull_through_cache"] == "True"
+    assert repos.loc["app/one", "pull_through_cache"] == "False"
+    summary = json.loads((result.folder / "collection.json").read_text())
+    mine = next(r for r in summary["registries"] if r["region"] == region and r["account_id"] == ACCOUNT_A)
+    assert mine["pull_through_cache_prefixes"] == ["hub"]
+    usage = ecrcost.load(result.folder)
+    assert usage.repositories.set_index("repository").loc["hub/library/nginx", "pull_through_cache"]

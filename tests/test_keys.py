@@ -1,6 +1,7 @@
 """The metering kernel meters a what-if state (images kept for the whole month, some archived) exactly as
-it meters an inventory cut down to those images: the lifecycle simulator relies on it. As in every
-lifecycle state, a kept multi-arch index keeps its children."""
+it meters an inventory cut down to those images (pushed in the same order, all before the month):
+the lifecycle simulator relies on it. As in every lifecycle state, a kept multi-arch index keeps its
+children."""
 
 from __future__ import annotations
 
@@ -26,10 +27,14 @@ def test_a_steady_state_meters_like_the_inventory_cut_down_to_it(seed, blob_moun
     keep[child] |= keep[keys.parent[child]]
     archive = rng.random(len(images)) < 0.3
     month = Month.parse("2026-11")
-    state = usage.metering.storage(month, blob_mounting, Lifetimes.of(images, month).steady(keep, archive))
+    archived = (images["image_status"] == "ARCHIVED").to_numpy() | archive
+    state = usage.metering.storage(month, blob_mounting, Lifetimes.steady(month, keep, archived))
 
     cut = images[keep].copy()
-    cut["pushed_at"] = pd.Series(pd.Timestamp(month.start), index=cut.index).astype(cut["pushed_at"].dtype)
+    # stored all month, pushed in the same order (blob mounting charges a layer to its first pusher)
+    cut["pushed_at"] = (
+        cut["pushed_at"] - (cut["pushed_at"].max() - pd.Timestamp(month.start)) - pd.Timedelta("1s")
+    )
     cut["deleted_at"] = pd.Series(pd.NaT, index=cut.index, dtype=cut["pushed_at"].dtype)
     status = cut["image_status"].astype(object)
     status[archive[keep]] = "ARCHIVED"

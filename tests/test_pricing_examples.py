@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from decimal import localcontext
 
 import pytest
 from factories import OCI_INDEX, GiB, MiB
+
+from ecrcost.core.money import CONTEXT
 
 
 def cents(value: D) -> D:
@@ -309,13 +312,24 @@ def test_ex30_ecr_public(scenario):
     assert any("authenticated" in n for n in est.notes)
 
 
-def test_ecr_public_free_storage_is_per_account_and_shared(scenario):
-    est = scenario(
-        [
-            {"repository": "repo-a", "registry": "public", "storage_gb": "30", "account_id": "111111111111"},
-            {"repository": "repo-b", "registry": "public", "storage_gb": "30", "account_id": "111111111111"},
-            {"repository": "repo-c", "registry": "public", "storage_gb": "30", "account_id": "222222222222"},
-        ]
-    )
+PUBLIC_ROWS = [
+    {"repository": "repo-a", "registry": "public", "storage_gb": "30", "account_id": "111111111111"},
+    {"repository": "repo-b", "registry": "public", "storage_gb": "30", "account_id": "111111111111"},
+    {"repository": "repo-c", "registry": "public", "storage_gb": "30", "account_id": "222222222222"},
+]
+
+
+def test_ecr_public_free_storage_is_per_account_and_shared_when_accounts_stand_alone(scenario):
+    est = scenario(PUBLIC_ROWS, billing="account")
     by_repo = dict(zip(est.exact["repository"], est.exact["public_storage_usd"], strict=True))
+    # account 1: 60 - 50 free = 10 GB-month x $0.10 = $1.00, shared 30:30; account 2: 30 < 50 free
     assert by_repo == {"repo-a": D("0.5"), "repo-b": D("0.5"), "repo-c": 0}
+
+
+def test_ecr_public_free_storage_is_one_allowance_on_a_consolidated_bill(scenario):
+    est = scenario(PUBLIC_ROWS)  # --billing organization (the default): one bill, one 50 GB-month allowance
+    by_repo = dict(zip(est.exact["repository"], est.exact["public_storage_usd"], strict=True))
+    # 90 - 50 free = 40 GB-month x $0.10 = $4.00, shared 30:30:30 (exactly, in the model's precision)
+    with localcontext(CONTEXT):
+        assert sum(by_repo.values()) == D("4.00")
+    assert est.total_usd == D("4.00") and by_repo["repo-a"] == by_repo["repo-b"] > D("1.3333")

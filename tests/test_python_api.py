@@ -33,7 +33,8 @@ def test_options_travel_typed_on_the_estimate():
     est = ecrcost.estimate(SAMPLE, options=options)
     assert est.options is options
     assert est.options.free_internet_gb == Decimal(100) and est.options.blob_mounting
-    assert est.assumptions["free_internet_gb"] == Decimal(100) and est.assumptions["blob_mounting"] is True
+    assert est.assumptions["free_internet_gb"] == Decimal(100) and est.assumptions["blob_mounting"] == "on"
+    assert est.assumptions["blob_mounting_in_effect"] == "on"
 
 
 def test_a_bad_value_names_the_parameter_not_a_command_line_option():

@@ -2,12 +2,11 @@
 archived. Pure: Usage in, DataFrame out.
 
 Each billed blob is stored once per repository (per registry with blob mounting), yet several images
-may hold it. Its whole byte-time is attributed to the **newest** image holding it (the latest push),
-among the images it is billed as standard storage for (an archived image never keeps a blob in
-standard storage; a blob is archive storage only when every image holding it is archived, and then
-goes to the newest archived image). Deleting an older image would not free a blob that a newer one
-still holds, so the age of the newest holder is how long that money has sat there. The figures sum to
-what the estimate bills, to the byte-microsecond.
+may hold it. Its standard byte-time (while any holder is in standard storage) goes to the **newest**
+standard image holding it (the latest push), its archive byte-time (while only archived images hold
+it) to the newest archived one, in state "archived". Deleting an older image would not free a blob
+that a newer one still holds, so the age of the newest holder is how long that money has sat there.
+The figures sum to what the estimate bills, to the byte-microsecond, class by class.
 
 Tagged means the image (or, for a child manifest of a multi-arch index, its index) carries a tag.
 The blobs and their holders come from the metering kernel (:mod:`ecrcost.core.metering.blobs`): an
@@ -44,7 +43,7 @@ COLUMNS = ["age_bucket", "state", "gb_month", "byte_us", "blobs"]
 def stored_by_age(
     usage: Usage,
     month: Month | str | date | None = None,
-    blob_mounting: bool = False,
+    blob_mounting: bool | str = "collected",
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """Stored volume in ``month`` by image age × state, one row per (age bucket, state), all 15 present.
@@ -86,7 +85,7 @@ def _finish(frame: pd.DataFrame, period: Month) -> pd.DataFrame:
 
 
 def _attributed(
-    usage: Usage, period: Month, blob_mounting: bool, now: datetime | None
+    usage: Usage, period: Month, blob_mounting: bool | str, now: datetime | None
 ) -> list[tuple[int, int, int, int]]:
     """(age bucket index, state index, byte_us, blobs) rows: each blob the kernel meters, with its
     byte-time, goes to the age and state of the image it is attributed to."""
@@ -99,7 +98,6 @@ def _attributed(
     tagged = images["image_tags"].fillna("").astype(str).str.strip().to_numpy() != ""
     child = parent >= 0
     tagged[child] = tagged[child] | tagged[parent[child]]
-    archived = (images["image_status"] == "ARCHIVED").to_numpy(dtype=bool)
     reference = me if now is None else min(me, int(now.timestamp()) * US_PER_SECOND)
     age_days = (reference - pushed) / (86_400 * US_PER_SECOND)
     limits = np.array([d for _, d in AGE_BUCKETS[1:]], dtype=float)
@@ -107,7 +105,7 @@ def _attributed(
         {
             "img": np.arange(len(images), dtype=np.int64),
             "bucket": np.searchsorted(limits, age_days, side="right").astype(np.int64),
-            "state": np.where(archived, 2, np.where(tagged, 0, 1)).astype(np.int64),
+            "tag_state": np.where(tagged, 0, 1).astype(np.int64),
         }
     )
     stored = usage.metering.attributed(period, blob_mounting)
@@ -115,9 +113,15 @@ def _attributed(
     try:
         con.register("stored", stored)
         con.register("per_image", per_image)
+        # A blob's standard byte-time goes to its newest standard holder (tagged or untagged by that
+        # image's tags), its archive byte-time to its newest archived holder (state "archived").
         found = con.execute("""
-            SELECT p.bucket, p.state, sum(s.size_bytes::HUGEINT * s.us) AS byte_us, count(*) AS blobs
-            FROM stored s JOIN per_image p ON p.img = s.holder
+            SELECT bucket, state, sum(byte_us) AS byte_us, count(*) AS blobs FROM (
+                SELECT p.bucket, p.tag_state AS state, s.size_bytes::HUGEINT * s.us_standard AS byte_us
+                FROM stored s JOIN per_image p ON p.img = s.holder_standard WHERE s.us_standard > 0
+                UNION ALL
+                SELECT p.bucket, 2, s.size_bytes::HUGEINT * s.us_archive
+                FROM stored s JOIN per_image p ON p.img = s.holder_archive WHERE s.us_archive > 0)
             GROUP BY ALL ORDER BY ALL""").fetchall()
     finally:
         con.close()

@@ -100,7 +100,7 @@ def history(
     *,
     prices: PriceBook | None = None,
     free_internet_gb: Decimal | int | str = 0,
-    blob_mounting: bool = False,
+    blob_mounting: bool | str = "collected",
     now: datetime | None = None,
 ) -> Timeline:
     """The ``months`` months ending with ``when`` (a month, or PricingOptions), each priced from the
@@ -134,7 +134,7 @@ def projection(
     *,
     prices: PriceBook | None = None,
     free_internet_gb: Decimal | int | str = 0,
-    blob_mounting: bool = False,
+    blob_mounting: bool | str = "collected",
     now: datetime | None = None,
     current: Estimate | None = None,
 ) -> Timeline:
@@ -172,7 +172,9 @@ def projection(
     return Timeline(pd.DataFrame(rows, columns=COLUMNS), method=method)
 
 
-def new_bytes(usage: Usage, first: Month, months: int, blob_mounting: bool = False) -> pd.DataFrame:
+def new_bytes(
+    usage: Usage, first: Month, months: int, blob_mounting: bool | str = "collected"
+) -> pd.DataFrame:
     """Bytes of blobs first pushed in each of ``months`` months from ``first``: account_id, region,
     month (``YYYY-MM``), new_bytes (int). A blob counts in the month a repository (a registry, with
     blob mounting) first held it; without layer rows, whole image sizes count."""
@@ -181,10 +183,9 @@ def new_bytes(usage: Usage, first: Month, months: int, blob_mounting: bool = Fal
     h = metering.holdings
     repo = h.repo
     registry = keys.registry[repo]
-    mounting = blob_mounting and h.basis == "layers"
     frame = pa.table(  # zero-copy: DuckDB scans the numpy buffers
         {
-            "scope": registry if mounting else repo,
+            "scope": metering.scopes(blob_mounting)[repo],
             "registry": registry,
             "blob": h.blob,
             "size_bytes": h.size,

@@ -42,12 +42,43 @@ FreeGB = Annotated[
         "(AWS grants 100 shared by all services). Default 0.",
     ),
 ]
+
+
+class Mounting(StrEnum):
+    on = "on"
+    off = "off"
+    collected = "collected"
+
+
+class Scope(StrEnum):
+    organization = "organization"
+    account = "account"
+
+
 Blob = Annotated[
-    bool,
+    Mounting,
     typer.Option(
         "--blob-mounting",
-        help="Layers shared across repositories of one registry "
-        "are stored once (registry blob mounting enabled).",
+        metavar="[on|off|collected]",
+        help="Layers shared across repositories of one registry are stored once: on, off, or as collect "
+        "found each registry (off where unknown). The bare option means on. Default: collected.",
+    ),
+]
+Billing = Annotated[
+    Scope,
+    typer.Option(
+        "--billing",
+        help="organization: every account of the input on one consolidated bill (volume tiers and free "
+        "allowances pooled over them); account: each account billed alone.",
+    ),
+]
+OtherGB = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--other-internet-gb",
+        metavar="[ACCOUNT/][REGION=]GB",
+        help="Internet egress of other services on the same bill, GB this month (repeatable per region): "
+        "it shares the volume tiers and the free allowance with ECR's. Default 0.",
     ),
 ]
 Prices = Annotated[
@@ -92,13 +123,23 @@ def working(message: str) -> AbstractContextManager[object]:
 
 
 def pricing(
-    month: str | None, free_internet_gb: str, blob_mounting: bool, prices: Path | None
+    month: str | None,
+    free_internet_gb: str,
+    blob_mounting: Mounting,
+    prices: Path | None,
+    billing: Scope = Scope.organization,
+    other_internet_gb: list[str] | None = None,
 ) -> PricingOptions:
     """The pricing options of a command, parsed once, here."""
     from ..core.options import PricingOptions
 
     return PricingOptions.of(
-        month, prices=prices, free_internet_gb=free_internet_gb, blob_mounting=blob_mounting
+        month,
+        prices=prices,
+        free_internet_gb=free_internet_gb,
+        blob_mounting=blob_mounting.value,
+        billing=billing.value,
+        other_internet_gb=other_internet_gb or (),
     )
 
 

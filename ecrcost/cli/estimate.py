@@ -7,7 +7,22 @@ from typing import Annotated
 
 import typer
 
-from .common import Blob, Format, FreeGB, MonthOption, Output, Prices, emit, priced, pricing, user_errors
+from .common import (
+    Billing,
+    Blob,
+    Format,
+    FreeGB,
+    MonthOption,
+    Mounting,
+    OtherGB,
+    Output,
+    Prices,
+    Scope,
+    emit,
+    priced,
+    pricing,
+    user_errors,
+)
 from .main import app
 
 
@@ -18,14 +33,18 @@ def estimate(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Output = None,
     free_internet_gb: FreeGB = "0",
-    blob_mounting: Blob = False,
+    blob_mounting: Blob = Mounting.collected,
+    billing: Billing = Scope.organization,
+    other_internet_gb: OtherGB = None,
     prices: Prices = None,
 ) -> None:
     """Price one input (scenario CSV or inventory folder) for one month."""
     from ..outputs import machine, terminal
 
     with user_errors():
-        _, est = priced(path, pricing(month, free_internet_gb, blob_mounting, prices))
+        _, est = priced(
+            path, pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
+        )
         if format is Format.table:
             con = terminal.console()
             if output is None:

@@ -8,7 +8,20 @@ from typing import Annotated
 
 import typer
 
-from .common import Blob, FreeGB, MonthOption, Prices, emit, priced, pricing, user_errors
+from .common import (
+    Billing,
+    Blob,
+    FreeGB,
+    MonthOption,
+    Mounting,
+    OtherGB,
+    Prices,
+    Scope,
+    emit,
+    priced,
+    pricing,
+    user_errors,
+)
 from .main import app
 
 
@@ -62,7 +75,9 @@ def export(
         ),
     ] = "0",
     free_internet_gb: FreeGB = "0",
-    blob_mounting: Blob = False,
+    blob_mounting: Blob = Mounting.collected,
+    billing: Billing = Scope.organization,
+    other_internet_gb: OtherGB = None,
     prices: Prices = None,
 ) -> None:
     """The monthly finance export: amounts to the cent that sum exactly to `estimate`'s total.
@@ -73,7 +88,7 @@ def export(
 
     with user_errors():
         percentage(discount, "discount_percent")  # bad options fail before the input is read
-        options = pricing(month, free_internet_gb, blob_mounting, prices)
+        options = pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
         usage, est = priced(path, options)
         result = build(
             est,

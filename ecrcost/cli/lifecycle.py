@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-from .common import Blob, MonthOption, Output, Prices, emit, pricing, user_errors, working
+from .common import (
+    Billing,
+    Blob,
+    MonthOption,
+    Mounting,
+    Output,
+    Prices,
+    Scope,
+    emit,
+    pricing,
+    user_errors,
+    working,
+)
 from .main import app
 
 
@@ -66,7 +78,8 @@ def lifecycle(
         ),
     ] = None,
     prices: Prices = None,
-    blob_mounting: Blob = False,
+    blob_mounting: Blob = Mounting.collected,
+    billing: Billing = Scope.organization,
 ) -> None:
     """What-if: apply ECR lifecycle policies to an inventory and price the monthly storage saving.
 
@@ -78,7 +91,7 @@ def lifecycle(
     from ..outputs import terminal
 
     with user_errors():
-        options = pricing(month, "0", blob_mounting, prices)
+        options = pricing(month, "0", blob_mounting, prices, billing)
         policies = [read_policy(p) for p in policy or ()]
         refs = read_in_use(in_use) if in_use is not None else ()
         sims = what_if(

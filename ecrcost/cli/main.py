@@ -20,6 +20,19 @@ except ImportError:  # pragma: no cover - older typer on the real click
 from ..core.errors import one_line
 from ..version import __version__
 
+# Options whose value may be left out: the bare option means this value (``--blob-mounting`` = on).
+BARE = {"--blob-mounting": ("on", ("on", "off", "collected"))}
+
+
+def bare_flags(args: list[str]) -> list[str]:
+    """``--blob-mounting`` not followed by one of its values becomes ``--blob-mounting=on``."""
+    out = []
+    for i, arg in enumerate(args):
+        if arg in BARE and (i + 1 == len(args) or args[i + 1] not in BARE[arg][1]):
+            arg = f"{arg}={BARE[arg][0]}"
+        out.append(arg)
+    return out
+
 
 class OneLineErrors(TyperGroup):
     """Usage errors (an unknown option, ``--format xml``) as one ``error:`` line and exit 2, like every
@@ -36,7 +49,7 @@ class OneLineErrors(TyperGroup):
     ) -> Any:
         try:
             rv = super().main(
-                args=args,
+                args=bare_flags(sys.argv[1:] if args is None else list(args)),
                 prog_name=prog_name,
                 complete_var=complete_var,
                 standalone_mode=False,

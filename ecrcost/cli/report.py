@@ -8,7 +8,20 @@ from typing import Annotated
 import typer
 
 from ..core.errors import one_line
-from .common import Blob, FreeGB, MonthOption, Prices, check_target, pricing, user_errors, working
+from .common import (
+    Billing,
+    Blob,
+    FreeGB,
+    MonthOption,
+    Mounting,
+    OtherGB,
+    Prices,
+    Scope,
+    check_target,
+    pricing,
+    user_errors,
+    working,
+)
 from .main import app
 
 
@@ -20,7 +33,9 @@ def report(
     ] = None,
     month: MonthOption = None,
     free_internet_gb: FreeGB = "0",
-    blob_mounting: Blob = False,
+    blob_mounting: Blob = Mounting.collected,
+    billing: Billing = Scope.organization,
+    other_internet_gb: OtherGB = None,
     prices: Prices = None,
     top: Annotated[int, typer.Option("--top", min=1, help="How many repositories to list.")] = 10,
     namespace_depth: Annotated[
@@ -73,7 +88,7 @@ def report(
             check_target(html, "--html", folder=False)
         if charts is not None:
             check_target(charts, "--charts", folder=True)
-        options = pricing(month, free_internet_gb, blob_mounting, prices)
+        options = pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
         result = build(
             path or sample_path(),
             options,

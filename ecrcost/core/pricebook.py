@@ -26,6 +26,13 @@ from .pricepatch import check_patch
 from .tiers import Tier
 
 PUBLIC = "public"  # the ECR Public section's name, where a charge says which section it reads
+
+
+def partition(region: str) -> str:
+    """The AWS partition of a region: aws, aws-us-gov (GovCloud) or aws-cn (China)."""
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
 _META = ("name", "billing_code", "billing_region")  # section keys that are not priced items
 
 
@@ -105,6 +112,11 @@ class PriceBook:
         try:
             return self.regions[code]
         except KeyError:
+            if partition(code) == "aws-cn":
+                raise InputError(
+                    f"region '{code}' is in the China partition, billed in CNY by a separate AWS entity: "
+                    "ecrcost prices USD only, so estimate it apart (never add CNY to USD)"
+                ) from None
             raise InputError(
                 f"unknown region '{code}': not in the price book (add it with --prices FILE)"
             ) from None

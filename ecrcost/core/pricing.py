@@ -7,6 +7,7 @@ exports) is a group-by of those lines.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, localcontext
@@ -31,8 +32,10 @@ def estimate(
     month: Month | str | date | None = None,
     prices: PriceBook | str | Path | None = None,
     free_internet_gb: Decimal | int | str = 0,
-    blob_mounting: bool = False,
+    blob_mounting: bool | str = "collected",
     *,
+    billing: str = "organization",
+    other_internet_gb: Iterable[str] | str = (),
     options: PricingOptions | None = None,
     now: datetime | None = None,
 ) -> Estimate:
@@ -42,12 +45,21 @@ def estimate(
     Either ``options`` or the loose values: ``month`` (``"2026-10"``, a date; default the current
     month), ``prices`` (a PriceBook or a price file patching the bundled book), ``free_internet_gb``
     (the account-wide free internet allowance to apply; AWS grants 100 GB shared by all services,
-    default 0), ``blob_mounting`` (layers shared across repositories of one registry are stored once).
+    default 0), ``blob_mounting`` (``on``/True: layers shared across repositories of one registry are
+    stored once; ``off``/False; ``collected``: as collect found each registry, off where unknown),
+    ``billing`` (``organization``: tiers and free allowances pooled over every account; ``account``:
+    each account billed alone), ``other_internet_gb`` (other services' internet egress on the same bill:
+    ``"5000"``, ``"us-east-1=5000"`` or ``"123456789012/us-east-1=5000"``; it shares ECR's tiers).
     ``now`` (default: the clock) only decides whether the month is still running, which the notes say.
     """
     if options is None:
         options = PricingOptions.of(
-            month, prices=prices, free_internet_gb=free_internet_gb, blob_mounting=blob_mounting
+            month,
+            prices=prices,
+            free_internet_gb=free_internet_gb,
+            blob_mounting=blob_mounting,
+            billing=billing,
+            other_internet_gb=other_internet_gb,
         )
     if not isinstance(usage, Usage):
         from ..sources.load import load
@@ -79,6 +91,7 @@ def price(quantities: Quantities, options: PricingOptions, usage: Usage) -> Esti
             pools += priced.pools
             if charge.notes is not None:
                 notes += charge.notes(mine, options, priced)
+    notes += scope_notes(lines, options)
     frame = pd.DataFrame(lines, columns=Line._fields)
     for c in ("quantity", "unit_price", "cost"):
         frame[c] = frame[c].astype(object)
@@ -95,11 +108,25 @@ def price(quantities: Quantities, options: PricingOptions, usage: Usage) -> Esti
         notes=(*usage.notes, *notes),  # what the source says first (e.g. collect's partial coverage)
         assumptions={
             **options.describe(),
+            **quantities.assumptions,
             "storage_basis": quantities.basis,
             "source": usage.source,
             **usage.assumptions,
         },
     )
+
+
+def scope_notes(lines: list[Line], options: PricingOptions) -> list[str]:
+    """Say how the bill was scoped when the input holds several accounts."""
+    accounts = {line.account_id for line in lines if line.account_id}
+    if len(accounts) < 2:
+        return []
+    if options.billing == "account":
+        return [f"Each of {len(accounts)} accounts is priced as a bill of its own (--billing account)."]
+    return [
+        f"One consolidated bill: volume tiers and free allowances are pooled over {len(accounts)} accounts "
+        "(--billing account prices each alone)."
+    ]
 
 
 def _unverified(lines: pd.DataFrame, prices: PriceBook) -> list[str]:

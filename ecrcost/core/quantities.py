@@ -9,7 +9,7 @@ rows with nothing in them are left out, while ``roster`` keeps every repository 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -35,6 +35,7 @@ class Quantities:
     roster: pd.DataFrame
     basis: str
     notes: tuple[str, ...]
+    assumptions: dict[str, object] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         rows, repos = len(self.rows), len(self.roster)
@@ -45,11 +46,20 @@ def measure(usage: Usage, options: PricingOptions, life: Lifetimes | None = None
     """The quantities of ``usage`` in ``options.month``. ``life`` (inventories): the images' lifetimes
     in the month when not those the inventory records (a lifecycle what-if's states)."""
     parts, notes, basis = [], [], "scenario"
+    assumptions: dict[str, object] = {}
     if usage.images is not None:
         stored = usage.metering.storage(options.month, options.blob_mounting, life)
         parts.append(storage_rows(stored, options.month))
         basis = stored.basis
         notes += storage_notes(stored, options.blob_mounting)
+        assumptions = mounting_assumptions(usage.metering.mounting_report(options.blob_mounting))
+        in_effect = assumptions["blob_mounting_in_effect"]
+        if options.blob_mounting == "collected" and in_effect != "off":
+            notes.append(f"Blob mounting applied where collect found it enabled: {in_effect}.")
+        if life is None:  # the inventory's own month: images that left the archive too early pay the rest
+            early = usage.metering.early_deletion(options.month)
+            notes += archive_notes(usage.metering.lifetimes(options.month), early)
+            parts.append(early_rows(early, options.month))
     if len(usage.storage):
         s = usage.storage
         parts.append(
@@ -87,7 +97,20 @@ def measure(usage: Usage, options: PricingOptions, life: Lifetimes | None = None
         rows = rows.groupby(by, sort=True, as_index=False).agg(
             amount=("amount", lambda v: sum(v, Decimal(0)))
         )
-    return Quantities(rows.reset_index(drop=True)[COLUMNS], roster, basis, tuple(notes))
+    return Quantities(rows.reset_index(drop=True)[COLUMNS], roster, basis, tuple(notes), assumptions)
+
+
+def mounting_assumptions(registries: list[dict[str, object]]) -> dict[str, object]:
+    """How blob mounting was applied: per registry, and in one phrase for people."""
+    on = sum(1 for r in registries if r["blob_mounting"])
+    phrase = (
+        "on"
+        if on == len(registries) and on
+        else "off"
+        if not on
+        else f"on in {on} of {len(registries)} registries"
+    )
+    return {"blob_mounting_in_effect": phrase, "blob_mounting_registries": registries}
 
 
 def of_stored(stored: Stored, options: PricingOptions) -> Quantities:
@@ -101,19 +124,46 @@ def of_stored(stored: Stored, options: PricingOptions) -> Quantities:
 
 
 def storage_rows(stored: Stored, month: Month) -> pd.DataFrame:
-    """Metered byte-time as GB-month rows (byte-µs / 2^30 / the month's µs, exact to 60 digits)."""
+    """Metered byte-time as GB-month rows, by storage class."""
+    return gb_month_rows(stored.lines, month, stored.lines["storage_class"].map(STORAGE_MEASURE))
+
+
+def archive_notes(life: Lifetimes, early: pd.DataFrame) -> list[str]:
+    """What the archive's time line changed this month."""
+    notes = []
+    moved = int((np.bincount(life.image) > 1).sum()) if len(life.image) else 0
+    if moved:
+        notes.append(
+            f"{moved} image(s) moved to or from the archive during {life.month}: billed by the hour in "
+            "each storage class."
+        )
+    if len(early):
+        notes.append(
+            f"{len(early)} image(s) left the archive before its 90-day minimum: the remaining days are "
+            "charged in the month they left (archive early deletion)."
+        )
+    return notes
+
+
+def early_rows(early: pd.DataFrame, month: Month) -> pd.DataFrame:
+    """The archive minimum's remaining byte-time as GB-month rows of the month the image left."""
+    return gb_month_rows(early, month, "archive_early_gb_month")
+
+
+def gb_month_rows(frame: pd.DataFrame, month: Month, measure: pd.Series | str) -> pd.DataFrame:
+    """Rows of byte-µs (account_id, region, repository, byte_us) as GB-month rows of ``measure``:
+    byte-µs / 2^30 / the month's µs, exact to 60 digits."""
     denominator = Decimal(GB * month.seconds * US_PER_SECOND)
-    lines = stored.lines
-    return lines[["account_id", "region", "repository"]].assign(
+    return frame[["account_id", "region", "repository"]].assign(
         registry="private",
         destination_region="",
-        measure=lines["storage_class"].map(STORAGE_MEASURE),
+        measure=measure,
         # pandas-stubs allow no Decimal cells, which this object column holds
-        amount=[CONTEXT.divide(Decimal(b), denominator) for b in lines["byte_us"]],  # type: ignore[misc]
+        amount=[CONTEXT.divide(Decimal(b), denominator) for b in frame["byte_us"]],  # type: ignore[misc]
     )
 
 
-def storage_notes(stored: Stored, blob_mounting: bool) -> list[str]:
+def storage_notes(stored: Stored, blob_mounting: str) -> list[str]:
     notes = []
     if stored.bare:
         notes.append(
@@ -124,6 +174,6 @@ def storage_notes(stored: Stored, blob_mounting: bool) -> list[str]:
             "No layer data: storage is the sum of image sizes, so layers shared between images are "
             "over-counted. Add layers.csv (or run collect) for deduplicated storage."
         )
-        if blob_mounting:
+        if blob_mounting == "on":
             notes.append("Blob mounting has no effect without layer data.")
     return notes

@@ -18,7 +18,11 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
 ``layers`` — one row per (image, blob): account_id, region, repository, image_digest, layer_digest,
     size_bytes (int)
 ``repositories`` — one row per repository, where the source knows it (``collect``): account_id,
-    region, repository, repository_arn, tags (dict of str), lifecycle_policy (policy JSON text or "")
+    region, repository, repository_arn, tags (dict of str), lifecycle_policy (policy JSON text or ""),
+    encryption_type (AES256 | KMS | KMS_DSSE; "" unknown), kms_key ("" for none), pull_through_cache
+    (bool: created by a pull-through cache rule)
+``registries`` — one row per registry (account + region) ``collect`` read: account_id, region,
+    blob_mounting (the registry's BLOB_MOUNTING setting: ENABLED | DISABLED | unknown)
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -61,7 +66,18 @@ IMAGE_COLUMNS = [
     "last_activated_at",
 ]
 LAYER_COLUMNS = ["account_id", "region", "repository", "image_digest", "layer_digest", "size_bytes"]
-REPOSITORY_COLUMNS = ["account_id", "region", "repository", "repository_arn", "tags", "lifecycle_policy"]
+REPOSITORY_COLUMNS = [
+    "account_id",
+    "region",
+    "repository",
+    "repository_arn",
+    "tags",
+    "lifecycle_policy",
+    "encryption_type",
+    "kms_key",
+    "pull_through_cache",
+]
+REGISTRY_COLUMNS = ["account_id", "region", "blob_mounting"]
 
 
 def empty(columns: list[str]) -> pd.DataFrame:
@@ -76,7 +92,10 @@ class Usage:
     transfer: pd.DataFrame = field(default_factory=lambda: empty(TRANSFER_COLUMNS))
     images: pd.DataFrame | None = None
     layers: pd.DataFrame | None = None
-    repositories: pd.DataFrame | None = None  # not priced: tags and lifecycle policies for reports, what-ifs
+    repositories: pd.DataFrame | None = (
+        None  # tags, lifecycle policies, encryption: reports, what-ifs, mounting
+    )
+    registries: pd.DataFrame | None = None  # what collect found per registry (blob mounting)
     source: str = ""
     notes: tuple[str, ...] = ()  # what the source wants said next to the totals (e.g. collect coverage)
     # what the source assumed, carried into Estimate.assumptions (e.g. collect's pull-size model)
@@ -121,7 +140,9 @@ class Usage:
 
             if self.images is None:
                 raise ValueError("a scenario has no images to meter")
-            self._cache["metering"] = Metering(self.images, self.layers, self.keys)
+            self._cache["metering"] = Metering(
+                self.images, self.layers, self.keys, *sharing(self.keys, self.repositories, self.registries)
+            )
         return self._cache["metering"]
 
     @property
@@ -133,3 +154,47 @@ class Usage:
         if len(self.transfer):
             found |= {r for r in self.transfer["destination_region"].unique() if r}
         return found
+
+
+def sharing(
+    keys: StorageKeys, repositories: pd.DataFrame | None, registries: pd.DataFrame | None
+) -> tuple[np.ndarray, list[bool | None]]:
+    """What blob mounting may share: per repository id, its sharing group (repositories of one registry
+    with the same encryption type and KMS key; -1 for one a pull-through cache rule created, which never
+    shares), and per registry id whether collect found blob mounting enabled (None: unknown). An
+    unknown encryption type is ECR's default, AES256."""
+    repos = keys.repos
+    n_registries = int(keys.registry.max(initial=-1)) + 1
+    encryption = pd.Series("AES256", index=repos.index)
+    kms = pd.Series("", index=repos.index)
+    pull_through = np.zeros(len(repos), dtype=bool)
+    if repositories is not None and len(repositories):
+        table = repositories.drop_duplicates(["account_id", "region", "repository"])
+        # a hand-written table may leave account_id blank: it then names the repository in any account
+        blank = table["account_id"].astype(str) == ""
+        known = repos.merge(table[~blank], on=["account_id", "region", "repository"], how="left")
+        anywhere = repos[["region", "repository"]].merge(
+            table[blank].drop(columns="account_id"), on=["region", "repository"], how="left"
+        )
+        known = known.combine_first(anywhere)
+        if "encryption_type" in known:
+            given = known["encryption_type"].fillna("").astype(str)
+            encryption = given.where(given != "", "AES256")
+        if "kms_key" in known:
+            kms = known["kms_key"].fillna("").astype(str)
+        if "pull_through_cache" in known:
+            pull_through = known["pull_through_cache"].fillna(False).astype(bool).to_numpy()
+    group = pd.factorize(
+        pd.Series(keys.registry).astype(str) + "\x00" + encryption.to_numpy() + "\x00" + kms.to_numpy()
+    )[0].astype(np.int64)
+    group[pull_through] = -1
+    enabled: list[bool | None] = [None] * n_registries
+    if registries is not None and len(registries):
+        names = {name: g for g, name in enumerate(keys.registries())}
+        for account, region, setting in zip(
+            registries["account_id"], registries["region"], registries["blob_mounting"], strict=True
+        ):
+            g = names.get((str(account), str(region)))
+            if g is not None and str(setting).upper() in ("ENABLED", "DISABLED"):
+                enabled[g] = str(setting).upper() == "ENABLED"
+    return group, enabled

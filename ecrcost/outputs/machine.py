@@ -43,7 +43,14 @@ class Number:
 
 
 def number(value: Any, quantum: Decimal = MICRO) -> Any:
-    return Number(value, quantum) if isinstance(value, Decimal) else value
+    """A Decimal as an exact JSON number; lists and objects of them, each; anything else as it is."""
+    if isinstance(value, Decimal):
+        return Number(value, quantum)
+    if isinstance(value, list | tuple):
+        return [number(v, quantum) for v in value]
+    if isinstance(value, dict):
+        return {k: number(v, quantum) for k, v in value.items()}
+    return value
 
 
 def dumps(doc: Any) -> str:
@@ -94,7 +101,7 @@ def to_dict(est: Estimate) -> dict[str, Any]:
             "total_usd": number(est.network_usd),
             "repositories": _records(est.network, money),
         },
-        "assumptions": {k: number(v) if isinstance(v, Decimal) else v for k, v in est.assumptions.items()},
+        "assumptions": number(est.assumptions),
         "notes": list(est.notes),
         "line_items": line_items(est),
     }

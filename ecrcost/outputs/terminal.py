@@ -98,7 +98,7 @@ def _summary(est: Estimate) -> Panel:
     a = est.assumptions
     basis = (
         f"Storage from {a.get('storage_basis')} · free internet {a.get('free_internet_gb')} GB · "
-        f"blob mounting {'on' if a.get('blob_mounting') else 'off'} · prices: {a.get('prices')}"
+        f"blob mounting {a.get('blob_mounting_in_effect', 'off')} · prices: {a.get('prices')}"
     )
     title = f"ECR cost, {est.period} — {a.get('source') or 'input'}"
     return Panel(

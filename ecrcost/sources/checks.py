@@ -247,6 +247,13 @@ def region(raw: RawTable, column: str, known: Iterable[str], default: str = "") 
     known = set(known)
     _first(
         raw,
+        col.str.startswith("cn-") & ~col.isin(known),
+        column,
+        "region '{value}' is in the China partition, billed in CNY by a separate AWS entity: ecrcost "
+        "prices USD only, so estimate it apart (never add CNY to USD)",
+    )
+    _first(
+        raw,
         ~col.isin(known) & ~blank(col),
         column,
         "unknown region '{value}': not in the price book (add it with --prices FILE)",

@@ -18,6 +18,7 @@ from ..core.pricebook import PriceBook
 from ..core.usage import (
     IMAGE_COLUMNS,
     LAYER_COLUMNS,
+    REGISTRY_COLUMNS,
     REPOSITORY_COLUMNS,
     TRANSFER_COLUMNS,
     TRANSFER_GB,
@@ -59,6 +60,10 @@ REPOSITORIES_TABLE = [
     "image_count",
     "tags",
     "lifecycle_policy",
+    # blob mounting shares layers only among repositories with one encryption key, never with those a
+    # pull-through cache rule created
+    "kms_key",
+    "pull_through_cache",
 ]
 REPOSITORIES_REQUIRED = ["repository"]
 REPOSITORIES_OPTIONAL = [c for c in REPOSITORIES_TABLE if c not in REPOSITORIES_REQUIRED]
@@ -99,6 +104,7 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         images=images,
         layers=layers,
         repositories=repositories,
+        registries=registry_settings(folder),
         source=str(folder),
         notes=notes,
         assumptions=assumptions,
@@ -108,6 +114,15 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         usage = replace(usage, transfer=transfer)
     usage.adopt_keys(keys)  # the orphan check built them: metering needs the same
     return usage
+
+
+def registry_settings(folder: Path) -> pd.DataFrame | None:
+    """What ``collection.json`` recorded per registry: account_id, region, blob_mounting (ENABLED,
+    DISABLED or unknown). None without a collection summary."""
+    summary = read_summary(folder)
+    if summary is None:
+        return None
+    return pd.DataFrame(list(summary.registries), columns=REGISTRY_COLUMNS)
 
 
 def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -233,7 +248,12 @@ def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     # pandas-stubs allow no dict cells, which this object column holds
     out["tags"] = _tags(raw, checks.text(raw, "tags"))  # type: ignore[assignment]
     out["lifecycle_policy"] = checks.text(raw, "lifecycle_policy")
-    for col in ("account_id", "region", "repository", "repository_arn", "lifecycle_policy"):
+    out["encryption_type"] = checks.text(raw, "encryption_type").str.upper()
+    out["kms_key"] = checks.text(raw, "kms_key")
+    out["pull_through_cache"] = (
+        checks.enum(raw, "pull_through_cache", ["true", "false"], "false", casefold=True) == "true"
+    )
+    for col in ("account_id", "region", "repository", "repository_arn", "lifecycle_policy", "kms_key"):
         out[col] = checks.plain(out[col])  # one row per repository: thousands at most
     keys = ["account_id", "region", "repository"]
     dup = out.duplicated(keys).to_numpy()

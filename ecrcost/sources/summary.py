@@ -25,6 +25,8 @@ class Summary:
     month: str | None = None
     gaps: tuple[dict[str, Any], ...] = ()
     transfer: dict[str, Any] = field(default_factory=dict)
+    # per registry collect read: account_id, region, blob_mounting (ENABLED / DISABLED / unknown)
+    registries: tuple[dict[str, str], ...] = ()
 
     def notes(self) -> tuple[str, ...]:
         """What a reader of the totals must know: partial coverage, estimated transfer."""
@@ -75,7 +77,24 @@ def read_summary(folder: Path) -> Summary | None:
         _flat(gap, f"coverage.gaps[{i}]", fail)
     transfer = doc.get("transfer", {})
     _flat(transfer, "transfer", fail)
-    return Summary(path, month, tuple(gaps), transfer)
+    registries = doc.get("registries", [])
+    if not isinstance(registries, list):
+        raise fail("registries", "must be a JSON list of objects")
+    found = []
+    for i, registry in enumerate(registries):
+        where = f"registries[{i}]"
+        if not isinstance(registry, dict):
+            raise fail(where, "must be a JSON object")
+        for key in ("account_id", "region"):
+            if not isinstance(registry.get(key), str):
+                raise fail(f"{where}.{key}", "must be text")
+        setting = registry.get("blob_mounting", "unknown")
+        if not isinstance(setting, str):
+            raise fail(f"{where}.blob_mounting", "must be text (ENABLED, DISABLED or unknown)")
+        found.append(
+            {"account_id": registry["account_id"], "region": registry["region"], "blob_mounting": setting}
+        )
+    return Summary(path, month, tuple(gaps), transfer, tuple(found))
 
 
 def _flat(value: Any, where: str, fail: Fail) -> None:

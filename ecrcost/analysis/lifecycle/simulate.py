@@ -51,7 +51,7 @@ def simulate(
     as_of: datetime | str | None = None,
     month: Month | str | date | None = None,
     prices: PriceBook | None = None,
-    blob_mounting: bool = False,
+    blob_mounting: bool | str = "collected",
     in_use_refs: Iterable[Reference] = (),
     keep_tags: Iterable[str] = (),
 ) -> Simulation:
@@ -91,11 +91,12 @@ def simulate(
     decisions["protected"] = protected
     decisions["orphan"] = _orphans(now_images, action)
 
-    life = Lifetimes.of(images, period)
-    options = PricingOptions(month=period, prices=prices, blob_mounting=blob_mounting)
+    options = PricingOptions.of(period, prices=prices, blob_mounting=blob_mounting)
+    archived_now = (images["image_status"] == "ARCHIVED").to_numpy(dtype=bool)
 
     def price_state(keep: np.ndarray, archive: np.ndarray) -> Estimate:
-        stored = usage.metering.storage(period, blob_mounting, life.steady(keep, archive))
+        life = Lifetimes.steady(period, keep, archived_now | archive)
+        stored = usage.metering.storage(period, options.blob_mounting, life)
         return price(of_stored(stored, options), options, Usage(source=usage.source))
 
     nothing = np.zeros(len(images), dtype=bool)

@@ -61,12 +61,14 @@ class Pricing:
 
 @dataclass(frozen=True)
 class Flat(Pricing):
-    """Quantity × the item's rate (per destination where the price book has pairs); a charge without
-    a price item is free (reported, never billed)."""
+    """Quantity × the item's rate (per destination where the price book has pairs; ``first_tier``: the
+    first tier's rate of a tiered item); a charge without a price item is free (reported, never billed)."""
+
+    first_tier: bool = False
 
     def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
         out = Priced()
-        line, rate_of = charge.lines(options), charge.rates(options)
+        line, rate_of = charge.lines(options), charge.rates(options, self.first_tier)
         for *key, dest, amount in tuples(rows, [*KEY, "destination_region", "amount"]):
             rate = rate_of(key[1], dest)
             out.lines.append(line(key, "", dest, amount, rate, amount * rate))
@@ -75,29 +77,44 @@ class Flat(Pricing):
 
 # Makes one line: (KEY values, tier, destination, quantity, unit price, cost) -> Line.
 LineMaker = Callable[[Sequence[str], str, str, Decimal, Decimal, Decimal], Line]
-# An allowance: the free GB of each pool, given every pool's total (a pool is a tuple of KEY values).
+# An allowance: the free GB of each pool, given every pool's total (a pool: a tuple of its KEY values).
 Allowance = Callable[
-    [Mapping[tuple[str, ...], Decimal], "PricingOptions", "Charge"], dict[tuple[str, ...], Decimal]
+    [Mapping[tuple[str, ...], Decimal], "PricingOptions", "Charge", tuple[str, ...]],
+    dict[tuple[str, ...], Decimal],
+]
+# Other services' GB in each pool, sharing its tiers (and its allowance) with ECR's.
+Others = Callable[
+    [Mapping[tuple[str, ...], Decimal], "PricingOptions", tuple[str, ...]], dict[tuple[str, ...], Decimal]
 ]
 
 
 @dataclass(frozen=True)
 class Tiered(Pricing):
-    """Volume tiers over a pool of repositories (``pool``: the KEY columns that share one tiered total,
-    e.g. ``("region",)``), with an optional allowance free from the bottom of the first tier. The
-    tiered cost of the pool is shared among its repositories in proportion to their quantity, tier by
-    tier, so each repository's lines carry the tier, its share of the GB and the tier's rate."""
+    """Volume tiers over a pool of repositories, with an optional allowance free from the bottom of the
+    first tier. ``pool``: the KEY columns that share one tiered total on a consolidated bill (e.g.
+    ``("region",)``; ``()``: the whole bill); with ``--billing account`` each account is a bill of its
+    own, so the account splits every pool too. ``others``: GB other services add to a pool (they share
+    its tiers and allowance; ECR pays its proportional share). The tiered cost of a pool is shared among
+    its repositories in proportion to their quantity, tier by tier, so each repository's lines carry the
+    tier, its share of the GB and the tier's rate."""
 
     pool: tuple[str, ...]
     allowance: Allowance | None = None
+    others: Others | None = None
+
+    def pool_of(self, options: PricingOptions) -> tuple[str, ...]:
+        return self.pool if options.billing == "organization" else ("account_id", *self.pool)
 
     def price(self, charge: Charge, rows: pd.DataFrame, options: PricingOptions) -> Priced:
         out = Priced()
         if not len(rows):
             return out
-        groups = rows.groupby(list(self.pool), sort=True)
-        totals = {_tuple(k): sum(g["amount"], ZERO) for k, g in groups}
-        free = self.allowance(totals, options, charge) if self.allowance else {}
+        columns = self.pool_of(options)
+        groups = list(rows.groupby(list(columns), sort=True)) if columns else [((), rows)]
+        ecr = {_tuple(k): sum(g["amount"], ZERO) for k, g in groups}
+        other = self.others(ecr, options, columns) if self.others else {}
+        totals = {pool: gb + other.get(pool, ZERO) for pool, gb in ecr.items()}
+        free = self.allowance(totals, options, charge, columns) if self.allowance else {}
         line = charge.lines(options)
         for k, group in groups:
             pool = _tuple(k)
@@ -109,8 +126,9 @@ class Tiered(Pricing):
             parts = [("free", allowed, ZERO, ZERO)] if allowed > 0 else []
             parts += [(str(t.index), t.gb, t.usd_per_gb, t.usd) for t in tiers if t.gb > 0]
             # Each repository's GB split over the parts (summing to its own GB exactly); each part's cost
-            # split over the repositories (summing to the part's cost exactly).
-            costs = [share(usd, weights) for _, _, _, usd in parts]
+            # split over the repositories and the other services (ECR's shares: ECR's part of the cost).
+            shares = [*weights, other.get(pool, ZERO)]
+            costs = [share(usd, shares) for _, _, _, usd in parts]
             for i, (key, gb) in enumerate(zip(keys, weights, strict=True)):
                 if not gb:
                     continue
@@ -118,19 +136,24 @@ class Tiered(Pricing):
                 for (tier, _, rate, _), q, cost in zip(parts, gbs, costs, strict=True):
                     out.lines.append(line(key, tier, "", q, rate, cost[i]))
             first = dict(zip(KEY, keys[0], strict=True))
-            scope = {c: (first[c] if c in self.pool else "") for c in ("account_id", "region")}
+            scope = {c: (first[c] if c in columns else "") for c in ("account_id", "region")}
             scope["region"] = scope["region"] or first["region"]
-            out.pools += [
-                {"charge": charge.name, "scope": first["registry"], **scope, "tier": "free", "from_gb": ZERO,
-                 "to_gb": allowed, "usd_per_gb": ZERO, "gb": allowed, "usd": ZERO}
-                for _ in range(allowed > 0)
-            ]  # fmt: skip
-            out.pools += [
-                {"charge": charge.name, "scope": first["registry"], **scope, "tier": str(t.index),
-                 "from_gb": t.from_gb, "to_gb": t.to_gb, "usd_per_gb": t.usd_per_gb, "gb": t.gb, "usd": t.usd}
-                for t in tiers
-                if t.gb > 0
-            ]  # fmt: skip
+            mine = ecr[pool] / totals[pool] if totals[pool] else ZERO  # ECR's part of the pool
+            for (tier, gb, rate, _), cost in zip(parts, costs, strict=True):
+                t = next((x for x in tiers if str(x.index) == tier), None)
+                out.pools.append(
+                    {
+                        "charge": charge.name,
+                        "scope": first["registry"],
+                        **scope,
+                        "tier": tier,
+                        "from_gb": t.from_gb if t else ZERO,
+                        "to_gb": t.to_gb if t else allowed,
+                        "usd_per_gb": rate,
+                        "gb": gb * mine,
+                        "usd": sum(cost[: len(weights)], ZERO),
+                    }
+                )
         return out
 
 
@@ -145,7 +168,11 @@ class PerPool:
     item: str
 
     def __call__(
-        self, totals: Mapping[tuple[str, ...], Decimal], options: PricingOptions, charge: Charge
+        self,
+        totals: Mapping[tuple[str, ...], Decimal],
+        options: PricingOptions,
+        charge: Charge,
+        columns: tuple[str, ...],
     ) -> dict[tuple[str, ...], Decimal]:
         return dict.fromkeys(totals, options.prices.section(charge.section).rate(self.item))
 
@@ -231,15 +258,20 @@ class Charge:
 
         return make
 
-    def rates(self, options: PricingOptions) -> Callable[[str, str], Decimal]:
-        """The flat rate of this charge's item by (region, destination), looked up once each; zero for
-        a free charge."""
+    def rates(self, options: PricingOptions, first_tier: bool = False) -> Callable[[str, str], Decimal]:
+        """The flat rate of this charge's item by (region, destination), looked up once each (the first
+        tier's with ``first_tier``); zero for a free charge."""
         found: dict[tuple[str, str], Decimal] = {}
 
         def rate(region: str, destination: str) -> Decimal:
             if (region, destination) not in found:
+                section = self.section_of(options, region)
                 found[region, destination] = (
-                    self.section_of(options, region).rate(self.item, destination) if self.item else ZERO
+                    ZERO
+                    if not self.item
+                    else section.tiers(self.item)[0].usd_per_gb
+                    if first_tier
+                    else section.rate(self.item, destination)
                 )
             return found[region, destination]
 

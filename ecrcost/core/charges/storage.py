@@ -33,12 +33,30 @@ register(
         bill="storage",
         reports=(*STORAGE, "archive_gb_month"),
         unit="GB-Months",
-        # Tiered on each registry's (account + region) archive volume.
-        pricing=Tiered(pool=("account_id", "region")),
+        # Tiered on the bill's archive volume in each region.
+        pricing=Tiered(pool=("region",)),
         item="archive_storage",
         usage_type="{code}-TimedStorage-Archive-ByteHrs",
         service="private",
         description="Archive storage",
+    )
+)
+register(
+    Charge(
+        name="archive_early_deletion",
+        label="Archive early deletion (90-day minimum)",
+        measure="archive_early_gb_month",
+        registry="private",
+        bill="storage",
+        reports=("archive_early_gb_month",),
+        unit="GB-Months",
+        # The days left of the 90-day minimum, at the first archive tier's rate; AWS publishes neither the
+        # usage type nor the proration (docs/pricing.md).
+        pricing=Flat(first_tier=True),
+        item="archive_storage",
+        usage_type="{code}-EarlyDelete-Archive-ByteHrs",
+        service="private",
+        description="Archive storage, 90-day minimum of images that left the archive early",
     )
 )
 register(
@@ -66,8 +84,8 @@ register(
         bill="storage",
         reports=STORAGE,
         unit="GB-Months",
-        # 50 GB-month free per account, then a flat rate (one open tier).
-        pricing=Tiered(pool=("account_id",), allowance=PerPool("storage_free_gb_month")),
+        # 50 GB-month free per bill, then a flat rate (one open tier).
+        pricing=Tiered(pool=(), allowance=PerPool("storage_free_gb_month")),
         section="public",
         item="storage",
         usage_type="{code}-TimedStorage-ByteHrs",

@@ -22,6 +22,11 @@ class StorageKeys:
     blob: np.ndarray | None  # int32 per layer row: layer digest id
     parent: np.ndarray  # int32 per image row: row of its parent index (-1 = none or unknown)
 
+    def registries(self) -> list[tuple[str, str]]:
+        """(account_id, region) of each registry id."""
+        _, first = np.unique(self.registry, return_index=True)
+        return list(zip(self.repos["account_id"].iloc[first], self.repos["region"].iloc[first], strict=True))
+
 
 def _series_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(series.dtype, pd.CategoricalDtype):

@@ -136,7 +136,7 @@ def assumptions(est: Estimate) -> str:
     parts = [
         f"Period {est.period} (USD, list prices; GB = 2^30 bytes)",
         f"free internet allowance {free:,} GB" if free else "no free internet allowance applied",
-        f"blob mounting {'on' if a.get('blob_mounting') else 'off'}",
+        f"blob mounting {a.get('blob_mounting_in_effect', 'off')}",
         f"storage from {a.get('storage_basis', 'input')}",
         transfer_basis(est),
         f"prices: {a.get('prices', 'bundled')}",

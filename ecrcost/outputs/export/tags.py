@@ -7,6 +7,7 @@ from typing import cast
 
 import pandas as pd
 
+from ...core.pricebook import partition
 from ...core.usage import Usage
 from ..rows import RepositoryInfoRow
 
@@ -33,11 +34,8 @@ def repository_table(usage: Usage, lines: pd.DataFrame) -> pd.DataFrame:
 
 def arn_of(account: str, region: str, registry: str, repository: str) -> str:
     """The repository's ARN as AWS forms it (partition by region; ECR Public lives in us-east-1)."""
-    partition = (
-        "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    )
     service = "ecr-public" if registry == "public" else "ecr"
-    return f"arn:{partition}:{service}:{region}:{account}:repository/{repository}"
+    return f"arn:{partition(region)}:{service}:{region}:{account}:repository/{repository}"
 
 
 def tag_value(tags: dict[str, str], key: str) -> str:

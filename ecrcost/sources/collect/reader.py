@@ -32,9 +32,11 @@ declare(
     "GetLifecyclePolicy",
     "DescribeRegistry",
     "GetAccountSetting",
+    "DescribePullThroughCacheRules",
 )
 
 PAGE = 1000  # DescribeRepositories / DescribeImages maxResults
+RULES_PAGE = 1000  # DescribePullThroughCacheRules maxResults
 BATCH = 100  # BatchGetImage imageIds
 
 
@@ -49,6 +51,8 @@ class Registry:
     repositories: list[RepositoryInfo] = field(default_factory=list)
     replication: list[dict[str, Any]] = field(default_factory=list)
     blob_mounting: str = "unknown"
+    # repository prefixes of its pull-through cache rules: repositories under them never share layers
+    pull_through: list[str] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     minimum: dict[str, int] = field(default_factory=dict)
 
@@ -89,6 +93,16 @@ def read_registry(clients: Clients, account: Account, region: str) -> Registry:
     except FAILURES as exc:
         reg.gaps.append(_gap(account, region, "", "DescribeRegistry", exc))
     reg.minimum["ecr.DescribeRegistry"] = 1
+    try:
+        for prefixes in pages(
+            "DescribePullThroughCacheRules",
+            lambda token: ecr.describe_pull_through_cache_rules(**_paged(token, RULES_PAGE)),
+            shapes.pull_through_prefixes,
+        ):
+            reg.pull_through.extend(prefixes)
+    except FAILURES as exc:
+        reg.gaps.append(_gap(account, region, "", "DescribePullThroughCacheRules", exc))
+    reg.minimum["ecr.DescribePullThroughCacheRules"] = 1
     # Not every endpoint offers the setting (moto answers 500): one attempt, and "unknown" if it fails.
     probe = clients.client("ecr", account, region, attempts=1)
     try:
@@ -148,8 +162,8 @@ def read_repository(
     return out
 
 
-def _paged(token: str | None) -> dict[str, Any]:
-    return {"maxResults": PAGE, **({"nextToken": token} if token else {})}
+def _paged(token: str | None, size: int = PAGE) -> dict[str, Any]:
+    return {"maxResults": size, **({"nextToken": token} if token else {})}
 
 
 def _repository_row(account: Account, region: str, repo: RepositoryInfo) -> dict[str, Any]:
@@ -162,6 +176,8 @@ def _repository_row(account: Account, region: str, repo: RepositoryInfo) -> dict
         "created_at": _iso(repo.created_at),
         "image_tag_mutability": repo.tag_mutability,
         "encryption_type": repo.encryption_type,
+        "kms_key": repo.kms_key,
+        "pull_through_cache": False,
         "image_count": 0,
         "tags": "{}",
         "lifecycle_policy": "",

@@ -136,7 +136,7 @@ def _collect(
         gaps.extend(part.gaps)
         for op, n in part.minimum.items():
             minimum[op] = minimum.get(op, 0) + n
-    tables = _tables(repos, pulls, assumptions)
+    tables = _tables(repos, pulls, assumptions, registries)
     summary = _summary(options, started, month, accounts, regions, registries, repos, clients, minimum)
     schema1 = sum(r.schema1 for r in repos)
     if schema1:
@@ -276,9 +276,18 @@ def _accounts(
 
 
 def _tables(
-    repos: list[Repository], pulls: dict[tuple[str, str], Pulls], assumptions: Assumptions
+    repos: list[Repository],
+    pulls: dict[tuple[str, str], Pulls],
+    assumptions: Assumptions,
+    registries: list[Registry],
 ) -> dict[str, list[dict[str, Any]]]:
     repos = sorted(repos, key=lambda r: (r.row["account_id"], r.row["region"], r.row["repository"]))
+    prefixes = {(g.account_id, g.region): g.pull_through for g in registries}
+    for r in repos:  # a repository a pull-through cache rule created is named "<prefix>/<upstream name>"
+        mine = prefixes.get((r.row["account_id"], r.row["region"]), [])
+        r.row["pull_through_cache"] = any(
+            r.row["repository"].startswith(f"{p}/") for p in mine if p != "ROOT"
+        )
     tables: dict[str, list[dict[str, Any]]] = {
         "images": [i for r in repos for i in r.images],
         "layers": [x for r in repos for x in r.layers],
@@ -333,6 +342,7 @@ def _summary(
                 "repositories": len(g.repositories),
                 "replication_rules": g.replication,
                 "blob_mounting": g.blob_mounting,
+                "pull_through_cache_prefixes": g.pull_through,
             }
             for g in sorted(registries, key=lambda g: (g.account_id, g.region))
         ],

@@ -191,6 +191,7 @@ class RepositoryInfo:
     created_at: datetime | None = None
     tag_mutability: str = ""
     encryption_type: str = ""
+    kms_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,9 +223,18 @@ def repositories(answer: Any) -> Page[RepositoryInfo]:
                 created_at=r.time("createdAt"),
                 tag_mutability=r.text("imageTagMutability") or "",
                 encryption_type=(encryption.text("encryptionType") or "") if encryption else "",
+                kms_key=(encryption.text("kmsKey") or "") if encryption else "",
             )
         )
     return Page(items, doc.text("nextToken"))
+
+
+def pull_through_prefixes(answer: Any) -> Page[str]:
+    """The repository prefixes of a registry's pull-through cache rules (DescribePullThroughCacheRules)."""
+    doc = Doc(answer)
+    return Page(
+        [_name(r, "ecrRepositoryPrefix") for r in doc.docs("pullThroughCacheRules")], doc.text("nextToken")
+    )
 
 
 def images(answer: Any) -> Page[ImageInfo]:
