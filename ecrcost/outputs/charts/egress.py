@@ -54,7 +54,7 @@ def egress_tiers(est: Estimate) -> Figure:
 
     marginal = []
     for (scope, account, region), group in tiers.groupby(["scope", "account_id", "region"], sort=True):
-        marginal.append(f"{pool(scope, account, region)} ${group.iloc[-1]['usd_per_gb']}/GB")
+        marginal.append(f"{pool(str(scope), str(account), str(region))} ${group.iloc[-1]['usd_per_gb']}/GB")
     pooled = (
         "each account's own monthly internet egress per region (--billing account)"
         if per_account
