@@ -99,11 +99,14 @@ def tiers(est: Estimate) -> Spec | None:
     frame = est.tiers(CENT)
     if not len(frame):
         return None
+    per_account = bool(frame["account_id"].astype(str).ne("").any())  # --billing account: a pool each
     rows = []
     for r in cast("Iterable[TierRow]", frame.itertuples()):
         span = f"{r.from_gb:,}–{r.to_gb:,}" if r.to_gb is not None else f"over {r.from_gb:,}"
-        rows.append([r.scope, r.region, r.tier, span, gb(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd)])
-    columns = [("Scope", "text"), ("Region", "text"), ("Tier", "text"), ("GB range", "num")]
+        lead = [r.account_id] if per_account else []
+        rows.append([*lead, r.scope, r.region, r.tier, span, gb(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd)])
+    columns = [("Account", "text")] if per_account else []
+    columns += [("Scope", "text"), ("Region", "text"), ("Tier", "text"), ("GB range", "num")]
     columns += [("GB", "num"), ("Rate", "num"), ("Cost", "num")]
     return Spec("Internet egress tiers used", columns, rows)
 
