@@ -56,12 +56,16 @@ def report(
         with step(f"Reading {source}"):
             usage = load(usage, options.prices)
     drawing = html is not None or charts is not None
+    over_time_asked = bool(compare) or history > 1
     with step("Pricing"):
         if drawing and usage.images is not None:  # storage by age shares the estimate's one metering pass
             usage.metering.attributed(options.month, options.blob_mounting)
         est = estimate(usage, options=options)
     if not drawing:
-        return Report(usage, est)
+        if not over_time_asked:
+            return Report(usage, est)
+        with step("Pricing over time"):
+            return Report(usage, est, over_time=_over_time(usage, est, history, compare, options))
     with step("Drawing charts"):
         by_age, over_time = _analyses(usage, est, history, compare, options)
         files = _files(est, by_age, over_time, html, charts, top, namespace_depth)
@@ -80,22 +84,30 @@ def snapshot(path: Path, options: PricingOptions) -> Estimate:
 def _analyses(
     usage: Usage, est: Estimate, history: int, compare: Sequence[Path], options: PricingOptions
 ) -> tuple[pd.DataFrame | None, Timeline | None]:
-    from ..analysis import age, timeline
+    from ..analysis import age
 
-    by_age, over_time = None, None
-    if usage.images is not None:
-        by_age = age.stored_by_age(usage, options.month, options.blob_mounting)
-        if not compare:
-            over_time = (
-                timeline.projection(usage, options, current=est)
-                if history == 1
-                else timeline.history(usage, options, history)
-            )
+    by_age = (
+        age.stored_by_age(usage, options.month, options.blob_mounting) if usage.images is not None else None
+    )
+    return by_age, _over_time(usage, est, history, compare, options)
+
+
+def _over_time(
+    usage: Usage, est: Estimate, history: int, compare: Sequence[Path], options: PricingOptions
+) -> Timeline | None:
+    """``compare``'s snapshots beside the input; else ``history`` months of an inventory (1: this month
+    and a projection); None for a scenario without ``compare``."""
+    from ..analysis import timeline
+
     if compare:
         snapshots = [(Path(p).name, snapshot(Path(p), options)) for p in compare]
         snapshots.append((Path(est.assumptions.get("source") or "input").name, est))
-        over_time = timeline.from_snapshots(snapshots)
-    return by_age, over_time
+        return timeline.from_snapshots(snapshots)
+    if usage.images is None:
+        return None
+    if history == 1:
+        return timeline.projection(usage, options, current=est)
+    return timeline.history(usage, options, history)
 
 
 def _files(

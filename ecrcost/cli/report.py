@@ -16,9 +16,11 @@ from .common import (
     Mounting,
     OtherGB,
     Prices,
+    Quiet,
     Scope,
     check_target,
     pricing,
+    show,
     user_errors,
     working,
 )
@@ -73,11 +75,13 @@ def report(
             "for the month in its collection.json (else --month); replaces --history.",
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
 
     With --html or --charts, also the charts: top repositories, cost by namespace, internet egress by
-    tier, stored GB by image age (inventories) and cost over time (inventories)."""
+    tier, stored GB by image age (inventories) and cost over time (inventories). With --compare or
+    --history N, the cost-over-time table is shown in the terminal too."""
     from ..app.report import report as build
     from ..outputs import terminal
     from ..outputs.write import write_atomic
@@ -100,9 +104,16 @@ def report(
             compare=compare or (),
             step=working,
         )
-        terminal.console().print(terminal.report(result.estimate, top=top, namespace_depth=namespace_depth))
+        shown = [terminal.report(result.estimate, top=top, namespace_depth=namespace_depth)]
+        if (compare or history > 1) and result.over_time is not None:
+            shown.append(terminal.over_time(result.over_time))
+        show(shown, None)
+        if history > 1 and not compare and result.over_time is None:
+            typer.echo("note: --history needs an inventory (push dates): a scenario has no history", err=True)
         for name, data in result.files:
             write_atomic(name, data)
+        if quiet:
+            return
         if charts is not None:
             written = sum(1 for n, _ in result.files if n != html)
             typer.echo(one_line(f"wrote {written} chart files (PNG and SVG) to {charts}"), err=True)

@@ -24,7 +24,7 @@ from ..core.money import CENT, ZERO
 from . import charts, tables
 from .charts.style import assumptions as assumptions_line
 from .charts.style import share
-from .rows import AgeRow, MonthRow
+from .rows import AgeRow
 from .tables import CHARGE_LABELS, Spec, price_book, usd
 from .tables import gb as num
 
@@ -158,32 +158,9 @@ def _aging(aging: pd.DataFrame) -> str:
 
 
 def _timeline(timeline: Timeline) -> str:
-    t = timeline.table
-    rows = [
-        [
-            r.month,
-            r.kind,
-            num(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-        ]
-        for r in cast("Iterable[MonthRow]", t.itertuples())
-    ]
-    classes = ["projection" if k == "projection" else "" for k in t["kind"]]
-    out = table(
-        "Cost over time",
-        [
-            ("Month", "text"),
-            ("Kind", "text"),
-            ("GB-month", "num"),
-            ("Storage", "num"),
-            ("Transfer", "num"),
-            ("Total", "num"),
-        ],
-        rows,
-        row_classes=classes,
-    )
+    spec = tables.over_time(timeline)
+    classes = ["projection" if k == "projection" else "" for k in timeline.table["kind"]]
+    out = table(spec.title, spec.columns, spec.rows, row_classes=classes)
     extra = [timeline.method, *timeline.notes]
     return out + "".join(f'<p class="muted">{escape(line)}</p>' for line in extra if line)
 

@@ -3,13 +3,15 @@ long names fold onto a second line instead."""
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +22,9 @@ from ..core.money import CENT
 from . import tables
 from .rows import PriceRow
 from .tables import CHARGE_LABELS, Spec, gb, price_book, usd
+
+if TYPE_CHECKING:
+    from ..analysis.timeline import Timeline
 
 __all__ = ["CHARGE_LABELS", "gb", "usd"]
 
@@ -126,6 +131,12 @@ def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
     return Group(*parts)
 
 
+def over_time(timeline: Timeline) -> Group:
+    """The cost-over-time table, with how projected months were made and the timeline's caveats."""
+    extra = [line for line in (timeline.method, *timeline.notes) if line]
+    return Group(rich_table(tables.over_time(timeline)), *([bullets(extra)] if extra else []))
+
+
 def prices_table(frame: pd.DataFrame, book: str = "") -> Table:
     """The price book's figures; ``book`` names it (version, date, hash) in the title."""
     named = f": {book}" if book else ""
@@ -151,4 +162,29 @@ def prices_table(frame: pd.DataFrame, book: str = "") -> Table:
 def console(stderr: bool = False) -> Console:
     """A console for our output; in a pipe, wide enough that tables are never cut."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 250)
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else WIDEST)
+
+
+WIDEST = 250  # a table in a pipe or file is never cut below this
+NARROWEST = 80
+
+
+def text(items: Sequence[RenderableType]) -> str:
+    """``items`` as plain text for a file or a pipe: as wide as the widest table needs (between 80 and
+    250 columns; notes wrap to that width), no colours, no trailing spaces."""
+    probe = Console(width=WIDEST, highlight=False, color_system=None)
+    width = max([NARROWEST, *(_needed(probe, item) for item in items)])
+    con = Console(width=min(width, WIDEST), highlight=False, color_system=None, file=io.StringIO())
+    with con.capture() as cap:
+        for item in items:
+            con.print(item)
+    return "".join(line.rstrip() + "\n" for line in cap.get().splitlines())
+
+
+def _needed(probe: Console, item: RenderableType) -> int:
+    """Columns a table needs unwrapped (other renderables wrap to whatever width the tables set)."""
+    if isinstance(item, Group):
+        return max([0, *(_needed(probe, part) for part in item.renderables)])
+    if isinstance(item, Table):
+        return Measurement.get(probe, probe.options, item).maximum
+    return 0
