@@ -176,15 +176,18 @@ def priced(path: Path, options: PricingOptions) -> tuple[Usage, Estimate]:
 
 def output_format(chosen: F | None, output: Path | None, kind: type[F], default: F) -> F:
     """``--format`` when given; else the format ``--output``'s extension names (:data:`BY_SUFFIX`);
-    else ``default``. A format word as the file name (``--output json``) is an error saying so."""
+    else ``default``. Without ``--format``, a format word as the file name (``--output json``, as the
+    AWS CLI takes it) is an error saying so; with it, a file of that name is written."""
+    if chosen is not None:
+        return chosen
     choices = [k.value for k in kind]
     word = FORMAT_WORDS.get(str(output).lower(), "")
     fit = word if word in choices else "|".join(choices)
     check_output_name(
-        output, f"use --format {fit} (a file name ending in .json .csv .md or .txt chooses it too)"
+        output,
+        f"use --format {fit} (a file name ending in .json .csv .md or .txt chooses it too; "
+        f"with --format given, --output {output} writes a file of that name)",
     )
-    if chosen is not None:
-        return chosen
     if output is None or str(output) == "-" or (named := BY_SUFFIX.get(output.suffix.lower())) is None:
         return default
     if named not in choices:
@@ -199,10 +202,7 @@ def check_output_name(output: Path | None, hint: str) -> None:
     """``--output json`` (or csv, table, markdown…) is a format typed where a file name goes."""
     word = str(output) if output is not None else ""
     if word.lower() in FORMAT_WORDS:
-        raise InputError(
-            f"'{word}' is a format, not a file name: {hint}; ./{word} writes a file of that name",
-            column="--output",
-        )
+        raise InputError(f"'{word}' is a format, not a file name: {hint}", column="--output")
 
 
 def emit(text: str | bytes, output: Path | None, quiet: bool = False) -> None:

@@ -1,0 +1,142 @@
+"""Issue 14's traps: commands that "worked" and did the wrong thing for a new user.
+
+- the output format follows --output's extension; a format word as the file name is an error;
+- a written file is named on stderr (not with --quiet);
+- estimate -o FILE keeps the Notes panel; nothing is padded to 250 columns in a pipe or file;
+- report --compare / --history show the comparison in the terminal;
+- lifecycle --fail-on-unsafe exits 5.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from factories import GiB, Inventory
+from typer.testing import CliRunner
+
+from ecrcost import sample_path
+from ecrcost.cli import app
+
+EXAMPLES = Path(__file__).parent.parent / "data" / "examples"
+SCENARIO = str(EXAMPLES / "scenario.csv")
+runner = CliRunner()
+
+
+def run(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("out.json", lambda text: json.loads(text)["currency"] == "USD"),
+        ("out.csv", lambda text: text.startswith("account_id,") or "repository" in text.splitlines()[0]),
+        ("out.md", lambda text: text.lstrip().startswith("|") or "| Repository" in text or "|---" in text),
+        ("out.txt", lambda text: "ECR cost estimate" in text and "Notes" in text),
+    ],
+)
+def test_estimate_format_follows_the_output_extension(tmp_path, name, check):
+    out = tmp_path / name
+    result = run("estimate", SCENARIO, "--month", "2026-10", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert check(out.read_text(encoding="utf-8")), out.read_text(encoding="utf-8")[:300]
+    assert result.stdout == ""
+    assert result.stderr == f"wrote {out}\n"
+
+
+def test_an_explicit_format_wins_over_the_extension(tmp_path):
+    out = tmp_path / "out.json"
+    assert run("estimate", SCENARIO, "-f", "csv", "-o", out, "-q").exit_code == 0
+    assert not out.read_text().lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("word", ["json", "csv", "table", "markdown", "text"])
+def test_a_format_word_as_the_file_name_is_an_error_suggesting_format(tmp_path, monkeypatch, word):
+    monkeypatch.chdir(tmp_path)
+    result = run("estimate", SCENARIO, "--output", word)
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert line.startswith("error: option --output:") and "--format" in line and "\n" not in line
+    assert not (tmp_path / word).exists()
+    named = run("estimate", SCENARIO, "-f", "csv", "-o", word, "-q")  # --format given: a file of that name
+    assert named.exit_code == 0 and (tmp_path / word).read_text().count(",") > 5
+
+
+def test_export_refuses_a_format_word_as_the_file_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("export", SCENARIO, "-o", "parquet")
+    assert result.exit_code == 2 and ".parquet" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_command_that_writes_a_file_says_so_unless_quiet(tmp_path):
+    commands = {
+        "estimate": ["estimate", SCENARIO],
+        "export": ["export", SCENARIO],
+        "lifecycle": ["lifecycle", sample_path(), "--as-of", "2026-11-27T00:00:00Z"],
+    }
+    for name, args in commands.items():
+        out = tmp_path / f"{name}.out"
+        said = run(*args, "-o", out)
+        assert said.exit_code == 0, said.output
+        assert said.stderr.strip().splitlines()[-1] == f"wrote {out}"
+        quiet = run(*args, "-o", out, "--quiet")
+        assert quiet.exit_code == 0 and quiet.stderr == "", quiet.stderr
+    page = tmp_path / "r.html"
+    assert f"wrote {page}" in run("report", "--html", page).stderr
+    assert run("report", "--html", page, "-q").stderr == ""
+
+
+def test_estimate_table_in_a_file_keeps_the_notes_and_is_not_padded(tmp_path):
+    out = tmp_path / "estimate.txt"
+    assert run("estimate", SCENARIO, "-f", "table", "-o", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Notes" in text and "Unverified (R) prices used" in text
+    assert max(len(line) for line in text.splitlines()) < 150
+    assert not any(line.endswith(" ") for line in text.splitlines())
+
+
+def test_a_pipe_gets_the_table_as_wide_as_it_needs():
+    result = run("estimate", SCENARIO)
+    lines = result.stdout.splitlines()
+    assert "Notes" in result.stdout and max(len(line) for line in lines) < 150
+
+
+def test_report_compare_shows_the_comparison_in_the_terminal():
+    result = run("report", SCENARIO, "--month", "2026-11", "--compare", sample_path())
+    assert result.exit_code == 0, result.output
+    assert "Cost over time" in result.stdout
+    assert "(sample-registry)" in result.stdout and "(scenario.csv)" in result.stdout
+
+
+def test_report_history_shows_the_months_in_the_terminal():
+    result = run("report", "--month", "2026-11", "--history", "3")
+    assert result.exit_code == 0, result.output
+    assert "Cost over time" in result.stdout
+    for month in ("2026-09", "2026-10", "2026-11"):
+        assert month in result.stdout.split("Cost over time")[1]
+
+
+def test_a_report_without_compare_or_history_has_no_timeline():
+    assert "Cost over time" not in run("report", "--month", "2026-11").stdout
+
+
+def unsafe_case(tmp_path: Path) -> list[str]:
+    inventory = Inventory(tmp_path / "inv")
+    inventory.push("app", "old", "2026-09-01T00:00:00Z", {"base": GiB, "old": GiB}, tags="release-1")
+    inventory.push("app", "new", "2026-10-20T00:00:00Z", {"base": GiB, "new": GiB}, tags="build-3")
+    folder = inventory.write()
+    policy = Path(__file__).parent / "fixtures" / "lifecycle" / "aws-all-images.json"
+    return ["lifecycle", str(folder), "--policy", str(policy), "--as-of", "2026-11-01T00:00:00Z"]
+
+
+def test_lifecycle_fail_on_unsafe_exits_5_after_the_output(tmp_path):
+    args = unsafe_case(tmp_path)
+    assert run(*args, "--keep-tags", "release-*").exit_code == 0  # reported, not failed, by default
+    result = run(*args, "--keep-tags", "release-*", "--fail-on-unsafe", "-f", "json")
+    assert result.exit_code == 5
+    assert json.loads(result.stdout)["policies"][0]["safe"] is False
+    assert result.stderr.startswith("error: unsafe: aws-all-images.json")
+    assert run(*args, "--keep-tags", "nothing-*", "--fail-on-unsafe").exit_code == 0  # safe: 0
