@@ -140,3 +140,12 @@ def test_lifecycle_fail_on_unsafe_exits_5_after_the_output(tmp_path):
     assert json.loads(result.stdout)["policies"][0]["safe"] is False
     assert result.stderr.startswith("error: unsafe: aws-all-images.json")
     assert run(*args, "--keep-tags", "nothing-*", "--fail-on-unsafe").exit_code == 0  # safe: 0
+
+
+def test_json_zeros_are_plain_numbers_and_tiers_are_numbers():
+    text = run("estimate", SCENARIO, "--month", "2026-10", "-f", "json").stdout
+    assert "E-" not in text and '"archive_gb_month": 0.000000000' in text
+    doc = json.loads(text)
+    tiers = {item["tier"] for item in doc["line_items"]}
+    assert 1 in tiers and "1" not in tiers and "free" in tiers
+    assert all(isinstance(t["tier"], int) or t["tier"] == "free" for t in doc["internet_tiers"])
