@@ -149,3 +149,12 @@ def test_json_zeros_are_plain_numbers_and_tiers_are_numbers():
     tiers = {item["tier"] for item in doc["line_items"]}
     assert 1 in tiers and "1" not in tiers and "free" in tiers
     assert all(isinstance(t["tier"], int) or t["tier"] == "free" for t in doc["internet_tiers"])
+
+
+def test_dash_h_is_help_everywhere_and_the_exit_codes_are_listed():
+    root = run("-h")
+    assert root.exit_code == 0 and "Exit codes:" in root.stdout and "5 lifecycle" in root.stdout
+    for command in (["estimate"], ["lifecycle"], ["prices"], ["prices", "refresh"]):
+        result = run(*command, "-h")
+        assert result.exit_code == 0 and "Usage: " in result.stdout and "--help" in result.stdout, command
+    assert run("--version").stdout.startswith("ecrcost ")

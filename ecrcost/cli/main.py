@@ -105,10 +105,19 @@ def _quiet_stdout() -> None:
         pass
 
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 anything else (an output that could not be written, AWS unreachable); "
+    "2 bad input or usage (one line naming file, row and column); 3 collect or prices refresh with "
+    "partial coverage; 5 lifecycle --fail-on-unsafe and a policy is unsafe."
+)
+
 app = typer.Typer(
     cls=OneLineErrors,
     help="Estimate what an Amazon ECR registry costs: deduplicated layer storage, tiered transfer, "
     "to the cent.",
+    epilog=EXIT_CODES,
+    context_settings=HELP_OPTIONS,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

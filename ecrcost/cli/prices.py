@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from .common import Format, MonthOption, Output, Prices, Quiet, emit, fail, show, user_errors, working
-from .main import OneLineErrors, app
+from .main import HELP_OPTIONS, OneLineErrors, app
 
-group = typer.Typer(cls=OneLineErrors, no_args_is_help=False, add_completion=False)
+group = typer.Typer(
+    cls=OneLineErrors, no_args_is_help=False, add_completion=False, context_settings=HELP_OPTIONS
+)
 app.add_typer(group, name="prices")
 
 
