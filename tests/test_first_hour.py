@@ -158,3 +158,35 @@ def test_dash_h_is_help_everywhere_and_the_exit_codes_are_listed():
         result = run(*command, "-h")
         assert result.exit_code == 0 and "Usage: " in result.stdout and "--help" in result.stdout, command
     assert run("--version").stdout.startswith("ecrcost ")
+
+
+def test_scenario_headers_any_case_with_spaces_and_excel_trailing_rows(tmp_path):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("repository,storage_gb,internet_out_gb\nteam-a/web,10,5\n", encoding="utf-8")
+    excel = tmp_path / "excel.csv"
+    excel.write_text(
+        " Repository ,Storage_GB, INTERNET_OUT_GB\r\nteam-a/web,10,5\r\n,,\r\n,,\r\n", encoding="utf-8"
+    )
+    want = run("estimate", plain, "--month", "2026-10", "-f", "json")
+    got = run("estimate", excel, "--month", "2026-10", "-f", "json")
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.stdout)["total_usd"] == json.loads(want.stdout)["total_usd"] > 0
+
+
+def test_a_blank_row_in_the_middle_is_still_named(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("repository,storage_gb\n,,\nteam-a/web,1\n", encoding="utf-8")
+    result = run("estimate", path)
+    assert result.exit_code == 2 and "line 2" in result.stderr
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("internet_gb", "internet_out_gb"), ("Storage", "storage_gb")])
+def test_a_misspelt_known_column_is_an_error_suggesting_the_name(tmp_path, typed, meant):
+    path = tmp_path / "s.csv"
+    columns = "repository,storage_gb" if typed != "Storage" else "repository"
+    path.write_text(
+        f"{columns},{typed}\nteam-a/web,1{',1' if typed != 'Storage' else ''}\n", encoding="utf-8"
+    )
+    result = run("estimate", path)
+    assert result.exit_code == 2, result.output
+    assert f"did you mean '{meant}'?" in result.stderr and result.stderr.count("\n") == 1

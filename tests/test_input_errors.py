@@ -106,7 +106,7 @@ def materialize(root: Path, files: Files) -> None:
 def estimate(tmp_path: Path, target: str | Path, *options: str) -> tuple[Result, Path]:
     """``ecrcost estimate TARGET --format json --output FILE`` (month 2026-10 unless given)."""
     out = tmp_path / "out" / "estimate.json"
-    args = ["estimate", str(target), "--format", "json", "--output", str(out), *options]
+    args = ["estimate", str(target), "--format", "json", "--output", str(out), "--quiet", *options]
     if "--month" not in options:
         args += ["--month", "2026-10"]
     return runner.invoke(app, args), out
@@ -177,8 +177,8 @@ SCENARIO_CASES = [
         id="unknown-column",
     ),
     pytest.param(
-        scenario(lines("repository,storage_gb,Region", "web,1,us-east-1"), 1, "Region", "unknown column"),
-        id="unknown-column-wrong-case",
+        scenario(lines("repository,storage_gb,Region,region", "web,1,us-east-1,us-east-1"), 1, "region", "duplicate"),
+        id="duplicate-column-any-case",
     ),
     pytest.param(
         scenario(lines("repository,storage_gb,storage_gb", "web,1,2"), 1, "storage_gb", "duplicate"),

@@ -182,9 +182,12 @@ def text(items: Sequence[RenderableType]) -> str:
 
 
 def _needed(probe: Console, item: RenderableType) -> int:
-    """Columns a table needs unwrapped (other renderables wrap to whatever width the tables set)."""
+    """Columns a table or a panel's title needs unwrapped (other text wraps to the width they set)."""
     if isinstance(item, Group):
         return max([0, *(_needed(probe, part) for part in item.renderables)])
     if isinstance(item, Table):
         return Measurement.get(probe, probe.options, item).maximum
+    if isinstance(item, Panel) and item.title is not None:  # a title is cut, never wrapped
+        title = Text.from_markup(item.title) if isinstance(item.title, str) else item.title
+        return title.cell_len + 6
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -65,6 +66,17 @@ class RawTable:
             return InputError(message, file=self.path, row=index + 1, column=column, row_label="row")
         return InputError(message, file=self.path, row=_csv_line_of(self.path, index), column=column)
 
+    def without_trailing_blank_rows(self) -> RawTable:
+        """The rows up to the last one with any cell filled: a spreadsheet's export ends in ``,,,``
+        lines (a blank row in the middle stays, and the checks name it)."""
+        if self.kind != "csv" or not len(self.frame):
+            return self
+        filled = np.zeros(len(self.frame), dtype=bool)
+        for name in self.frame.columns:
+            filled |= (self.frame[name] != "").to_numpy(dtype=bool)
+        last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+        return self if last == len(self.frame) else RawTable(self.path, self.frame.iloc[:last], self.kind)
+
 
 def read_table(
     path: Path,
@@ -72,6 +84,7 @@ def read_table(
     optional: Iterable[str],
     lists: Iterable[str] = (),
     max_rows: int | None = None,
+    fold_header: bool = False,
 ) -> RawTable:
     """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns.
 
@@ -80,7 +93,8 @@ def read_table(
     (writers that omit the UTF-8 annotation) is read as text when it is UTF-8; a list of text in one
     of the ``lists`` columns becomes its items joined by spaces (how a CSV holds image tags). Any
     other nested column is an error naming it. ``max_rows``: more data rows than this is an error
-    naming the first row past it (a CSV stops reading there)."""
+    naming the first row past it (a CSV stops reading there). ``fold_header``: column names are
+    compared trimmed and case-insensitively (the frame's columns are the lower-case names)."""
     required, optional, lists = list(required), list(optional), set(lists)
     if not path.exists():
         if path.is_symlink():
@@ -90,13 +104,14 @@ def read_table(
         raise InputError("not a regular file", file=path)
     if path.suffix.lower() == ".parquet":
         parquet = _open_parquet(path)
-        names = parquet.schema_arrow.names
+        stored = parquet.schema_arrow.names
+        names = [n.strip().lower() for n in stored] if fold_header else stored
         _check_header(path, names, required, optional, header_row=None)
         if max_rows is not None and parquet.metadata.num_rows > max_rows:
             raise _too_many(path, max_rows, max_rows + 1, "row")
         columns, nulls = {}, {}
-        for name in names:  # one column at a time: only one column's raw text is in memory at once
-            col = _plain_column(_read_parquet_column(parquet, name, path), name, path, name in lists)
+        for name, original in zip(names, stored, strict=True):  # one column's raw text in memory at once
+            col = _plain_column(_read_parquet_column(parquet, original, path), name, path, name in lists)
             if col.null_count:
                 nulls[name] = col.is_null().to_numpy(zero_copy_only=False)
             try:
@@ -106,7 +121,7 @@ def read_table(
             del col
             pa.default_memory_pool().release_unused()
         return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
-    names = _csv_header(path)
+    names = [n.lower() for n in _csv_header(path)] if fold_header else _csv_header(path)
     _check_header(path, names, required, optional, header_row=1)
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
 
@@ -228,8 +243,10 @@ def _check_header(
     allowed = set(required) | set(optional)
     unknown = [n for n in names if n not in allowed]
     if unknown:
+        near = difflib.get_close_matches(unknown[0], required + optional, 1, cutoff=0.7)
+        hint = f"did you mean '{near[0]}'? " if near else ""
         raise InputError(
-            f"unknown column(s): {', '.join(unknown)} (allowed: {', '.join(required + optional)})",
+            f"unknown column(s): {', '.join(unknown)} ({hint}allowed: {', '.join(required + optional)})",
             file=path,
             row=header_row,
             column=unknown[0],

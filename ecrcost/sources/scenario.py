@@ -37,7 +37,8 @@ MAX_ROWS = 100_000
 
 
 def read_scenario(path: Path, prices: PriceBook) -> Usage:
-    raw = read_table(path, REQUIRED, OPTIONAL, max_rows=MAX_ROWS)
+    raw = read_table(path, REQUIRED, OPTIONAL, max_rows=MAX_ROWS, fold_header=True)
+    raw = raw.without_trailing_blank_rows()
     f = pd.DataFrame(index=raw.frame.index)
     known = prices.regions.keys()
     # Plain text columns (not categoricals): the model compares and groups them with each other.
