@@ -190,3 +190,21 @@ def test_a_misspelt_known_column_is_an_error_suggesting_the_name(tmp_path, typed
     result = run("estimate", path)
     assert result.exit_code == 2, result.output
     assert f"did you mean '{meant}'?" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_report_small_wording(tmp_path):
+    page = tmp_path / "r.html"
+    result = run("report", SCENARIO, "--month", "2026-10", "--html", page, "-q")
+    assert result.exit_code == 0, result.output
+    assert "All 4 repositories" in result.stdout and "Top 10 repositories" not in result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert "<title>ECR cost report, 2026-10 — scenario.csv</title>" in html
+    assert str(EXAMPLES) not in html  # a page travels: no local path in it
+
+
+def test_no_dangling_account_in_the_estimate_title(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("repository,storage_gb\nweb,1\n", encoding="utf-8")
+    first = run("estimate", path).stdout.splitlines()[0]
+    assert first.rstrip() == "ECR cost estimate, " + first.split(", ")[1].split()[0]
+    assert "account" not in first

@@ -177,7 +177,12 @@ SCENARIO_CASES = [
         id="unknown-column",
     ),
     pytest.param(
-        scenario(lines("repository,storage_gb,Region,region", "web,1,us-east-1,us-east-1"), 1, "region", "duplicate"),
+        scenario(
+            lines("repository,storage_gb,Region,region", "web,1,us-east-1,us-east-1"),
+            1,
+            "region",
+            "duplicate",
+        ),
         id="duplicate-column-any-case",
     ),
     pytest.param(

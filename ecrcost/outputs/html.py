@@ -12,6 +12,7 @@ import base64
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from html import escape
+from pathlib import Path
 from typing import cast
 
 import pandas as pd
@@ -178,7 +179,7 @@ def report_html(
     (:mod:`ecrcost.timeline`) add their charts and tables when given."""
     if figures is None:
         figures = charts.figures(est, aging, timeline, top, namespace_depth)
-    source = est.assumptions.get("source") or "input"
+    source = Path(str(est.assumptions.get("source") or "input")).name  # not the local path: pages travel
     title = f"ECR cost report, {est.period}"
     parts = [
         "<!DOCTYPE html>",

@@ -61,7 +61,8 @@ def top_repositories(est: Estimate, top: int) -> Spec:
     ]
     columns = [("Repository", "name"), ("Region", "text"), ("GB-month", "num"), ("Storage", "num")]
     columns += [("Transfer", "num"), ("Total", "num"), ("Share", "num")]
-    return Spec(f"Top {top} repositories", columns, rows)
+    title = f"Top {top} repositories" if len(rows) >= top else f"All {len(rows)} repositories"
+    return Spec(title, columns, rows)
 
 
 def grouped(title: str, frame: pd.DataFrame, column: str, label: str) -> Spec:

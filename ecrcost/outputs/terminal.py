@@ -56,7 +56,7 @@ def estimate_table(est: Estimate) -> Table:
     accounts = sorted(set(est.exact["account_id"]))
     many = len(accounts) > 1
     title = f"ECR cost estimate, {est.period}" + (
-        "" if many or not accounts[0:1] else f" — account {accounts[0]}"
+        "" if many or not accounts or not accounts[0] else f" — account {accounts[0]}"
     )
     return rich_table(tables.repositories(est, title, account_column=many))
 
