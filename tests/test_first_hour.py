@@ -208,3 +208,24 @@ def test_no_dangling_account_in_the_estimate_title(tmp_path):
     first = run("estimate", path).stdout.splitlines()[0]
     assert first.rstrip() == "ECR cost estimate, " + first.split(", ")[1].split()[0]
     assert "account" not in first
+
+
+def test_prices_on_a_narrow_terminal_leave_the_source_column_out():
+    from rich.console import Console
+
+    from ecrcost.core.pricebook import load_pricebook
+    from ecrcost.outputs import terminal
+
+    frame = load_pricebook(None).table("us-east-1")
+
+    def shown(width: int | None) -> str:
+        con = Console(width=width or 250, color_system=None)
+        with con.capture() as cap:
+            con.print(terminal.prices_table(frame, "bundled", width))
+        return cap.get()
+
+    narrow = shown(90)
+    heading = next(line for line in narrow.splitlines() if "Region" in line and "Price" in line)
+    assert "Source" not in heading and "--format csv" in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 90
+    assert "Source" in shown(None) and "AWS Price List" in shown(None)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -43,7 +44,8 @@ def prices(
         if format is Format.table:
             who = book.identity
             label = f"{who['version']}, {who['date']}, {who['hash'][:19]}"  # sha256: and 12 hex digits
-            show([terminal.prices_table(frame, label)], None)
+            width = terminal.console().width if sys.stdout.isatty() else None
+            show([terminal.prices_table(frame, label, width)], None)
         elif format is Format.json:
             write_stdout(frame.to_json(orient="records", indent=2) + "\n")
         elif format is Format.csv:

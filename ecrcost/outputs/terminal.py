@@ -137,24 +137,33 @@ def over_time(timeline: Timeline) -> Group:
     return Group(rich_table(tables.over_time(timeline)), *([bullets(extra)] if extra else []))
 
 
-def prices_table(frame: pd.DataFrame, book: str = "") -> Table:
-    """The price book's figures; ``book`` names it (version, date, hash) in the title."""
+PRICES_WITH_SOURCE = 140  # narrower terminals get the price table without its long Source column
+
+
+def prices_table(frame: pd.DataFrame, book: str = "", width: int | None = None) -> Table:
+    """The price book's figures; ``book`` names it (version, date, hash) in the title. On a terminal
+    ``width`` columns wide, narrower than :data:`PRICES_WITH_SOURCE`, the Source column is left out
+    (the footnote says where it is) so that each figure stays on one or two lines."""
     named = f": {book}" if book else ""
+    source = width is None or width >= PRICES_WITH_SOURCE
+    columns = [("Region", "text"), ("Item", "text"), ("Tier", "text"), ("Price", "num"), ("Unit", "text")]
+    columns += [("Conf.", "text"), ("As of", "text"), *([("Source", "text")] if source else [])]
     t = table(
-        f"Price book in use{named} (USD; GB = 2^30 bytes; R = unverified, override with --prices)",
-        [
-            ("Region", "text"),
-            ("Item", "text"),
-            ("Tier", "text"),
-            ("Price", "num"),
-            ("Unit", "text"),
-            ("Conf.", "text"),
-            ("As of", "text"),
-            ("Source", "text"),
-        ],
+        f"Price book in use{named} (USD; GB = 2^30 bytes; R = unverified, override with --prices)", columns
     )
+    if not source:
+        t.caption = f"Sources: --format csv, or a terminal at least {PRICES_WITH_SOURCE} columns wide."
     for r in cast("Iterable[PriceRow]", frame.itertuples()):
-        cells = (r.region, r.item, r.tier, r.price, r.unit, r.confidence, r.as_of, r.source)
+        cells = [
+            r.region,
+            r.item,
+            r.tier,
+            r.price,
+            r.unit,
+            r.confidence,
+            r.as_of,
+            *([r.source] if source else []),
+        ]
         t.add_row(*(plain(c) for c in cells), style="yellow" if r.confidence == "R" else None)
     return t
 
