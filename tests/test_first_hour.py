@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,11 @@ def test_prices_on_a_narrow_terminal_leave_the_source_column_out():
     assert "Source" not in heading and "--format csv" in narrow
     assert max(len(line) for line in narrow.splitlines()) <= 90
     assert "Source" in shown(None) and "AWS Price List" in shown(None)
+
+
+def test_projected_bars_keep_their_hatching_in_the_svg(tmp_path):
+    out = tmp_path / "charts"
+    assert run("report", "--month", "2026-11", "--charts", out).exit_code == 0
+    svg = (out / "cost-over-time.svg").read_text(encoding="utf-8")
+    patterns = re.findall(r'<pattern .*?<rect [^>]*fill="(#[0-9a-f]+)".*?stroke: (#[0-9a-f]+)', svg, re.S)
+    assert patterns and all(fill != stroke for fill, stroke in patterns)  # hatch lines show on the bar

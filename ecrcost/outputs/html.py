@@ -57,7 +57,8 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }
 th { text-align: left; background: var(--band); }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.name { overflow-wrap: anywhere; }
+td.name, td.text { white-space: nowrap; }
+.scroll { overflow-x: auto; max-width: 100%; }
 tfoot td { font-weight: 600; border-top: 2px solid var(--ink); }
 tr.projection td { font-style: italic; color: var(--muted); }
 figure { margin: 16px 0; break-inside: avoid; page-break-inside: avoid; }
@@ -100,9 +101,9 @@ def table(
     if footer:
         tds = "".join(f'<td class="{k}">{escape(str(c))}</td>' for c, k in zip(footer, kinds, strict=True))
         foot = f"<tfoot><tr>{tds}</tr></tfoot>"
-    return (
-        f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody>{foot}</table>"
+    return (  # in a horizontal scroller: on a phone the page keeps its width and names stay whole
+        f'<div class="scroll"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody>{foot}</table></div>"
     )
 
 
