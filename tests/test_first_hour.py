@@ -238,3 +238,21 @@ def test_projected_bars_keep_their_hatching_in_the_svg(tmp_path):
     svg = (out / "cost-over-time.svg").read_text(encoding="utf-8")
     patterns = re.findall(r'<pattern .*?<rect [^>]*fill="(#[0-9a-f]+)".*?stroke: (#[0-9a-f]+)', svg, re.S)
     assert patterns and all(fill != stroke for fill, stroke in patterns)  # hatch lines show on the bar
+
+
+def test_shell_completion_is_on():
+    import os
+    import subprocess
+    import sys
+
+    script = run("--show-completion", "bash")
+    assert script.exit_code == 0 and "complete -o default -F" in script.stdout
+    env = {
+        **os.environ,
+        "_ECRCOST_COMPLETE": "complete_bash",
+        "COMP_WORDS": "ecrcost lifec",
+        "COMP_CWORD": "1",
+    }
+    code = "from ecrcost.cli.main import main; main()"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert "lifecycle" in done.stdout.split()

@@ -119,7 +119,7 @@ app = typer.Typer(
     epilog=EXIT_CODES,
     context_settings=HELP_OPTIONS,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
