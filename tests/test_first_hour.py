@@ -256,3 +256,10 @@ def test_shell_completion_is_on():
     code = "from ecrcost.cli.main import main; main()"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert "lifecycle" in done.stdout.split()
+
+
+def test_report_and_lifecycle_say_how_each_prices_storage():
+    report = run("report", "--month", "2026-11").stdout
+    assert "Storage (metered over the month)" in report
+    what_if = run("lifecycle", sample_path(), "--as-of", "2026-11-27T00:00:00Z", "--month", "2026-11").stdout
+    assert "Storage before (run-rate)" in what_if and "report and estimate meter the month" in what_if

@@ -87,7 +87,7 @@ def _summary(est: Estimate) -> Panel:
     head.add_column()
     head.add_column(justify="right", no_wrap=True)
     head.add_row(Text("Total (ECR)", style="bold"), Text(usd(totals["total_usd"]), style="bold"))
-    head.add_row(plain("Storage"), plain(usd(totals["storage_usd"])))
+    head.add_row(plain("Storage (metered over the month)"), plain(usd(totals["storage_usd"])))
     for part in STORAGE_PARTS:
         if totals[part]:
             head.add_row(plain(f"  {CHARGE_LABELS[part]}"), plain(usd(totals[part])))
