@@ -66,3 +66,42 @@ def test_a_known_region_still_collects(env, tmp_path):
     )
     assert run.exit_code == 0, run.output
     assert (tmp_path / "inv" / "images.parquet").is_file()
+
+
+def test_parquet_is_typed_and_prices_as_the_csv_does(env, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    args = ["--quiet", "--region", "us-east-1", "--internet-share", "0.3", "--month", "2026-10"]
+    for fmt in ("parquet", "csv"):
+        run = CliRunner().invoke(app, ["collect", "-o", str(tmp_path / fmt), "--format", fmt, *args])
+        assert run.exit_code == 0, run.output
+    images = pq.read_schema(tmp_path / "parquet" / "images.parquet")
+    assert images.field("pushed_at").type == pa.timestamp("us", "UTC")
+    assert images.field("size_bytes").type == pa.int64()
+    transfer = pq.read_schema(tmp_path / "parquet" / "transfer.parquet")
+    assert pa.types.is_decimal(transfer.field("internet_out_gb").type)
+    totals = [
+        CliRunner().invoke(app, ["estimate", str(tmp_path / fmt), "--month", "2026-10", "-f", "json"]).stdout
+        for fmt in ("parquet", "csv")
+    ]
+    assert (
+        '"total_usd"' in totals[0]
+        and totals[0].split('"total_usd"')[1][:30] == totals[1].split('"total_usd"')[1][:30]
+    )
+
+
+def test_the_inventory_folder_follows_the_umask(env, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        run = CliRunner().invoke(
+            app, ["collect", "-o", str(tmp_path / "inv"), "--quiet", "--region", "us-east-1"]
+        )
+    finally:
+        os.umask(old)
+    assert run.exit_code == 0, run.output
+    assert stat.S_IMODE((tmp_path / "inv").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "inv" / "images.parquet").stat().st_mode) == 0o644
