@@ -263,3 +263,8 @@ def test_report_and_lifecycle_say_how_each_prices_storage():
     assert "Storage (metered over the month)" in report
     what_if = run("lifecycle", sample_path(), "--as-of", "2026-11-27T00:00:00Z", "--month", "2026-11").stdout
     assert "Storage before (run-rate)" in what_if and "report and estimate meter the month" in what_if
+
+
+def test_the_rounding_is_explained_once_under_the_table():
+    text = run("estimate", SCENARIO, "--month", "2026-10").stdout
+    assert text.count("largest remainder") == 1 and "micro-dollar" in text

@@ -58,7 +58,15 @@ def estimate_table(est: Estimate) -> Table:
     title = f"ECR cost estimate, {est.period}" + (
         "" if many or not accounts or not accounts[0] else f" — account {accounts[0]}"
     )
-    return rich_table(tables.repositories(est, title, account_column=many))
+    t = rich_table(tables.repositories(est, title, account_column=many))
+    t.caption, t.caption_justify, t.caption_style = ROUNDING, "left", "dim"
+    return t
+
+
+ROUNDING = (
+    "Amounts are rounded to the cent so that the lines add up to the total (largest remainder: a line "
+    "may be a cent off its own rounding); --format json has them to the micro-dollar."
+)
 
 
 def rich_table(spec: Spec) -> Table:
