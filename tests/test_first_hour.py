@@ -268,3 +268,18 @@ def test_report_and_lifecycle_say_how_each_prices_storage():
 def test_the_rounding_is_explained_once_under_the_table():
     text = run("estimate", SCENARIO, "--month", "2026-10").stdout
     assert text.count("largest remainder") == 1 and "micro-dollar" in text
+
+
+def test_a_team_column_and_other_columns_become_repository_tags(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "repository,storage_gb,Team,owner\nteam-a/web,10,alpha,ann\nteam-b/api,5,,bob\n", encoding="utf-8"
+    )
+    simple = run("export", path, "--month", "2026-10", "-f", "simple")
+    assert simple.exit_code == 0, simple.output
+    rows = simple.stdout.splitlines()
+    assert rows[1].split(",")[6] == "alpha" and rows[2].split(",")[6] == ""  # the team column
+    focus = run("export", path, "--month", "2026-10", "--account-id", "123456789012")
+    assert '""team"": ""alpha""' in focus.stdout and '""owner"": ""bob""' in focus.stdout
+    notes = json.loads(run("estimate", path, "--month", "2026-10", "-f", "json").stdout)["notes"]
+    assert [n for n in notes if "tags" in n] == ["Columns kept as repository tags: owner."]

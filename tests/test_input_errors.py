@@ -173,8 +173,8 @@ SCENARIO_CASES = [
         id="missing-required-column-with-optional",
     ),
     pytest.param(
-        scenario(lines("repository,storage_gb,colour", "web,1,red"), 1, "colour", "unknown column"),
-        id="unknown-column",
+        scenario(lines("repository,storage_gb,internet_gb", "web,1,2"), 1, "internet_gb", "internet_out_gb"),
+        id="misspelt-column",
     ),
     pytest.param(
         scenario(
@@ -199,7 +199,7 @@ SCENARIO_CASES = [
     ),
     pytest.param(scenario(lines("", HDR, "web,1"), 1, None, "blank"), id="blank-first-line"),
     pytest.param(
-        scenario(lines("repository;storage_gb", "web;1"), 1, "repository;storage_gb", "unknown column"),
+        scenario(lines("repository;storage_gb", "web;1"), 1, "repository;storage_gb", "separated by ';'"),
         id="semicolon-separated",
     ),
     # not CSV text

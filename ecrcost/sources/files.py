@@ -85,6 +85,7 @@ def read_table(
     lists: Iterable[str] = (),
     max_rows: int | None = None,
     fold_header: bool = False,
+    extra: bool = False,
 ) -> RawTable:
     """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns.
 
@@ -94,7 +95,8 @@ def read_table(
     of the ``lists`` columns becomes its items joined by spaces (how a CSV holds image tags). Any
     other nested column is an error naming it. ``max_rows``: more data rows than this is an error
     naming the first row past it (a CSV stops reading there). ``fold_header``: column names are
-    compared trimmed and case-insensitively (the frame's columns are the lower-case names)."""
+    compared trimmed and case-insensitively (the frame's columns are the lower-case names). ``extra``:
+    unknown columns are read too, unless one looks like a misspelt known column (an error naming it)."""
     required, optional, lists = list(required), list(optional), set(lists)
     if not path.exists():
         if path.is_symlink():
@@ -106,7 +108,7 @@ def read_table(
         parquet = _open_parquet(path)
         stored = parquet.schema_arrow.names
         names = [n.strip().lower() for n in stored] if fold_header else stored
-        _check_header(path, names, required, optional, header_row=None)
+        _check_header(path, names, required, optional, header_row=None, extra=extra)
         if max_rows is not None and parquet.metadata.num_rows > max_rows:
             raise _too_many(path, max_rows, max_rows + 1, "row")
         columns, nulls = {}, {}
@@ -122,7 +124,7 @@ def read_table(
             pa.default_memory_pool().release_unused()
         return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
     names = [n.lower() for n in _csv_header(path)] if fold_header else _csv_header(path)
-    _check_header(path, names, required, optional, header_row=1)
+    _check_header(path, names, required, optional, header_row=1, extra=extra)
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
 
 
@@ -232,7 +234,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _check_header(
-    path: Path, names: list[str], required: list[str], optional: list[str], header_row: int | None
+    path: Path,
+    names: list[str],
+    required: list[str],
+    optional: list[str],
+    header_row: int | None,
+    extra: bool = False,
 ) -> None:
     dups = sorted(n for n, c in Counter(names).items() if c > 1)
     if dups:
@@ -242,9 +249,11 @@ def _check_header(
         raise InputError(f"header has an empty column name (column {blank[0]})", file=path, row=header_row)
     allowed = set(required) | set(optional)
     unknown = [n for n in names if n not in allowed]
+    if extra:  # kept, except a name that looks like a misspelt known one
+        unknown = [n for n in unknown if misspelt(n, required + optional)]
     if unknown:
-        near = difflib.get_close_matches(unknown[0], required + optional, 1, cutoff=0.7)
-        hint = f"did you mean '{near[0]}'? " if near else ""
+        near = misspelt(unknown[0], required + optional)
+        hint = f"did you mean '{near}'? " if near else ""
         raise InputError(
             f"unknown column(s): {', '.join(unknown)} ({hint}allowed: {', '.join(required + optional)})",
             file=path,
@@ -252,10 +261,30 @@ def _check_header(
             column=unknown[0],
         )
     missing = [n for n in required if n not in names]
+    odd = next((s for s in (";", "\t", "|") if len(names) == 1 and s in names[0]), None)
+    if missing and odd:
+        shown = "tab" if odd == "\t" else f"'{odd}'"
+        raise InputError(
+            f"the header is one column: the file looks separated by {shown}; save it as CSV with commas",
+            file=path,
+            row=header_row,
+            column=names[0],
+        )
     if missing:
         raise InputError(
             f"missing required column(s): {', '.join(missing)}", file=path, row=header_row, column=missing[0]
         )
+
+
+def misspelt(name: str, known: list[str]) -> str:
+    """The known column ``name`` is most likely a misspelling of ("" if none is close): a near match
+    (``internet_gb`` → ``internet_out_gb``), or a known name that starts with it (``storage`` →
+    ``storage_gb``)."""
+    near = difflib.get_close_matches(name, known, 1, cutoff=0.75)
+    if near:
+        return near[0]
+    longer = [k for k in known if k.startswith(name + "_")]
+    return longer[0] if longer else ""
 
 
 def _parquet_error(path: Path, exc: BaseException) -> InputError:
