@@ -283,3 +283,9 @@ def test_a_team_column_and_other_columns_become_repository_tags(tmp_path):
     assert '""team"": ""alpha""' in focus.stdout and '""owner"": ""bob""' in focus.stdout
     notes = json.loads(run("estimate", path, "--month", "2026-10", "-f", "json").stdout)["notes"]
     assert [n for n in notes if "tags" in n] == ["Columns kept as repository tags: owner."]
+
+
+def test_flags_show_no_bool_placeholder():
+    for command in ([], ["estimate"], ["lifecycle"], ["collect"], ["report"]):
+        text = run(*command, "--help").stdout
+        assert "--help" in text and "<bool>" not in text, command

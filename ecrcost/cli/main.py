@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 try:  # typer >= 0.26 carries its own copy of click
     from typer._click import exceptions as click_errors
@@ -104,6 +104,16 @@ def _quiet_stdout() -> None:
     except (OSError, ValueError, io.UnsupportedOperation):  # stdout is no real file (a test runner)
         pass
 
+
+_typed = TyperOption.display_type_rich
+
+
+def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value: help shows no ``<bool>`` placeholder after it (typer shows one)."""
+    return None if self.is_flag else _typed(self, ctx)
+
+
+setattr(TyperOption, "display_type_rich", _flag_without_type)  # noqa: B010 - typer has no hook for it
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 EXIT_CODES = (
