@@ -289,3 +289,14 @@ def test_flags_show_no_bool_placeholder():
     for command in ([], ["estimate"], ["lifecycle"], ["collect"], ["report"]):
         text = run(*command, "--help").stdout
         assert "--help" in text and "<bool>" not in text, command
+
+
+def test_the_report_has_a_table_by_team_when_repositories_have_one(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("repository,storage_gb,team\nteam-a/web,10,alpha\nteam-b/api,5,\n", encoding="utf-8")
+    page = tmp_path / "r.html"
+    text = run("report", path, "--month", "2026-10", "--html", page).stdout
+    section = text.split("By team")[1].split("By namespace")[0]
+    assert "alpha" in section and "$1.00" in section and "(no team)" in section and "$0.50" in section
+    assert "<caption>By team</caption>" in page.read_text(encoding="utf-8")
+    assert "By team" not in run("report", SCENARIO, "--month", "2026-10").stdout

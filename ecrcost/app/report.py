@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.breakdown import Teams, teams
 from ..analysis.timeline import Timeline
 from ..core.estimate import Estimate
 from ..core.options import PricingOptions
@@ -68,7 +69,7 @@ def report(
             return Report(usage, est, over_time=_over_time(usage, est, history, compare, options))
     with step("Drawing charts"):
         by_age, over_time = _analyses(usage, est, history, compare, options)
-        files = _files(est, by_age, over_time, html, charts, top, namespace_depth)
+        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, teams(usage.repositories))
     return Report(usage, est, by_age, over_time, tuple(files))
 
 
@@ -118,6 +119,7 @@ def _files(
     charts_dir: Path | None,
     top: int,
     namespace_depth: int,
+    team_of: Teams,
 ) -> list[tuple[Path, bytes]]:
     import matplotlib
 
@@ -131,6 +133,6 @@ def _files(
         for name, fig in figures.items():
             files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
     if html is not None:
-        text = html_report.report_html(est, figures, by_age, over_time, top, namespace_depth)
+        text = html_report.report_html(est, figures, by_age, over_time, top, namespace_depth, team_of)
         files.append((html, text.encode("utf-8")))
     return files

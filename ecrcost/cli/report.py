@@ -82,6 +82,7 @@ def report(
     With --html or --charts, also the charts: top repositories, cost by namespace, internet egress by
     tier, stored GB by image age (inventories) and cost over time (inventories). With --compare or
     --history N, the cost-over-time table is shown in the terminal too."""
+    from ..analysis.breakdown import teams
     from ..app.report import report as build
     from ..outputs import terminal
     from ..outputs.write import write_atomic
@@ -104,7 +105,8 @@ def report(
             compare=compare or (),
             step=working,
         )
-        shown = [terminal.report(result.estimate, top=top, namespace_depth=namespace_depth)]
+        team_of = teams(result.usage.repositories)
+        shown = [terminal.report(result.estimate, top=top, namespace_depth=namespace_depth, team_of=team_of)]
         if (compare or history > 1) and result.over_time is not None:
             shown.append(terminal.over_time(result.over_time))
         show(shown, None)

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import __version__
+from ..analysis import breakdown
 from ..analysis.timeline import Timeline
 from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..core.money import CENT, ZERO
@@ -174,10 +175,11 @@ def report_html(
     timeline: Timeline | None = None,
     top: int = 10,
     namespace_depth: int = 1,
+    team_of: breakdown.Teams | None = None,
 ) -> str:
     """The report as one HTML document (str). ``figures`` default to :func:`ecrcost.charts.figures` of
     the same inputs; ``aging`` (:func:`ecrcost.aging.stored_by_age`) and ``timeline``
-    (:mod:`ecrcost.timeline`) add their charts and tables when given."""
+    (:mod:`ecrcost.timeline`) add their charts and tables when given, ``team_of`` a table by team."""
     if figures is None:
         figures = charts.figures(est, aging, timeline, top, namespace_depth)
     source = Path(str(est.assumptions.get("source") or "input")).name  # not the local path: pages travel
@@ -206,6 +208,7 @@ def report_html(
         "<h2>Repositories</h2>",
         spec_table(tables.top_repositories(est, top)),
         "<h2>Namespaces and regions</h2>",
+        *([spec_table(by_team)] if (by_team := tables.teams(est, team_of or {})) else []),
         spec_table(tables.namespaces(est, namespace_depth)),
         spec_table(tables.regions(est)),
         "<h2>Internet egress</h2>",

@@ -94,6 +94,13 @@ def namespaces(est: Estimate, depth: int) -> Spec:
     return grouped(f"By namespace (depth {depth})", frame, "namespace", "Namespace")
 
 
+def teams(est: Estimate, team_of: breakdown.Teams) -> Spec | None:
+    """Cost per team (the repositories' ``team`` tag, a scenario's ``team`` column); None without any."""
+    if not team_of:
+        return None
+    return grouped("By team", breakdown.by(est, "team", team_of=team_of), "team", "Team")
+
+
 def regions(est: Estimate) -> Spec:
     return grouped("By region", breakdown.by(est, "region"), "region", "Region")
 

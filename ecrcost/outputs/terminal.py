@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..analysis import breakdown
 from ..core.errors import one_line
 from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..core.money import CENT
@@ -125,10 +126,14 @@ def _tiers(est: Estimate) -> RenderableType:
     return rich_table(spec) if spec else Text("No internet transfer in this input.", style="dim")
 
 
-def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
+def report(
+    est: Estimate, top: int = 10, namespace_depth: int = 1, team_of: breakdown.Teams | None = None
+) -> Group:
+    by_team = tables.teams(est, team_of or {})
     parts: list[RenderableType] = [
         _summary(est),
         rich_table(tables.top_repositories(est, top)),
+        *([rich_table(by_team)] if by_team else []),
         rich_table(tables.namespaces(est, namespace_depth)),
         rich_table(tables.regions(est)),
         _tiers(est),
