@@ -300,3 +300,9 @@ def test_the_report_has_a_table_by_team_when_repositories_have_one(tmp_path):
     assert "alpha" in section and "$1.00" in section and "(no team)" in section and "$0.50" in section
     assert "<caption>By team</caption>" in page.read_text(encoding="utf-8")
     assert "By team" not in run("report", SCENARIO, "--month", "2026-10").stdout
+
+
+def test_verbose_puts_the_full_input_path_in_the_page(tmp_path):
+    page = tmp_path / "r.html"
+    assert run("report", SCENARIO, "--month", "2026-10", "--html", page, "--verbose").exit_code == 0
+    assert f"<title>ECR cost report, 2026-10 — {SCENARIO}</title>" in page.read_text(encoding="utf-8")

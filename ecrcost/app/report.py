@@ -47,6 +47,7 @@ def report(
     history: int = 1,
     compare: Sequence[Path] = (),
     step: Step = quiet,
+    full_source: bool = False,
 ) -> Report:
     """Price ``source`` (a Usage, a scenario CSV or an inventory folder) and, with ``html`` (a file) or
     ``charts`` (a folder for PNG + SVG), draw the charts. The cost-over-time chart shows ``compare``
@@ -69,7 +70,8 @@ def report(
             return Report(usage, est, over_time=_over_time(usage, est, history, compare, options))
     with step("Drawing charts"):
         by_age, over_time = _analyses(usage, est, history, compare, options)
-        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, teams(usage.repositories))
+        team_of = teams(usage.repositories)
+        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, team_of, full_source)
     return Report(usage, est, by_age, over_time, tuple(files))
 
 
@@ -120,6 +122,7 @@ def _files(
     top: int,
     namespace_depth: int,
     team_of: Teams,
+    full_source: bool = False,
 ) -> list[tuple[Path, bytes]]:
     import matplotlib
 
@@ -133,6 +136,8 @@ def _files(
         for name, fig in figures.items():
             files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
     if html is not None:
-        text = html_report.report_html(est, figures, by_age, over_time, top, namespace_depth, team_of)
+        text = html_report.report_html(
+            est, figures, by_age, over_time, top, namespace_depth, team_of, full_source=full_source
+        )
         files.append((html, text.encode("utf-8")))
     return files

@@ -76,6 +76,9 @@ def report(
         ),
     ] = None,
     quiet: Quiet = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="The HTML page names the input by its full path, not its name.")
+    ] = False,
 ) -> None:
     """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
 
@@ -104,6 +107,7 @@ def report(
             history=history,
             compare=compare or (),
             step=working,
+            full_source=verbose,
         )
         team_of = teams(result.usage.repositories)
         shown = [terminal.report(result.estimate, top=top, namespace_depth=namespace_depth, team_of=team_of)]

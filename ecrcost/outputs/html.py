@@ -176,13 +176,16 @@ def report_html(
     top: int = 10,
     namespace_depth: int = 1,
     team_of: breakdown.Teams | None = None,
+    full_source: bool = False,
 ) -> str:
     """The report as one HTML document (str). ``figures`` default to :func:`ecrcost.charts.figures` of
     the same inputs; ``aging`` (:func:`ecrcost.aging.stored_by_age`) and ``timeline``
-    (:mod:`ecrcost.timeline`) add their charts and tables when given, ``team_of`` a table by team."""
+    (:mod:`ecrcost.timeline`) add their charts and tables when given, ``team_of`` a table by team. The
+    input is named by its file or folder name (``full_source``: its path as given)."""
     if figures is None:
         figures = charts.figures(est, aging, timeline, top, namespace_depth)
-    source = Path(str(est.assumptions.get("source") or "input")).name  # not the local path: pages travel
+    source = str(est.assumptions.get("source") or "input")
+    source = source if full_source else Path(source).name  # not the local path: pages travel
     title = f"ECR cost report, {est.period}"
     parts = [
         "<!DOCTYPE html>",
