@@ -58,7 +58,9 @@ class Reconciliation:
         return self._sum(["account_id", "region", "usage_type"])
 
     def by_repository(self) -> pd.DataFrame:
-        return self._sum(["account_id", "region", "repository"])
+        """Per repository (``""``: the bill names none there). USD only: a repository's lines mix GB
+        and GB-month."""
+        return self._sum(["account_id", "region", "repository"]).drop(columns=QUANTITIES)
 
     def explanations(self) -> dict[str, Decimal]:
         return {e: self.totals[f"{e}_usd"] for e in EXPLANATIONS}
