@@ -40,7 +40,12 @@ CUR_TEXT = [
     "product_to_location",
     "product_product_family",
 ]
-CUR_NUMBERS = ["line_item_usage_amount", "line_item_unblended_rate", "line_item_unblended_cost", "line_item_net_unblended_cost"]
+CUR_NUMBERS = [
+    "line_item_usage_amount",
+    "line_item_unblended_rate",
+    "line_item_unblended_cost",
+    "line_item_net_unblended_cost",
+]
 LOCATIONS = {"us-east-1": "US East (N. Virginia)", "eu-west-1": "EU (Ireland)", "us-east-2": "US East (Ohio)"}
 
 
@@ -48,7 +53,9 @@ def arn(account: str, region: str, repository: str) -> str:
     return f"arn:aws:ecr:{region}:{account}:repository/{repository}"
 
 
-def cur_rows(est: Estimate, *, resource: str = "arn", transfer_product: str = "AmazonECR") -> list[dict[str, Any]]:
+def cur_rows(
+    est: Estimate, *, resource: str = "arn", transfer_product: str = "AmazonECR"
+) -> list[dict[str, Any]]:
     """One CUR 2.0 ``Usage`` row per line item of ``est``, amounts as AWS writes them (doubles).
     ``resource``: arn, name or none (``line_item_resource_id``); ``transfer_product``: the product
     code of transfer rows (AmazonECR or AWSDataTransfer)."""
@@ -57,7 +64,11 @@ def cur_rows(est: Estimate, *, resource: str = "arn", transfer_product: str = "A
     rows = []
     for line in lines.itertuples(index=False):
         transfer = line.pricing_unit == "GB"
-        rid = {"arn": arn(line.account_id, line.region, line.repository), "name": line.repository, "none": ""}[resource]
+        rid = {
+            "arn": arn(line.account_id, line.region, line.repository),
+            "name": line.repository,
+            "none": "",
+        }[resource]
         rows.append(
             {
                 "bill_billing_period_start_date": start,
@@ -87,9 +98,14 @@ def cur_rows(est: Estimate, *, resource: str = "arn", transfer_product: str = "A
 
 def adjustment(row: dict[str, Any], item_type: str, usd: float) -> dict[str, Any]:
     """A row like ``row`` of another line-item type (Credit, EdpDiscount, Tax …) for ``usd``."""
-    return {**row, "line_item_line_item_type": item_type, "line_item_usage_amount": 0.0,
-            "line_item_unblended_rate": 0.0, "line_item_unblended_cost": usd,
-            "line_item_net_unblended_cost": usd}  # fmt: skip
+    return {
+        **row,
+        "line_item_line_item_type": item_type,
+        "line_item_usage_amount": 0.0,
+        "line_item_unblended_rate": 0.0,
+        "line_item_unblended_cost": usd,
+        "line_item_net_unblended_cost": usd,
+    }
 
 
 def write_cur(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -106,7 +122,9 @@ def write_cur(path: Path, rows: list[dict[str, Any]]) -> Path:
             elif c in CUR_NUMBERS:
                 arrays[c] = pa.array(values, type=pa.float64())
             elif c == "product":
-                arrays[c] = pa.array([list(v.items()) for v in values], type=pa.map_(pa.string(), pa.string()))
+                arrays[c] = pa.array(
+                    [list(v.items()) for v in values], type=pa.map_(pa.string(), pa.string())
+                )
             else:
                 arrays[c] = pa.array(values, type=pa.string())
         pq.write_table(pa.table(arrays), path)
@@ -131,8 +149,11 @@ def focus_frame(est: Estimate, usage: Usage) -> pd.DataFrame:
     """ecrcost's own FOCUS export of ``est`` with AWS's FOCUS 1.2 columns: ``SkuMeter`` and
     ``x_ServiceCode`` instead of ecrcost's ``x_`` columns."""
     frame = export(est, usage, "focus").frame
-    codes = {"Amazon Elastic Container Registry": "AmazonECR", "AWS Data Transfer": "AWSDataTransfer",
-             "Amazon Elastic Container Registry Public": "AmazonECRPublic"}  # fmt: skip
+    codes = {
+        "Amazon Elastic Container Registry": "AmazonECR",
+        "AWS Data Transfer": "AWSDataTransfer",
+        "Amazon Elastic Container Registry Public": "AmazonECRPublic",
+    }
     out = frame.drop(columns=[c for c in frame.columns if c.startswith("x_")])
     return out.assign(SkuMeter=frame["x_UsageType"], x_ServiceCode=frame["ServiceName"].map(codes))
 
@@ -140,8 +161,16 @@ def focus_frame(est: Estimate, usage: Usage) -> pd.DataFrame:
 def write_focus(path: Path, frame: pd.DataFrame) -> Path:
     """FOCUS rows as Parquet (doubles and timestamps, as AWS writes them) or CSV."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    money = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity", "PricingQuantity",
-             "ListUnitPrice", "ContractedUnitPrice"]  # fmt: skip
+    money = [
+        "BilledCost",
+        "EffectiveCost",
+        "ListCost",
+        "ContractedCost",
+        "ConsumedQuantity",
+        "PricingQuantity",
+        "ListUnitPrice",
+        "ContractedUnitPrice",
+    ]
     if path.suffix == ".parquet":
         out = frame.copy()
         for c in money:

@@ -90,11 +90,20 @@ def test_the_cli_on_the_sample_and_a_matching_bill_reports_zero_unexplained(est,
 
 def test_a_repository_missing_from_the_inventory_is_named_with_its_amount(est, tmp_path):
     rows = cur_rows(est)
-    ghost = {**rows[1], "line_item_resource_id": arn(ACCOUNT, "us-east-1", "gone/deleted-before-collect"),
-             "line_item_usage_amount": 12.5, "line_item_unblended_cost": 1.25}  # fmt: skip
-    elsewhere = {**rows[1], "product_region_code": "ap-northeast-1", "line_item_usage_type": "APN1-TimedStorage-ByteHrs",
-                 "line_item_resource_id": arn(ACCOUNT, "ap-northeast-1", "tokyo/app"),
-                 "line_item_usage_amount": 3.0, "line_item_unblended_cost": 0.3}  # fmt: skip
+    ghost = {
+        **rows[1],
+        "line_item_resource_id": arn(ACCOUNT, "us-east-1", "gone/deleted-before-collect"),
+        "line_item_usage_amount": 12.5,
+        "line_item_unblended_cost": 1.25,
+    }
+    elsewhere = {
+        **rows[1],
+        "product_region_code": "ap-northeast-1",
+        "line_item_usage_type": "APN1-TimedStorage-ByteHrs",
+        "line_item_resource_id": arn(ACCOUNT, "ap-northeast-1", "tokyo/app"),
+        "line_item_usage_amount": 3.0,
+        "line_item_unblended_cost": 0.3,
+    }
     rec = reconcile(est, cur=write_cur(tmp_path / "cur.parquet", [*rows, ghost, elsewhere]))
     check_sums(rec)
     assert nonzero(rec) == {"not_in_inventory": D("1.55")}
@@ -106,13 +115,20 @@ def test_a_repository_missing_from_the_inventory_is_named_with_its_amount(est, t
 
 def test_a_credit_and_a_discount_are_price_differences(est, tmp_path):
     rows = cur_rows(est)
-    planted = [adjustment(rows[0], "Credit", -5.0), adjustment(rows[10], "EdpDiscount", -2.5),
-               adjustment(rows[10], "Tax", 0.75)]  # fmt: skip
+    planted = [
+        adjustment(rows[0], "Credit", -5.0),
+        adjustment(rows[10], "EdpDiscount", -2.5),
+        adjustment(rows[10], "Tax", 0.75),
+    ]
     rec = reconcile(est, cur=write_cur(tmp_path / "cur.csv", [*rows, *planted]))
     check_sums(rec)
     assert nonzero(rec) == {"price_differs": D("-6.75")}
     details = dict(zip(rec.parts["detail"], rec.parts["amount_usd"], strict=True))
-    assert details == {"credit (Credit)": D("-5"), "discount (EdpDiscount)": D("-2.5"), "tax (Tax)": D("0.75")}
+    assert details == {
+        "credit (Credit)": D("-5"),
+        "discount (EdpDiscount)": D("-2.5"),
+        "tax (Tax)": D("0.75"),
+    }
 
 
 def test_a_focus_discount_is_list_cost_minus_billed_cost(est, usage, tmp_path):
@@ -139,8 +155,12 @@ def test_shared_transfer_lines_are_other_services_share_and_other_resources_are_
     rows = cur_rows(est, resource="none", transfer_product="AWSDataTransfer")
     internet = next(r for r in rows if r["line_item_usage_type"] == "USE1-DataTransfer-Out-Bytes")
     shared = {**internet, "line_item_usage_amount": 200.0, "line_item_unblended_cost": 18.0}
-    ec2 = {**internet, "line_item_resource_id": "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc",
-           "line_item_usage_amount": 1000.0, "line_item_unblended_cost": 90.0}  # fmt: skip
+    ec2 = {
+        **internet,
+        "line_item_resource_id": "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc",
+        "line_item_usage_amount": 1000.0,
+        "line_item_unblended_cost": 90.0,
+    }
     rec = reconcile(est, cur=write_cur(tmp_path / "cur.parquet", [*rows, shared, ec2]))
     check_sums(rec)
     assert nonzero(rec) == {"shared_transfer": D("18")}
@@ -149,14 +169,24 @@ def test_shared_transfer_lines_are_other_services_share_and_other_resources_are_
 
 def test_free_tier_and_quantity_differences_are_priced_at_the_estimates_unit_price(est, tmp_path):
     rows = cur_rows(est)
-    web = next(r for r in rows if r["line_item_usage_type"] == "USE1-DataTransfer-Out-Bytes"
-               and r["line_item_resource_id"].endswith("team-a/web-app"))  # fmt: skip
+    web = next(
+        r
+        for r in rows
+        if r["line_item_usage_type"] == "USE1-DataTransfer-Out-Bytes"
+        and r["line_item_resource_id"].endswith("team-a/web-app")
+    )
     web.update(line_item_usage_amount=750.0, line_item_unblended_cost=67.5)
     rows.append({**web, "line_item_usage_amount": 100.0, "line_item_unblended_cost": 0.0})
-    batch = next(r for r in rows if r["line_item_usage_type"] == "USE1-TimedStorage-ByteHrs"
-                 and r["line_item_resource_id"].endswith("team-b/batch"))  # fmt: skip
-    batch.update(line_item_usage_amount=batch["line_item_usage_amount"] + 20.0,
-                 line_item_unblended_cost=batch["line_item_unblended_cost"] + 2.0)  # fmt: skip
+    batch = next(
+        r
+        for r in rows
+        if r["line_item_usage_type"] == "USE1-TimedStorage-ByteHrs"
+        and r["line_item_resource_id"].endswith("team-b/batch")
+    )
+    batch.update(
+        line_item_usage_amount=batch["line_item_usage_amount"] + 20.0,
+        line_item_unblended_cost=batch["line_item_unblended_cost"] + 2.0,
+    )
     rec = reconcile(est, cur=write_cur(tmp_path / "cur.parquet", rows))
     check_sums(rec)
     found = nonzero(rec)
@@ -174,7 +204,9 @@ def test_an_unknown_usage_type_is_unexplained_and_exits_4(est, tmp_path):
     result = cli("--cur", path, "--format", "json")
     assert result.exit_code == 4
     assert json.loads(result.stdout)["unexplained_usd"] == 5.0  # the output is written before exit 4
-    assert result.stderr.count("\n") == 1 and "exceeds the tolerance of $1.04" in result.stderr  # 1% of $104.37
+    assert (
+        result.stderr.count("\n") == 1 and "exceeds the tolerance of $1.04" in result.stderr
+    )  # 1% of $104.37
     assert cli("--cur", path, "--tolerance", "5", "-f", "csv").exit_code == 0
     assert cli("--cur", path, "--tolerance", "4%", "-f", "csv").exit_code == 4
 
@@ -222,8 +254,10 @@ def test_bad_bill_files_are_one_line_and_exit_2(est, usage, tmp_path):
     focus = write_focus(tmp_path / "focus.csv", focus_frame(est, usage))
     one_error(cli("--focus", cur), "cur.parquet", "not a FOCUS 1.2 export", "BillingPeriodStart")
     one_error(cli("--cur", focus), "focus.csv", "not a CUR 2.0 export", "bill_billing_period_start_date")
-    one_error(runner.invoke(app, ["reconcile", str(SAMPLE), "--month", "2026-11", "--cur", str(cur)]),
-              "covers 2026-10, not 2026-11")  # fmt: skip
+    one_error(
+        runner.invoke(app, ["reconcile", str(SAMPLE), "--month", "2026-11", "--cur", str(cur)]),
+        "covers 2026-10, not 2026-11",
+    )
     euro = write_cur(tmp_path / "eur.csv", [{**r, "line_item_currency_code": "EUR"} for r in rows])
     one_error(cli("--cur", euro), "eur.csv", "line 2", "billed in EUR")
     bad = tmp_path / "bad.csv"
@@ -244,7 +278,9 @@ def test_bad_bill_files_are_one_line_and_exit_2(est, usage, tmp_path):
 def test_every_format_renders(est, tmp_path):
     path = write_cur(tmp_path / "cur.parquet", cur_rows(est))
     table = cli("--cur", path)
-    assert table.exit_code == 0 and "Why the bill differs" in table.stdout and "team-a/web-app" in table.stdout
+    assert (
+        table.exit_code == 0 and "Why the bill differs" in table.stdout and "team-a/web-app" in table.stdout
+    )
     md = cli("--cur", path, "-f", "markdown")
     assert md.stdout.startswith("# ECR bill reconciliation, 2026-10")
     csv_text = cli("--cur", path, "-f", "csv").stdout

@@ -39,7 +39,9 @@ def cli(*args: object):
 def ce_results(endpoint: str, pages: list[dict]) -> None:
     """Queue GetCostAndUsage answers in moto (each new request body takes the next one)."""
     body = json.dumps({"results": pages}).encode()
-    request = urllib.request.Request(f"{endpoint}/moto-api/static/ce/cost-and-usage-results", data=body, method="POST")
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/static/ce/cost-and-usage-results", data=body, method="POST"
+    )
     urllib.request.urlopen(request).close()
 
 
@@ -53,18 +55,28 @@ def ce_pages(est) -> list[dict]:
         s[1] += line.cost_rounded
 
     def group(key, v):
-        return {"Keys": list(key), "Metrics": {"UnblendedCost": {"Amount": str(v[1]), "Unit": "USD"},
-                                               "UsageQuantity": {"Amount": str(v[0]), "Unit": "N/A"}}}  # fmt: skip
+        return {
+            "Keys": list(key),
+            "Metrics": {
+                "UnblendedCost": {"Amount": str(v[1]), "Unit": "USD"},
+                "UsageQuantity": {"Amount": str(v[0]), "Unit": "N/A"},
+            },
+        }
 
     storage = [group(k, v) for k, v in sums.items() if "ByteHrs" in k[1]]
     transfer = [group(k, v) for k, v in sums.items() if "ByteHrs" not in k[1]]
     period = {"Start": "2026-10-01", "End": "2026-11-01"}
     return [
-        {"ResultsByTime": [{"TimePeriod": period, "Total": {}, "Groups": storage, "Estimated": False}],
-         "DimensionValueAttributes": [], "NextPageToken": "page-2"},
-        {"ResultsByTime": [{"TimePeriod": period, "Total": {}, "Groups": transfer, "Estimated": False}],
-         "DimensionValueAttributes": []},
-    ]  # fmt: skip
+        {
+            "ResultsByTime": [{"TimePeriod": period, "Total": {}, "Groups": storage, "Estimated": False}],
+            "DimensionValueAttributes": [],
+            "NextPageToken": "page-2",
+        },
+        {
+            "ResultsByTime": [{"TimePeriod": period, "Total": {}, "Groups": transfer, "Estimated": False}],
+            "DimensionValueAttributes": [],
+        },
+    ]
 
 
 def test_cost_explorer_pages_and_throttling_are_followed_and_requests_counted(env, est):
@@ -103,6 +115,10 @@ def test_a_cur_export_in_s3_is_read_from_every_part_under_the_prefix(env, est, t
     result = cli("--cur", "s3://billing-exports/cur2/ecr/", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["source"]["files"] == 2 and doc["unexplained_usd"] == 0 and doc["billed_usd"] == float(est.total_usd)
+    assert (
+        doc["source"]["files"] == 2
+        and doc["unexplained_usd"] == 0
+        and doc["billed_usd"] == float(est.total_usd)
+    )
     missing = cli("--cur", "s3://no-such-bucket/x/")
     assert missing.exit_code == 2 and missing.stderr.count("\n") == 1 and "NoSuchBucket" in missing.stderr

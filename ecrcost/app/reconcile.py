@@ -19,8 +19,9 @@ SOURCES = ("cur", "focus", "cost-explorer")
 EXIT_BEYOND_TOLERANCE = 4
 
 
-def read_bill(source: str, location: str | Path | None, month: Month, prices: PriceBook,
-              profile: str | None = None) -> Bill:  # fmt: skip
+def read_bill(
+    source: str, location: str | Path | None, month: Month, prices: PriceBook, profile: str | None = None
+) -> Bill:
     """The bill's ECR rows of ``month``: ``source`` cur or focus (``location``: a file, a folder of
     parts or ``s3://bucket/prefix``), or cost-explorer (no location; $0.01 a request)."""
     if source == "cost-explorer":
@@ -28,7 +29,9 @@ def read_bill(source: str, location: str | Path | None, month: Month, prices: Pr
 
         return read_cost_explorer(month, prices, profile)
     if source not in SOURCES or location is None:
-        raise InputError(f"a bill is one of {', '.join(SOURCES)} (cur and focus with a location)", field="source")
+        raise InputError(
+            f"a bill is one of {', '.join(SOURCES)} (cur and focus with a location)", field="source"
+        )
     from ..sources.bill.exports import read_export
 
     return read_export(str(location), source, month, prices, profile)
@@ -65,7 +68,9 @@ def reconcile(
     folder, ``s3://``) or ``cost_explorer=True``. ``tolerance_usd``: see :func:`tolerance`."""
     limit = tolerance(tolerance_usd)
     if bill is None:
-        chosen = [(s, loc) for s, loc in (("cur", cur), ("focus", focus)) if loc is not None]
+        chosen: list[tuple[str, str | Path | None]] = [
+            (s, loc) for s, loc in (("cur", cur), ("focus", focus)) if loc is not None
+        ]
         chosen += [("cost-explorer", None)] if cost_explorer else []
         if len(chosen) != 1:
             raise InputError("give exactly one bill: cur, focus or cost_explorer", field="source")

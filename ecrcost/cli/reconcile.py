@@ -35,22 +35,33 @@ def reconcile(
     month: MonthOption = None,
     cur: Annotated[
         str | None,
-        typer.Option("--cur", metavar="PATH|S3URI", help="AWS Data Exports CUR 2.0: a Parquet or CSV file, "
-                     "a folder of parts, or s3://bucket/prefix."),  # fmt: skip
+        typer.Option(
+            "--cur",
+            metavar="PATH|S3URI",
+            help="AWS Data Exports CUR 2.0: a Parquet or CSV file, a folder of parts, or s3://bucket/prefix.",
+        ),
     ] = None,
     focus: Annotated[
         str | None,
-        typer.Option("--focus", metavar="PATH|S3URI", help="AWS Data Exports FOCUS 1.2: file, folder or s3://."),
+        typer.Option(
+            "--focus", metavar="PATH|S3URI", help="AWS Data Exports FOCUS 1.2: file, folder or s3://."
+        ),
     ] = None,
     cost_explorer: Annotated[
         bool,
-        typer.Option("--cost-explorer", help="Cost Explorer GetCostAndUsage (AWS charges $0.01 a request; "
-                     "the count is reported)."),  # fmt: skip
+        typer.Option(
+            "--cost-explorer",
+            help="Cost Explorer GetCostAndUsage (AWS charges $0.01 a request; the count is reported).",
+        ),
     ] = False,
     tolerance: Annotated[
         str | None,
-        typer.Option("--tolerance", metavar="USD|PCT%", help="Unexplained amount allowed before exit 4: USD "
-                     "(2.50) or a share of the billed ECR amount (2%). Default: 1% or $1, whichever is larger."),  # fmt: skip
+        typer.Option(
+            "--tolerance",
+            metavar="USD|PCT%",
+            help="Unexplained amount allowed before exit 4: USD "
+            "(2.50) or a share of the billed ECR amount (2%). Default: 1% or $1, whichever is larger.",
+        ),
     ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Output = None,
@@ -71,16 +82,29 @@ def reconcile(
     from ..app.reconcile import tolerance as parse_tolerance
     from ..outputs import reconcile as render
 
-    chosen = [name for name, given in (("--cur", cur), ("--focus", focus), ("--cost-explorer", cost_explorer)) if given]
+    chosen = [
+        name
+        for name, given in (("--cur", cur), ("--focus", focus), ("--cost-explorer", cost_explorer))
+        if given
+    ]
     if len(chosen) != 1:
-        fail("give exactly one bill: --cur, --focus or --cost-explorer"
-             + (f" (got {' and '.join(chosen)})" if chosen else ""))  # fmt: skip
+        fail(
+            "give exactly one bill: --cur, --focus or --cost-explorer"
+            + (f" (got {' and '.join(chosen)})" if chosen else "")
+        )
     with user_errors():
         parse_tolerance(tolerance)  # bad options fail before the input is read
         options = pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
         _, est = priced(path, options)
-        rec = run(est, cur=cur, focus=focus, cost_explorer=cost_explorer, tolerance_usd=tolerance,
-                  profile=profile, step=working)  # fmt: skip
+        rec = run(
+            est,
+            cur=cur,
+            focus=focus,
+            cost_explorer=cost_explorer,
+            tolerance_usd=tolerance,
+            profile=profile,
+            step=working,
+        )
         if format is Format.table:
             from ..outputs import terminal
 
@@ -93,8 +117,14 @@ def reconcile(
                     con.print(terminal.bullets(rec.notes))
             emit(cap.get(), output)
         else:
-            text = {Format.json: render.to_json, Format.csv: render.to_csv, Format.markdown: render.to_markdown}
+            text = {
+                Format.json: render.to_json,
+                Format.csv: render.to_csv,
+                Format.markdown: render.to_markdown,
+            }
             emit(text[format](rec), output)
     if not rec.within_tolerance:
-        fail(f"unexplained ${rec.unexplained_usd:,.2f} exceeds the tolerance of ${rec.tolerance_usd:,.2f}",
-             EXIT_BEYOND_TOLERANCE)  # fmt: skip
+        fail(
+            f"unexplained ${rec.unexplained_usd:,.2f} exceeds the tolerance of ${rec.tolerance_usd:,.2f}",
+            EXIT_BEYOND_TOLERANCE,
+        )

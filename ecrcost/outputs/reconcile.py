@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -29,9 +29,11 @@ QUANTITY = Decimal("0.000000001")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for rec in frame.to_dict(orient="records"):
-        out.append({k: number(v, QUANTITY if k in QUANTITIES else Decimal("0.000001")) for k, v in rec.items()})
+    out: list[dict[str, Any]] = []
+    for rec in cast("list[dict[str, Any]]", frame.to_dict(orient="records")):
+        out.append(
+            {k: number(v, QUANTITY if k in QUANTITIES else Decimal("0.000001")) for k, v in rec.items()}
+        )
     return out
 
 
@@ -78,8 +80,8 @@ def summary_lines(rec: Reconciliation) -> list[str]:
     verdict = "within" if rec.within_tolerance else "BEYOND"
     src = rec.source
     return [
-        f"Estimated {usd(t['estimated_usd'])}, billed {usd(t['billed_usd'])} ({src['kind']}: {src['location']}), "
-        f"difference {usd(t['difference_usd'])}",
+        f"Estimated {usd(t['estimated_usd'])}, billed {usd(t['billed_usd'])} "
+        f"({src['kind']}: {src['location']}), difference {usd(t['difference_usd'])}",
         f"Unexplained {usd(rec.unexplained_usd)}: {verdict} the tolerance of {usd(rec.tolerance_usd)}",
         f"Resource ids in the bill: {src['resource_ids']}",
     ]
@@ -94,8 +96,12 @@ def explanations_spec(rec: Reconciliation) -> Spec:
     cents = round_lines(list(amounts.values()), CENT)
     rows = [[LABELS[e], usd(v)] for e, v in zip(EXPLANATIONS, cents, strict=True)]
     total = sum(cents, ZERO)
-    return Spec(f"Why the bill differs, {rec.period}", [("explanation", "text"), ("USD", "num")], rows,
-                ["difference", usd(total)])  # fmt: skip
+    return Spec(
+        f"Why the bill differs, {rec.period}",
+        [("explanation", "text"), ("USD", "num")],
+        rows,
+        ["difference", usd(total)],
+    )
 
 
 def _spec(title: str, frame: pd.DataFrame, keys: list[tuple[str, str, str]]) -> Spec:
@@ -112,20 +118,40 @@ def _spec(title: str, frame: pd.DataFrame, keys: list[tuple[str, str, str]]) -> 
         rows.append([*name, *quantities, *(usd(cents[c][i]) for c in money), explained or "-"])
     shown = [q for q in QUANTITIES if q in frame.columns]
     footer = ["total", *[""] * (len(keys) - 1 + len(shown)), *(usd(sum(cents[c], ZERO)) for c in money), ""]
-    columns = [*((h, kind) for _, h, kind in keys), *((("est. qty", "num"), ("billed qty", "num")) if shown else ()),
-               ("estimated", "num"), ("billed", "num"), ("difference", "num"), ("unexplained", "num"),
-               ("explanations", "text")]  # fmt: skip
+    columns = [
+        *((h, kind) for _, h, kind in keys),
+        *((("est. qty", "num"), ("billed qty", "num")) if shown else ()),
+        ("estimated", "num"),
+        ("billed", "num"),
+        ("difference", "num"),
+        ("unexplained", "num"),
+        ("explanations", "text"),
+    ]
     return Spec(title, columns, rows, footer)
 
 
 def usage_type_spec(rec: Reconciliation) -> Spec:
-    return _spec(f"Per usage type, {rec.period}", rec.by_usage_type(),
-                 [("account_id", "account", "text"), ("region", "region", "text"), ("usage_type", "usage type", "name")])  # fmt: skip
+    return _spec(
+        f"Per usage type, {rec.period}",
+        rec.by_usage_type(),
+        [
+            ("account_id", "account", "text"),
+            ("region", "region", "text"),
+            ("usage_type", "usage type", "name"),
+        ],
+    )
 
 
 def repository_spec(rec: Reconciliation) -> Spec:
-    return _spec(f"Per repository, {rec.period}", rec.by_repository(),
-                 [("account_id", "account", "text"), ("region", "region", "text"), ("repository", "repository", "name")])  # fmt: skip
+    return _spec(
+        f"Per repository, {rec.period}",
+        rec.by_repository(),
+        [
+            ("account_id", "account", "text"),
+            ("region", "region", "text"),
+            ("repository", "repository", "name"),
+        ],
+    )
 
 
 def specs(rec: Reconciliation) -> list[Spec]:
@@ -135,8 +161,13 @@ def specs(rec: Reconciliation) -> list[Spec]:
 def to_markdown(rec: Reconciliation) -> str:
     lines = [f"# ECR bill reconciliation, {rec.period}", "", *(f"- {_md(s)}" for s in summary_lines(rec))]
     for spec in specs(rec):
-        lines += ["", f"## {spec.title}", "", "| " + " | ".join(h for h, _ in spec.columns) + " |",
-                  "|" + "".join("---:|" if k == "num" else "---|" for _, k in spec.columns)]  # fmt: skip
+        lines += [
+            "",
+            f"## {spec.title}",
+            "",
+            "| " + " | ".join(h for h, _ in spec.columns) + " |",
+            "|" + "".join("---:|" if k == "num" else "---|" for _, k in spec.columns),
+        ]
         lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in spec.rows]
         if spec.footer:
             lines.append("| " + " | ".join(f"**{_md(c)}**" if c else "" for c in spec.footer) + " |")

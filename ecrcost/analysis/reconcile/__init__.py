@@ -30,7 +30,11 @@ class Tolerance:
         if self.usd is not None:
             return self.usd
         share = abs(billed) * (self.percent if self.percent is not None else Decimal(1)) / 100
-        return round_half_up(share, CENT) if self.percent is not None else max(round_half_up(share, CENT), Decimal(1))
+        return (
+            round_half_up(share, CENT)
+            if self.percent is not None
+            else max(round_half_up(share, CENT), Decimal(1))
+        )
 
 
 def reconcile(est: Estimate, bill: Bill, tolerance: Tolerance | None = None) -> Reconciliation:
@@ -51,8 +55,15 @@ def reconcile(est: Estimate, bill: Bill, tolerance: Tolerance | None = None) -> 
             parts.append([*key, e, detail, amount])
         billed = round_half_up(g.billed_usd, MICRO)
         rows.append(
-            [*key, g.estimated_quantity.quantize(QUANTUM), round_half_up(g.billed_quantity, QUANTUM),
-             g.estimated_usd, billed, billed - g.estimated_usd, *by.values()]  # fmt: skip
+            [
+                *key,
+                g.estimated_quantity.quantize(QUANTUM),
+                round_half_up(g.billed_quantity, QUANTUM),
+                g.estimated_usd,
+                billed,
+                billed - g.estimated_usd,
+                *by.values(),
+            ]
         )
     groups = pd.DataFrame(rows, columns=[*GROUP_KEY, *QUANTITIES, *MONEY])
     for c in [*QUANTITIES, *MONEY]:
@@ -62,7 +73,9 @@ def reconcile(est: Estimate, bill: Bill, tolerance: Tolerance | None = None) -> 
     billed_total = sum(groups["billed_usd"], ZERO)
     notes = list(bill.notes)
     if matched.other_service_rows:
-        notes.append(f"{matched.other_service_rows} data-transfer row(s) of other services' resources left out")
+        notes.append(
+            f"{matched.other_service_rows} data-transfer row(s) of other services' resources left out"
+        )
     source = {
         "kind": bill.source,
         "location": bill.location,
@@ -70,4 +83,6 @@ def reconcile(est: Estimate, bill: Bill, tolerance: Tolerance | None = None) -> 
         "requests": bill.requests,
         "resource_ids": bill.resource_ids,
     }
-    return Reconciliation(est.period, source, groups, frame, (tolerance or Tolerance()).of(billed_total), tuple(notes))
+    return Reconciliation(
+        est.period, source, groups, frame, (tolerance or Tolerance()).of(billed_total), tuple(notes)
+    )

@@ -37,9 +37,7 @@ ADJUSTMENT = {
 Part = tuple[str, str, Decimal]  # explanation, detail, USD
 
 
-def explain(
-    key: Key, g: Group, in_roster: bool, region_known: bool, known_type: bool
-) -> list[Part]:
+def explain(key: Key, g: Group, in_roster: bool, region_known: bool, known_type: bool) -> list[Part]:
     """The parts of ``g``'s difference (billed − estimated, micro-dollars), rounded so they sum to it.
     ``in_roster``: the inventory has the group's repository (or, pooled, its account and region);
     ``region_known``: the inventory has the account and region; ``known_type``: a usage type the model
@@ -59,7 +57,9 @@ def _micro(amount: Decimal) -> Decimal:
 
 
 def _exact(key: Key, g: Group, in_roster: bool, region_known: bool, known_type: bool) -> list[Part]:
-    parts: list[Part] = [(ADJUSTMENT[kind], f"{kind.replace('_', ' ')} ({detail})", usd) for kind, detail, usd in g.adjustments]
+    parts: list[Part] = [
+        (ADJUSTMENT[kind], f"{kind.replace('_', ' ')} ({detail})", usd) for kind, detail, usd in g.adjustments
+    ]
     usage = g.cost + g.shared_cost
     if g.estimated_quantity == 0 and g.estimated_usd == 0:
         parts.append(("shared_transfer", "data-transfer line other services share", g.shared_cost))
@@ -68,7 +68,9 @@ def _exact(key: Key, g: Group, in_roster: bool, region_known: bool, known_type: 
         elif in_roster:
             parts.append(("quantity_differs", "billed, not estimated", g.cost))
         elif key[3]:
-            parts.append(("not_in_inventory", "repository not in the inventory (not collected, or deleted)", g.cost))
+            parts.append(
+                ("not_in_inventory", "repository not in the inventory (not collected, or deleted)", g.cost)
+            )
         elif region_known:
             parts.append(("quantity_differs", "billed, not estimated", g.cost))
         else:
@@ -93,5 +95,7 @@ def _exact(key: Key, g: Group, in_roster: bool, region_known: bool, known_type: 
         ("quantity_differs", what, quantity),
         ("price_differs", "unit price differs from the price book", rate),
     ):
-        parts.append(("rounding", "amounts rounded", amount) if abs(amount) < CENT else (name, detail, amount))
+        parts.append(
+            ("rounding", "amounts rounded", amount) if abs(amount) < CENT else (name, detail, amount)
+        )
     return parts

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+
 import pandas as pd
 
 from ...core.charges import ECR, charges
@@ -63,7 +64,10 @@ def match(est: Estimate, bill_rows: pd.DataFrame) -> Matched:
     lines = est.billed_lines(MICRO)
     accounts = set(bill_rows["account_id"])
     fill = next(iter(accounts)) if len(accounts) == 1 else ""  # an input without account ids
-    roster = {(a or fill, r, n) for a, r, _, n in tuples(est.roster, ["account_id", "region", "registry", "repository"])}
+    roster = {
+        (a or fill, r, n)
+        for a, r, _, n in tuples(est.roster, ["account_id", "region", "registry", "repository"])
+    }
     names = {n for _, _, n in roster}
 
     rows = bill_rows[bill_rows["resource_kind"] != "other"]
@@ -75,16 +79,31 @@ def match(est: Estimate, bill_rows: pd.DataFrame) -> Matched:
     )
     rows = rows.assign(shared=shared, repository=rows["repository"].where(~shared, ""))
     itemised: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for a, r, u, n in tuples(rows[rows["repository"] != ""], ["account_id", "region", "usage_type", "repository"]):
+    for a, r, u, n in tuples(
+        rows[rows["repository"] != ""], ["account_id", "region", "usage_type", "repository"]
+    ):
         itemised[(a, r, u)].add(n)
 
     groups: dict[Key, Group] = defaultdict(Group)
-    for a, r, u, n, q, c in tuples(lines, ["account_id", "region", "usage_type", "repository", "quantity", "cost_rounded"]):
+    for a, r, u, n, q, c in tuples(
+        lines, ["account_id", "region", "usage_type", "repository", "quantity", "cost_rounded"]
+    ):
         a = a or fill
         g = groups[(a, r, u, n if n in itemised.get((a, r, u), ()) else "")]
         g.estimated_quantity += q
         g.estimated_usd += c
-    columns = ["account_id", "region", "usage_type", "repository", "kind", "detail", "free", "quantity", "cost", "shared"]
+    columns = [
+        "account_id",
+        "region",
+        "usage_type",
+        "repository",
+        "kind",
+        "detail",
+        "free",
+        "quantity",
+        "cost",
+        "shared",
+    ]
     for a, r, u, n, kind, detail, free, q, c, is_shared in tuples(rows, columns):
         g = groups[(a, r, u, n)]
         if kind != "usage":
@@ -99,4 +118,3 @@ def match(est: Estimate, bill_rows: pd.DataFrame) -> Matched:
         if free:
             g.free_quantity += q
     return Matched(dict(groups), roster, other_rows)
-

@@ -68,7 +68,9 @@ class Reconciliation:
     def _sum(self, keys: list[str]) -> pd.DataFrame:
         if self.groups.empty:
             return pd.DataFrame(columns=[*keys, *QUANTITIES, *MONEY])
-        out = self.groups.groupby(keys, sort=True, as_index=False)[[*QUANTITIES, *MONEY]].agg(
-            lambda s: sum(s, ZERO)
-        )
+        out = self.groups.groupby(keys, sort=True, as_index=False)[[*QUANTITIES, *MONEY]].agg(_exact_sum)
         return out.reset_index(drop=True)
+
+
+def _exact_sum(values: pd.Series) -> Decimal:
+    return sum(values, ZERO)

@@ -15,7 +15,7 @@ from ...core.errors import InputError
 from ...core.period import Month
 from ...core.pricebook import PriceBook
 from ..collect.permissions import declare
-from ..collect.shapes import UNREADABLE, BadAnswer, ask
+from ..collect.shapes import BadAnswer, ask
 from .frame import Bill, normalise
 
 declare("ce", "GetCostAndUsage", when="reconcile --cost-explorer")
@@ -51,7 +51,10 @@ def read_cost_explorer(month: Month, prices: PriceBook, profile: str | None = No
         "Granularity": "MONTHLY",
         "Metrics": ["UnblendedCost", "UsageQuantity"],
         "Filter": {"Dimensions": {"Key": "SERVICE", "Values": [SERVICE]}},
-        "GroupBy": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+        "GroupBy": [
+            {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+            {"Type": "DIMENSION", "Key": "USAGE_TYPE"},
+        ],
     }
     groups: list[dict[str, Any]] = []
     estimated = False
@@ -68,20 +71,35 @@ def read_cost_explorer(month: Month, prices: PriceBook, profile: str | None = No
         else:
             raise BillGap(f"GetCostAndUsage: more than {MAX_PAGES} pages", file="Cost Explorer")
     except BadAnswer as exc:
-        raise BillGap(f"GetCostAndUsage: bad answer ({exc.reason}); {sent[0]} request(s) made",
-                      file="Cost Explorer") from None  # fmt: skip
+        raise BillGap(
+            f"GetCostAndUsage: bad answer ({exc.reason}); {sent[0]} request(s) made", file="Cost Explorer"
+        ) from None
     except botocore.exceptions.NoCredentialsError:
-        raise InputError("no AWS credentials found (environment, --profile, ~/.aws, SSO or instance role)") from None
+        raise InputError(
+            "no AWS credentials found (environment, --profile, ~/.aws, SSO or instance role)"
+        ) from None
     except botocore.exceptions.ClientError as exc:
         err = exc.response.get("Error", {})
-        raise BillGap(f"GetCostAndUsage refused ({err.get('Code', 'error')}: {err.get('Message', '')}); "
-                      f"{sent[0]} request(s) made", file="Cost Explorer") from None  # fmt: skip
+        raise BillGap(
+            f"GetCostAndUsage refused ({err.get('Code', 'error')}: {err.get('Message', '')}); "
+            f"{sent[0]} request(s) made",
+            file="Cost Explorer",
+        ) from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise BillGap(f"GetCostAndUsage failed ({exc}); {sent[0]} request(s) made", file="Cost Explorer") from None
+        raise BillGap(
+            f"GetCostAndUsage failed ({exc}); {sent[0]} request(s) made", file="Cost Explorer"
+        ) from None
     notes = [f"Cost Explorer: {sent[0]} request(s), ${REQUEST_USD * sent[0]} charged by AWS"]
     if estimated:
         notes.append("Cost Explorer marks this month as estimated: the bill is not final yet")
-    return Bill("cost-explorer", "Cost Explorer", month, normalise(groups, prices), requests=sent[0], notes=tuple(notes))
+    return Bill(
+        "cost-explorer",
+        "Cost Explorer",
+        month,
+        normalise(groups, prices),
+        requests=sent[0],
+        notes=tuple(notes),
+    )
 
 
 def _page(answer: Any) -> tuple[list[dict[str, Any]], str | None, bool]:
@@ -103,9 +121,21 @@ def _page(answer: Any) -> tuple[list[dict[str, Any]], str | None, bool]:
             cost, quantity = _amount(metrics, "UnblendedCost"), _amount(metrics, "UsageQuantity")
             if metrics["UnblendedCost"].get("Unit", "USD") != "USD":
                 raise BadAnswer(f"UnblendedCost in {metrics['UnblendedCost'].get('Unit')}, not USD")
-            rows.append({"account_id": keys[0], "region": "", "usage_type": keys[1], "resource_id": "",
-                         "product": "AmazonECR", "kind": "usage", "detail": "UnblendedCost",
-                         "free": cost == 0 and quantity > 0, "quantity": quantity, "cost": cost, "rows": 1})  # fmt: skip
+            rows.append(
+                {
+                    "account_id": keys[0],
+                    "region": "",
+                    "usage_type": keys[1],
+                    "resource_id": "",
+                    "product": "AmazonECR",
+                    "kind": "usage",
+                    "detail": "UnblendedCost",
+                    "free": cost == 0 and quantity > 0,
+                    "quantity": quantity,
+                    "cost": cost,
+                    "rows": 1,
+                }
+            )
     token = answer.get("NextPageToken")
     if token is not None and not isinstance(token, str):
         raise BadAnswer("NextPageToken not a string")
@@ -116,7 +146,7 @@ def _amount(metrics: dict[str, Any], name: str) -> Decimal:
     m = metrics.get(name)
     try:
         value = Decimal(str(m["Amount"])) if isinstance(m, dict) else None
-    except (InvalidOperation, *UNREADABLE):
+    except (InvalidOperation, ValueError, TypeError, LookupError):
         value = None
     if value is None or not value.is_finite():
         raise BadAnswer(f"{name}.Amount missing or not a number")

@@ -22,7 +22,7 @@ def _cur_region(types: dict[str, str]) -> str:
             parts.append("CAST(map_extract(\"product\", 'region')[1] AS VARCHAR)")
         else:  # CSV writes the map as JSON
             parts.append(
-                "CASE WHEN json_valid(CAST(\"product\" AS VARCHAR)) "
+                'CASE WHEN json_valid(CAST("product" AS VARCHAR)) '
                 "THEN json_extract_string(CAST(\"product\" AS VARCHAR), '$.region') END"
             )
     return f"nullif(coalesce({', '.join(parts)}, ''), '')" if parts else "CAST(NULL AS VARCHAR)"
@@ -125,7 +125,20 @@ def read_export(
         discount = g["cost"] - g["list_cost"] if kind == "usage" else Decimal(0)
         rows.append({**g, "kind": kind, "cost": g["cost"] - discount})
         if discount:  # FOCUS carries a negotiated discount as BilledCost below ListCost
-            rows.append({**g, "kind": "discount", "detail": "ListCost - BilledCost", "free": False,
-                         "quantity": Decimal(0), "cost": discount, "rows": 0})  # fmt: skip
-    notes = (f"{len(others)} other month(s) in the export left out: {', '.join(sorted(others))}",) if others else ()
+            rows.append(
+                {
+                    **g,
+                    "kind": "discount",
+                    "detail": "ListCost - BilledCost",
+                    "free": False,
+                    "quantity": Decimal(0),
+                    "cost": discount,
+                    "rows": 0,
+                }
+            )
+    notes = (
+        (f"{len(others)} other month(s) in the export left out: {', '.join(sorted(others))}",)
+        if others
+        else ()
+    )
     return Bill(layout_name, location, month, normalise(rows, prices), files=len(parts), notes=notes)

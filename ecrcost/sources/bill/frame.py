@@ -121,8 +121,17 @@ def normalise(groups: list[dict[str, Any]], prices: PriceBook) -> pd.DataFrame:
             if region in prices.regions:
                 usage_type = f"{prices.regions[region].billing_code}-{usage_type}"
         repository, kind_of_id = resource(g["resource_id"])
-        key = (g["account_id"].strip(), region, usage_type, repository, kind_of_id, g["product"], g["kind"],
-               g["detail"], bool(g["free"]))  # fmt: skip
+        key = (
+            g["account_id"].strip(),
+            region,
+            usage_type,
+            repository,
+            kind_of_id,
+            g["product"],
+            g["kind"],
+            g["detail"],
+            bool(g["free"]),
+        )
         acc = sums.setdefault(key, [Decimal(0), Decimal(0), 0])
         acc[0] += g["quantity"]
         acc[1] += g["cost"]

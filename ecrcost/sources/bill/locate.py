@@ -65,7 +65,9 @@ def _fetch(location: str, into: Path, profile: str | None) -> list[Part]:
             if is_part(obj["Key"])
         ]
         if not keys:
-            raise InputError(f"no bill files under this prefix (looked for {', '.join(SUFFIXES)})", file=location)
+            raise InputError(
+                f"no bill files under this prefix (looked for {', '.join(SUFFIXES)})", file=location
+            )
         files = []
         for i, key in enumerate(sorted(keys)):
             target = into / f"{i:06d}-{key.rsplit('/', 1)[-1]}"
@@ -78,7 +80,8 @@ def _fetch(location: str, into: Path, profile: str | None) -> list[Part]:
         raise InputError("no AWS credentials found to read the bill from S3", file=location) from None
     except botocore.exceptions.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "error")
-        raise InputError(f"S3 refused ({code}): {exc.response.get('Error', {}).get('Message', '')}",
-                         file=location) from None  # fmt: skip
+        raise InputError(
+            f"S3 refused ({code}): {exc.response.get('Error', {}).get('Message', '')}", file=location
+        ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise InputError(f"S3 could not be read: {exc}", file=location) from None

@@ -59,8 +59,9 @@ def _relation(con: Any, path: Any, shown: str) -> Any:
         return con.read_csv(str(path), header=True, all_varchar=True)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot be read as {'Parquet' if name.endswith('.parquet') else 'CSV'}: {first}",
-                         file=shown) from None  # fmt: skip
+        raise InputError(
+            f"cannot be read as {'Parquet' if name.endswith('.parquet') else 'CSV'}: {first}", file=shown
+        ) from None
 
 
 def _read(con: Any, path: Any, shown: str, layout: Layout, month: Month) -> Read:
@@ -77,8 +78,10 @@ def _read(con: Any, path: Any, shown: str, layout: Layout, month: Month) -> Read
     select = ", ".join(f"{exprs[f]} AS {f}" for f in (*FIELDS, *NUMBERS))
     parquet = path.name.lower().endswith(".parquet")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE bill_t AS SELECT {select}, "
-                    "row_number() OVER () AS row_number FROM bill_src")  # fmt: skip
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE bill_t AS SELECT {select}, "
+            "row_number() OVER () AS row_number FROM bill_src"
+        )
         label, offset = ("row", 0) if parquet else ("line", 1)
         for field, column in layout.numbers.items():
             bad = con.execute(
@@ -86,13 +89,19 @@ def _read(con: Any, path: Any, shown: str, layout: Layout, month: Month) -> Read
                 f"AND TRY_CAST({field} AS {NUMBER}) IS NULL ORDER BY row_number LIMIT 1"
             ).fetchone()
             if bad:
-                raise InputError(f"'{bad[1]}' is not a number", file=shown, row=bad[0] + offset,
-                                 column=column, row_label=label)  # fmt: skip
+                raise InputError(
+                    f"'{bad[1]}' is not a number",
+                    file=shown,
+                    row=bad[0] + offset,
+                    column=column,
+                    row_label=label,
+                )
         scope = _scope_sql()
         months = [
             m
             for (m,) in con.execute(
-                f"SELECT DISTINCT left(period, 7) FROM bill_t WHERE {scope} AND left(period, 7) <> ?", [str(month)]
+                f"SELECT DISTINCT left(period, 7) FROM bill_t WHERE {scope} AND left(period, 7) <> ?",
+                [str(month)],
             ).fetchall()
         ]
         month_rows = f"{scope} AND left(period, 7) = '{month}'"
@@ -101,14 +110,19 @@ def _read(con: Any, path: Any, shown: str, layout: Layout, month: Month) -> Read
             "NOT IN ('USD', '') ORDER BY row_number LIMIT 1"
         ).fetchone()
         if currency:
-            raise InputError(f"billed in {currency[1]}: ecrcost reconciles USD bills only", file=shown,
-                             row=currency[0] + offset, column=layout.numbers["cost"], row_label=label)  # fmt: skip
-        keys = "account_id, region, usage_type, resource_id, product, detail"
+            raise InputError(
+                f"billed in {currency[1]}: ecrcost reconciles USD bills only",
+                file=shown,
+                row=currency[0] + offset,
+                column=layout.numbers["cost"],
+                row_label=label,
+            )
+        keys = ", ".join(f"coalesce({k}, '')" for k in FIELDS if k not in ("period", "currency"))
+        quantity, cost = f"TRY_CAST(quantity AS {NUMBER})", f"TRY_CAST(cost AS {NUMBER})"
         rows = con.execute(
-            f"SELECT {', '.join(f'coalesce({k}, {chr(39)}{chr(39)})' for k in keys.split(', '))}, "
-            f"(coalesce(TRY_CAST(cost AS {NUMBER}), 0) = 0 AND coalesce(TRY_CAST(quantity AS {NUMBER}), 0) > 0)"
-            f" AS free, sum(coalesce(TRY_CAST(quantity AS {NUMBER}), 0)), sum(coalesce(TRY_CAST(cost AS {NUMBER}), 0)),"
-            f" sum(coalesce(TRY_CAST(list_cost AS {NUMBER}), TRY_CAST(cost AS {NUMBER}), 0)), count(*) "
+            f"SELECT {keys}, (coalesce({cost}, 0) = 0 AND coalesce({quantity}, 0) > 0) AS free, "
+            f"sum(coalesce({quantity}, 0)), sum(coalesce({cost}, 0)), "
+            f"sum(coalesce(TRY_CAST(list_cost AS {NUMBER}), {cost}, 0)), count(*) "
             f"FROM bill_t WHERE {month_rows} GROUP BY ALL"
         ).fetchall()
     except duckdb.Error as exc:
@@ -118,8 +132,25 @@ def _read(con: Any, path: Any, shown: str, layout: Layout, month: Month) -> Read
         con.execute("DROP TABLE IF EXISTS bill_t")
         con.unregister("bill_src")
     groups = [
-        dict(zip(["account_id", "region", "usage_type", "resource_id", "product", "detail", "free",
-                  "quantity", "cost", "list_cost", "rows"], r, strict=True))  # fmt: skip
+        dict(
+            zip(
+                [
+                    "account_id",
+                    "region",
+                    "usage_type",
+                    "resource_id",
+                    "product",
+                    "detail",
+                    "free",
+                    "quantity",
+                    "cost",
+                    "list_cost",
+                    "rows",
+                ],
+                r,
+                strict=True,
+            )
+        )
         for r in rows
     ]
     return Read(groups, months, None)
