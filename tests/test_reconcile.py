@@ -286,3 +286,36 @@ def test_every_format_renders(est, tmp_path):
     csv_text = cli("--cur", path, "-f", "csv").stdout
     assert csv_text.splitlines()[0].startswith("account_id,region,usage_type,repository,estimated_quantity")
     assert len(csv_text.splitlines()) == 1 + len(est.billed_lines())
+
+
+EXAMPLES = SAMPLE.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    "option, name", [("--cur", "bill-2026-10-cur.csv"), ("--focus", "bill-2026-10-focus.csv")]
+)
+def test_the_bundled_bills_of_the_sample_reconcile_to_zero_unexplained(option, name):
+    result = cli(option, EXAMPLES / name, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["unexplained_usd"] == 0
+    assert {k for k, v in doc["explanations"].items() if v} <= {"rounding"}
+
+
+def test_the_bundled_planted_bill_names_each_difference_and_its_amount():
+    result = cli("--cur", EXAMPLES / "bill-2026-10-cur-planted.csv", "--format", "json")
+    assert result.exit_code == 4
+    doc = json.loads(result.stdout)
+    assert {k: v for k, v in doc["explanations"].items() if v} == {
+        "not_in_inventory": 2.5,  # old/deleted-service, 25 GB-month
+        "price_differs": -7.37,  # a $3 credit and a $4.37 EDP discount
+        "shared_transfer": 10.8,  # 120 GB of other services' egress on the shared line
+        "unexplained": 2.0,  # a Fee line
+    }
+    parts = {(p["repository"], p["detail"]): p["amount_usd"] for p in doc["parts"]}
+    assert (
+        parts[("old/deleted-service", "repository not in the inventory (not collected, or deleted)")] == 2.5
+    )
+    assert parts[("legacy-tool", "credit (Credit)")] == -3.0
+    assert parts[("team-a/web-app", "discount (EdpDiscount)")] == -4.37
+    assert parts[("", "other (Fee)")] == 2.0

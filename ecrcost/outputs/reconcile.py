@@ -14,7 +14,7 @@ from ..analysis.reconcile import EXPLANATIONS, Reconciliation
 from ..analysis.reconcile.result import GROUP_KEY, MONEY, QUANTITIES
 from ..core.money import CENT, ZERO, round_lines
 from .machine import _md, dumps, number
-from .tables import Spec, usd
+from .tables import Spec
 
 LABELS = {
     "not_in_inventory": "not in inventory",
@@ -26,6 +26,11 @@ LABELS = {
     "unexplained": "unexplained",
 }
 QUANTITY = Decimal("0.000000001")
+
+
+def usd(value: Decimal) -> str:
+    """Dollars to the cent, the sign before the symbol (-$7.37)."""
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
