@@ -319,3 +319,12 @@ def test_the_bundled_planted_bill_names_each_difference_and_its_amount():
     assert parts[("legacy-tool", "credit (Credit)")] == -3.0
     assert parts[("team-a/web-app", "discount (EdpDiscount)")] == -4.37
     assert parts[("", "other (Fee)")] == 2.0
+
+
+def test_a_charge_the_model_estimates_and_the_bill_lacks_is_unexplained(est, tmp_path):
+    rows = [r for r in cur_rows(est) if r["line_item_usage_type"] != "USE1-EU-AWS-Out-Bytes"]
+    rec = reconcile(est, cur=write_cur(tmp_path / "cur.parquet", rows))
+    check_sums(rec)
+    assert nonzero(rec) == {"unexplained": D("-6")}  # team-b/api's 300 GB to eu-west-1
+    assert list(rec.parts["detail"]) == ["estimated, not billed"]
+    assert rec.unexplained_usd == D("6") and not rec.within_tolerance

@@ -114,9 +114,9 @@ def normalise(groups: list[dict[str, Any]], prices: PriceBook) -> pd.DataFrame:
     for g in groups:
         usage_type, region = g["usage_type"].strip(), g["region"].strip()
         code = usage_type.split("-", 1)[0]
-        if code in by_code:
+        if code in by_code and (not region or by_code[code] == region):
             region = region or by_code[code]
-        else:
+        else:  # no region code of its own ("EU-AWS-Out-Bytes" from us-east-1 is us-east-1's)
             region = region or "us-east-1"
             if region in prices.regions:
                 usage_type = f"{prices.regions[region].billing_code}-{usage_type}"
