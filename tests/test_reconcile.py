@@ -328,3 +328,14 @@ def test_a_charge_the_model_estimates_and_the_bill_lacks_is_unexplained(est, tmp
     assert nonzero(rec) == {"unexplained": D("-6")}  # team-b/api's 300 GB to eu-west-1
     assert list(rec.parts["detail"]) == ["estimated, not billed"]
     assert rec.unexplained_usd == D("6") and not rec.within_tolerance
+
+
+def test_the_iam_policy_names_what_reconcile_reads_bills_with_only_when_asked():
+    def actions(*args: str) -> set[str]:
+        doc = json.loads(runner.invoke(app, ["iam-policy", *args]).stdout)
+        return {a for s in doc["Statement"] for a in s["Action"]}
+
+    bills = {"ce:GetCostAndUsage", "s3:ListBucket", "s3:GetObject"}
+    assert bills <= actions("--reconcile")
+    assert not bills & actions()
+    assert actions("--reconcile") - bills == actions()

@@ -88,6 +88,7 @@ def test_cost_explorer_pages_and_throttling_are_followed_and_requests_counted(en
     doc = json.loads(result.stdout)
     assert doc["billed_usd"] == doc["estimated_usd"] and doc["unexplained_usd"] == 0
     assert doc["source"]["resource_ids"] == "none" and {r["repository"] for r in doc["repositories"]} == {""}
+    assert set(env.front.requests) == {"GetCostAndUsage"}  # the one declared call, nothing else
     sent = env.front.requests["GetCostAndUsage"]
     assert env.front.throttled_ops["GetCostAndUsage"] >= 1 and sent >= 3  # two pages, one retried at least
     assert doc["source"]["requests"] == sent
