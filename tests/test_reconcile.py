@@ -339,3 +339,20 @@ def test_the_iam_policy_names_what_reconcile_reads_bills_with_only_when_asked():
     assert bills <= actions("--reconcile")
     assert not bills & actions()
     assert actions("--reconcile") - bills == actions()
+
+
+def test_report_bill_adds_the_reconciliation_to_the_html_report(tmp_path):
+    page = tmp_path / "report.html"
+    args = ["report", str(SAMPLE), "--month", MONTH, "--html", str(page), "--top", "3"]
+    result = runner.invoke(app, [*args, "--bill", str(EXAMPLES / "bill-2026-10-cur-planted.csv")])
+    assert result.exit_code == 0, result.output  # a report informs; `reconcile` is the command that exits 4
+    assert "Unexplained $2.00: BEYOND the tolerance of $1.07" in result.stdout
+    text = page.read_text()
+    assert "<h2>Against the bill</h2>" in text and "old/deleted-service" in text
+    assert '<td class="num">-$7.37</td>' in text and "shared data transfer" in text
+    focus = runner.invoke(app, [*args, "--bill", str(EXAMPLES / "bill-2026-10-focus.csv")])
+    assert focus.exit_code == 0 and "(focus: " in page.read_text()
+    page.unlink()
+    bad = runner.invoke(app, [*args, "--bill", str(SAMPLE / "images.csv")])
+    assert bad.exit_code == 2 and "not a CUR 2.0 or FOCUS 1.2 export" in bad.stderr
+    assert not page.exists()

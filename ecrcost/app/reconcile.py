@@ -80,3 +80,16 @@ def reconcile(
         raise InputError(f"the bill is for {bill.period}, the estimate for {est.period}", field="month")
     with step("Reconciling"):
         return match_bill(est, bill, limit)
+
+
+def reconcile_with(
+    est: Estimate, bill: str | Path, tolerance_usd: str | Decimal | None = None
+) -> Reconciliation:
+    """``est`` against ``bill``: ``"cost-explorer"``, or a CUR 2.0 or FOCUS export (file, folder,
+    ``s3://``) told apart by its columns (``report --bill``)."""
+    if str(bill) == "cost-explorer":
+        return reconcile(est, cost_explorer=True, tolerance_usd=tolerance_usd)
+    from ..sources.bill.exports import read_export
+
+    read = read_export(str(bill), "auto", est.period, est.options.prices)
+    return reconcile(est, read, tolerance_usd=tolerance_usd)

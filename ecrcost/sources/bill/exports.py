@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from ...core.errors import InputError
 from ...core.period import Month
@@ -99,46 +100,49 @@ FOCUS = Layout(
 )
 
 
+LAYOUTS = {"cur": (CUR,), "focus": (FOCUS,), "auto": (CUR, FOCUS)}
+
+
 def read_export(
     location: str, layout_name: str, month: Month, prices: PriceBook, profile: str | None = None
 ) -> Bill:
-    """ECR's rows of ``month`` in a CUR 2.0 (``cur``) or FOCUS (``focus``) export: a file, a folder of
-    parts, or ``s3://bucket/prefix``. A file of another layout, another currency or with no row of the
-    month is an :class:`InputError`."""
-    layout = CUR if layout_name == "cur" else FOCUS
-    groups, others = [], set()
+    """ECR's rows of ``month`` in a CUR 2.0 (``cur``) or FOCUS (``focus``) export, or either (``auto``,
+    told apart by their columns): a file, a folder of parts, or ``s3://bucket/prefix``. A file of
+    another layout, another currency or with no row of the month is an :class:`InputError`."""
+    groups, others, kinds = [], set(), set()
     with bill_files(location, profile) as parts:
         for part in parts:
-            read = read_part(part, layout, month)
+            read = read_part(part, LAYOUTS[layout_name], month)
             others.update(read.other_months)
-            groups += read.groups
+            kinds.add(read.layout.name)
+            groups += [_kind(g, read.layout) for g in read.groups]
     if not groups and others:
         raise InputError(
             f"the bill covers {', '.join(sorted(others))}, not {month}: no ECR row of {month}", file=location
         )
+    if len(kinds) > 1:
+        raise InputError("the folder mixes CUR 2.0 and FOCUS files: give one export", file=location)
     rows = []
     for g in groups:
-        if layout is CUR:
-            rows.append({**g, "kind": kind_of_cur(g["detail"])})
-            continue
-        kind = kind_of_focus(g["detail"])
-        discount = g["cost"] - g["list_cost"] if kind == "usage" else Decimal(0)
-        rows.append({**g, "kind": kind, "cost": g["cost"] - discount})
-        if discount:  # FOCUS carries a negotiated discount as BilledCost below ListCost
+        rows.append(g)
+        if g["kind"] == "usage" and g["list_cost"] != g["cost"] and g.get("focus"):
+            # FOCUS carries a negotiated discount as BilledCost below ListCost
+            discount = g["cost"] - g["list_cost"]
+            rows[-1] = {**g, "cost": g["list_cost"]}
             rows.append(
-                {
-                    **g,
-                    "kind": "discount",
-                    "detail": "ListCost - BilledCost",
-                    "free": False,
-                    "quantity": Decimal(0),
-                    "cost": discount,
-                    "rows": 0,
-                }
-            )
+                {**g, "kind": "discount", "detail": "ListCost - BilledCost", "free": False,
+                 "quantity": Decimal(0), "cost": discount, "rows": 0}
+            )  # fmt: skip
     notes = (
         (f"{len(others)} other month(s) in the export left out: {', '.join(sorted(others))}",)
         if others
         else ()
     )
-    return Bill(layout_name, location, month, normalise(rows, prices), files=len(parts), notes=notes)
+    source = "focus" if kinds == {FOCUS.name} else "cur"
+    return Bill(source, location, month, normalise(rows, prices), files=len(parts), notes=notes)
+
+
+def _kind(group: dict[str, Any], layout: Layout) -> dict[str, Any]:
+    if layout is CUR:
+        return {**group, "kind": kind_of_cur(group["detail"])}
+    return {**group, "kind": kind_of_focus(group["detail"]), "focus": True}

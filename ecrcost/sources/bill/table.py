@@ -4,8 +4,8 @@ expressions that give each field from its columns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from ...core.errors import InputError
@@ -35,16 +35,17 @@ class Layout:
 @dataclass(frozen=True)
 class Read:
     groups: list[dict[str, Any]]
+    layout: Layout  # the layout the file was read as
     other_months: list[str]  # the months of in-scope rows outside the one asked for
-    net_cost: Decimal | None
 
 
-def read_part(part: Part, layout: Layout, month: Month) -> Read:
-    """ECR's rows of ``month`` in one file, summed by every text field and ``free`` (usage at no cost)."""
+def read_part(part: Part, layouts: Sequence[Layout], month: Month) -> Read:
+    """ECR's rows of ``month`` in one file, read as the first of ``layouts`` whose columns it has,
+    summed by every text field and ``free`` (usage at no cost)."""
     path, shown = part
     con = connect()
     try:
-        return _read(con, path, shown, layout, month)
+        return _read(con, path, shown, layouts, month)
     finally:
         con.close()
 
@@ -64,15 +65,24 @@ def _relation(con: Any, path: Any, shown: str) -> Any:
         ) from None
 
 
-def _read(con: Any, path: Any, shown: str, layout: Layout, month: Month) -> Read:
+def _missing(layout: Layout, types: dict[str, str]) -> str | None:
+    for column in layout.required:
+        if not any(alt in types for alt in column.split("|")):
+            return column.replace("|", "' or '")
+    return None
+
+
+def _read(con: Any, path: Any, shown: str, layouts: Sequence[Layout], month: Month) -> Read:
     import duckdb
 
     rel = _relation(con, path, shown)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
-    for column in layout.required:
-        if not any(alt in types for alt in column.split("|")):
-            wanted = column.replace("|", "' or '")
-            raise InputError(f"not a {layout.name} export: column '{wanted}' is missing", file=shown)
+    layout = next((lay for lay in layouts if _missing(lay, types) is None), None)
+    if layout is None:
+        names = " or ".join(lay.name for lay in layouts)
+        raise InputError(
+            f"not a {names} export: column '{_missing(layouts[0], types)}' is missing", file=shown
+        )
     exprs = layout.exprs(types)
     con.register("bill_src", rel)
     select = ", ".join(f"{exprs[f]} AS {f}" for f in (*FIELDS, *NUMBERS))
@@ -153,7 +163,7 @@ def _read(con: Any, path: Any, shown: str, layout: Layout, month: Month) -> Read
         )
         for r in rows
     ]
-    return Read(groups, months, None)
+    return Read(groups, layout, months)
 
 
 def _scope_sql() -> str:
