@@ -37,7 +37,7 @@ class Reconciliation:
         t = self.totals
         return (
             f"<Reconciliation {self.period}: estimated ${t['estimated_usd']:,}, billed ${t['billed_usd']:,}, "
-            f"unexplained ${t['unexplained_usd']:,} (tolerance ${self.tolerance_usd:,})>"
+            f"unexplained ${self.unexplained_usd:,} (tolerance ${self.tolerance_usd:,})>"
         )
 
     @cached_property

@@ -88,9 +88,10 @@ def _read(con: Any, path: Any, shown: str, layouts: Sequence[Layout], month: Mon
     select = ", ".join(f"{exprs[f]} AS {f}" for f in (*FIELDS, *NUMBERS))
     parquet = path.name.lower().endswith(".parquet")
     try:
+        # Only ECR's rows are kept (and checked): a CUR holds every service's.
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE bill_t AS SELECT {select}, "
-            "row_number() OVER () AS row_number FROM bill_src"
+            f"CREATE OR REPLACE TEMP TABLE bill_t AS SELECT * FROM (SELECT {select}, "
+            f"row_number() OVER () AS row_number FROM bill_src) WHERE {_scope_sql()}"
         )
         label, offset = ("row", 0) if parquet else ("line", 1)
         for field, column in layout.numbers.items():
@@ -106,7 +107,7 @@ def _read(con: Any, path: Any, shown: str, layouts: Sequence[Layout], month: Mon
                     column=column,
                     row_label=label,
                 )
-        scope = _scope_sql()
+        scope = "TRUE"
         months = [
             m
             for (m,) in con.execute(
