@@ -64,7 +64,7 @@ def main() -> None:
     rec = reconcile(est, bill)
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"| rows | file MB | read_export s | reconcile s | ECR groups | peak RSS MB |")
+    print("| rows | file MB | read_export s | reconcile s | ECR groups | peak RSS MB |")
     print(
         f"| {args.rows:,} | {path.stat().st_size / 2**20:,.0f} | {t1 - t0:.2f} | {t2 - t1:.2f} | "
         f"{len(bill.rows):,} | {peak:,.0f} |"
