@@ -21,6 +21,7 @@ from ecrcost.sources.bill.exports import read_export
 
 OUT = Path(__file__).resolve().parent / "out"
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-registry"
+ARN = "arn:aws:ecr:us-east-1:111122223333:repository/"
 REPOS = ["team-a/web-app", "team-a/worker", "team-b/api", "team-b/batch", "data/etl", "legacy-tool"]
 
 
@@ -39,7 +40,7 @@ def generate(rows: int) -> Path:
                    AS line_item_usage_type,
                  'Usage' AS line_item_line_item_type,
                  CASE WHEN i % 100 = 0
-                   THEN 'arn:aws:ecr:us-east-1:111122223333:repository/' || {repos}[1 + (i // 100) % {len(REPOS)}]
+                   THEN '{ARN}' || {repos}[1 + (i // 100) % {len(REPOS)}]
                    ELSE 'i-' || lpad(CAST(i AS VARCHAR), 17, '0') END AS line_item_resource_id,
                  0.001 * (i % 997) AS line_item_usage_amount,
                  0.0001 * (i % 997) AS line_item_unblended_cost,
