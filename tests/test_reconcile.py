@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from billfiles import adjustment, arn, cur_rows, focus_frame, write_cur, write_focus
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import ecrcost
@@ -17,6 +19,7 @@ from ecrcost.analysis.reconcile import EXPLANATIONS
 from ecrcost.app.export import export
 from ecrcost.app.reconcile import reconcile, tolerance
 from ecrcost.cli import app
+from ecrcost.sources.bill.frame import Bill, kind_of_cur, normalise
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-registry"
 MONTH = "2026-10"
@@ -356,3 +359,70 @@ def test_report_bill_adds_the_reconciliation_to_the_html_report(tmp_path):
     bad = runner.invoke(app, [*args, "--bill", str(SAMPLE / "images.csv")])
     assert bad.exit_code == 2 and "not a CUR 2.0 or FOCUS 1.2 export" in bad.stderr
     assert not page.exists()
+
+
+def _bill(est, rows: list[dict]) -> Bill:
+    """The rows as a reader hands them over (no file): what every source gives ``normalise``."""
+    groups = [
+        {
+            "account_id": r["line_item_usage_account_id"],
+            "region": r["product_region_code"],
+            "usage_type": r["line_item_usage_type"],
+            "resource_id": r["line_item_resource_id"],
+            "product": r["line_item_product_code"],
+            "kind": kind_of_cur(r["line_item_line_item_type"]),
+            "detail": r["line_item_line_item_type"],
+            "free": r["line_item_unblended_cost"] == 0 and r["line_item_usage_amount"] > 0,
+            "quantity": D(repr(r["line_item_usage_amount"])),
+            "cost": D(repr(r["line_item_unblended_cost"])),
+            "rows": 1,
+        }
+        for r in rows
+    ]
+    return Bill("cur", "memory", est.period, normalise(groups, est.options.prices))
+
+
+@pytest.mark.slow
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.integers(0, 13),
+            st.sampled_from(["scale", "drop", "credit", "free", "ghost", "shared", "fee"]),
+            st.decimals(0, 3, places=3),
+        ),
+        max_size=6,
+    ),
+    resource=st.sampled_from(["arn", "name", "none"]),
+)
+@settings(deadline=None)
+def test_whatever_the_bill_holds_the_explanations_add_up_to_the_difference(est, changes, resource):
+    rows = cur_rows(est, resource=resource, transfer_product="AWSDataTransfer")
+    extra = []
+    for i, change, factor in changes:
+        row = rows[i % len(rows)]
+        f = float(factor)
+        if change == "scale":
+            row.update(line_item_usage_amount=row["line_item_usage_amount"] * f,
+                       line_item_unblended_cost=row["line_item_unblended_cost"] * f)  # fmt: skip
+        elif change == "drop":
+            row.update(line_item_usage_amount=0.0, line_item_unblended_cost=0.0)
+        elif change == "credit":
+            extra.append(adjustment(row, "Credit", -f))
+        elif change == "fee":
+            extra.append(adjustment(row, "Fee", f))
+        elif change == "free":
+            extra.append({**row, "line_item_usage_amount": 10 * f, "line_item_unblended_cost": 0.0})
+        elif change == "ghost":
+            extra.append({**row, "line_item_resource_id": arn(ACCOUNT, "us-east-1", "ghost"),
+                          "line_item_unblended_cost": f})  # fmt: skip
+        else:
+            extra.append({**row, "line_item_resource_id": "", "line_item_product_code": "AWSDataTransfer",
+                          "line_item_usage_amount": 100 * f, "line_item_unblended_cost": 9 * f})  # fmt: skip
+    rec = reconcile(est, _bill(est, [*rows, *extra]))
+    check_sums(rec)
+    assert rec.totals["estimated_usd"] == est.total_usd
+    # A Fee line has no explanation: it adds exactly its amount to what stays unexplained.
+    fees = [r for r in extra if r["line_item_line_item_type"] == "Fee"]
+    without = reconcile(est, _bill(est, [*rows, *(r for r in extra if r not in fees)]))
+    added = sum((D(repr(r["line_item_unblended_cost"])) for r in fees), D(0))
+    assert rec.explanations()["unexplained"] - without.explanations()["unexplained"] == added
