@@ -426,3 +426,17 @@ def test_whatever_the_bill_holds_the_explanations_add_up_to_the_difference(est, 
     without = reconcile(est, _bill(est, [*rows, *(r for r in extra if r not in fees)]))
     added = sum((D(repr(r["line_item_unblended_cost"])) for r in fees), D(0))
     assert rec.explanations()["unexplained"] - without.explanations()["unexplained"] == added
+
+
+def test_the_net_unblended_cost_is_reported_beside_when_the_export_has_it(est, tmp_path):
+    rows = cur_rows(est)
+    for r in rows:
+        r["line_item_net_unblended_cost"] = r["line_item_unblended_cost"] * 0.9  # a 10% discount, net
+    rec = reconcile(est, cur=write_cur(tmp_path / "cur.parquet", rows))
+    assert nonzero(rec) == {}  # matched on unblended cost, adjustments apart
+    assert abs(rec.source["billed_net_usd"] - est.total_usd * D("0.9")) < D("0.00001")
+    doc = json.loads(cli("--cur", tmp_path / "cur.parquet", "-f", "json").stdout)
+    assert doc["source"]["billed_net_usd"] == pytest.approx(float(est.total_usd) * 0.9)
+    focus = tmp_path / "focus.csv"
+    write_focus(focus, focus_frame(est, ecrcost.load(SAMPLE)))
+    assert reconcile(est, focus=focus).source["billed_net_usd"] is None

@@ -47,7 +47,7 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
     return {
         "period": str(rec.period),
         "currency": "USD",
-        "source": rec.source,
+        "source": number(rec.source),
         "estimated_usd": number(t["estimated_usd"]),
         "billed_usd": number(t["billed_usd"]),
         "difference_usd": number(t["difference_usd"]),
@@ -84,11 +84,13 @@ def summary_lines(rec: Reconciliation) -> list[str]:
     t = rec.totals
     verdict = "within" if rec.within_tolerance else "BEYOND"
     src = rec.source
+    net = src.get("billed_net_usd")
     return [
         f"Estimated {usd(t['estimated_usd'])}, billed {usd(t['billed_usd'])} "
         f"({src['kind']}: {src['location']}), difference {usd(t['difference_usd'])}",
         f"Unexplained {usd(rec.unexplained_usd)}: {verdict} the tolerance of {usd(rec.tolerance_usd)}",
         f"Resource ids in the bill: {src['resource_ids']}",
+        *([f"Net of discounts (net unblended cost): {usd(net)}"] if isinstance(net, Decimal) else []),
     ]
 
 

@@ -82,6 +82,7 @@ def reconcile(est: Estimate, bill: Bill, tolerance: Tolerance | None = None) -> 
         "files": bill.files,
         "requests": bill.requests,
         "resource_ids": bill.resource_ids,
+        "billed_net_usd": None if bill.net_usd is None else round_half_up(bill.net_usd, MICRO),
     }
     return Reconciliation(
         est.period, source, groups, frame, (tolerance or Tolerance()).of(billed_total), tuple(notes)

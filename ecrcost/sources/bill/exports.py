@@ -52,8 +52,13 @@ CUR = Layout(
         "quantity": text("line_item_usage_amount", t),
         "cost": text("line_item_unblended_cost", t),
         "list_cost": "CAST(NULL AS VARCHAR)",
+        "net_cost": text("line_item_net_unblended_cost", t),
     },
-    numbers={"quantity": "line_item_usage_amount", "cost": "line_item_unblended_cost"},
+    numbers={
+        "quantity": "line_item_usage_amount",
+        "cost": "line_item_unblended_cost",
+        "net_cost": "line_item_net_unblended_cost",
+    },
 )
 
 # ServiceName → product code, for FOCUS files without AWS's x_ServiceCode column.
@@ -95,6 +100,7 @@ FOCUS = Layout(
         "quantity": text("ConsumedQuantity", t),
         "cost": text("BilledCost", t),
         "list_cost": text("ListCost", t),
+        "net_cost": "CAST(NULL AS VARCHAR)",
     },
     numbers={"quantity": "ConsumedQuantity", "cost": "BilledCost", "list_cost": "ListCost"},
 )
@@ -109,12 +115,13 @@ def read_export(
     """ECR's rows of ``month`` in a CUR 2.0 (``cur``) or FOCUS (``focus``) export, or either (``auto``,
     told apart by their columns): a file, a folder of parts, or ``s3://bucket/prefix``. A file of
     another layout, another currency or with no row of the month is an :class:`InputError`."""
-    groups, others, kinds = [], set(), set()
+    groups, others, kinds, nets = [], set(), set(), []
     with bill_files(location, profile) as parts:
         for part in parts:
             read = read_part(part, LAYOUTS[layout_name], month)
             others.update(read.other_months)
             kinds.add(read.layout.name)
+            nets.append(read.net_cost)
             groups += [_kind(g, read.layout) for g in read.groups]
     if not groups and others:
         raise InputError(
@@ -139,7 +146,8 @@ def read_export(
         else ()
     )
     source = "focus" if kinds == {FOCUS.name} else "cur"
-    return Bill(source, location, month, normalise(rows, prices), files=len(parts), notes=notes)
+    net = sum((n for n in nets if n is not None), Decimal(0)) if any(n is not None for n in nets) else None
+    return Bill(source, location, month, normalise(rows, prices), files=len(parts), notes=notes, net_usd=net)
 
 
 def _kind(group: dict[str, Any], layout: Layout) -> dict[str, Any]:

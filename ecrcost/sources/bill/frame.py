@@ -46,7 +46,8 @@ _ECR_ARN = re.compile(r"^arn:aws[a-z-]*:ecr(?:-public)?:[^:]*:[^:]*:repository/(
 class Bill:
     """One month of a bill's ECR rows (``rows``: ``COLUMNS``, Decimal quantity and USD) and where they
     came from: ``source`` (cur, focus, cost-explorer), ``location``, files read, AWS requests made
-    (Cost Explorer charges $0.01 each), rows of other months left out."""
+    (Cost Explorer charges $0.01 each); ``net_usd``: the net unblended
+    cost of the same rows (after discounts), when the export carries it."""
 
     source: str
     location: str
@@ -54,8 +55,8 @@ class Bill:
     rows: pd.DataFrame
     files: int = 0
     requests: int = 0
-    other_months: int = 0
     notes: tuple[str, ...] = field(default=())
+    net_usd: Decimal | None = None  # CUR's line_item_net_unblended_cost summed, when the export has it
 
     @property
     def resource_ids(self) -> str:

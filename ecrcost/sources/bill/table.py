@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ...core.errors import InputError
@@ -17,7 +18,7 @@ from .locate import Part
 NUMBER = "DECIMAL(38,12)"
 # The fields a reader gives, as SQL over its columns: text, except the numbers (checked here).
 FIELDS = ("period", "account_id", "region", "usage_type", "resource_id", "product", "detail", "currency")
-NUMBERS = ("quantity", "cost", "list_cost")
+NUMBERS = ("quantity", "cost", "list_cost", "net_cost")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Read:
     groups: list[dict[str, Any]]
     layout: Layout  # the layout the file was read as
     other_months: list[str]  # the months of in-scope rows outside the one asked for
+    net_cost: Decimal | None  # the sum of a net cost column (CUR's net unblended), when the file has one
 
 
 def read_part(part: Part, layouts: Sequence[Layout], month: Month) -> Read:
@@ -136,6 +138,9 @@ def _read(con: Any, path: Any, shown: str, layouts: Sequence[Layout], month: Mon
             f"sum(coalesce(TRY_CAST(list_cost AS {NUMBER}), {cost}, 0)), count(*) "
             f"FROM bill_t WHERE {month_rows} GROUP BY ALL"
         ).fetchall()
+        net = con.execute(
+            f"SELECT count(net_cost), sum(TRY_CAST(net_cost AS {NUMBER})) FROM bill_t WHERE {month_rows}"
+        ).fetchone()
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"cannot be read as a {layout.name} export: {first}", file=shown) from None
@@ -164,7 +169,7 @@ def _read(con: Any, path: Any, shown: str, layouts: Sequence[Layout], month: Mon
         )
         for r in rows
     ]
-    return Read(groups, layout, months)
+    return Read(groups, layout, months, net[1] if net and net[0] else None)
 
 
 def _scope_sql() -> str:
