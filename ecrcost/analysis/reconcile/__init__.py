@@ -3,6 +3,7 @@ every difference from a fixed list (``explain``), and the tables of the result (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
@@ -19,12 +20,13 @@ __all__ = ["EXPLANATIONS", "Reconciliation", "Tolerance", "reconcile"]
 QUANTUM = Decimal("0.000000001")
 
 
+@dataclass(frozen=True)
 class Tolerance:
     """How much may stay unexplained: a USD amount, a percentage of the billed ECR amount, or (the
-    default) 1 % of it or $1, whichever is larger."""
+    default, neither given) 1 % of it or $1, whichever is larger."""
 
-    def __init__(self, usd: Decimal | None = None, percent: Decimal | None = None) -> None:
-        self.usd, self.percent = usd, percent
+    usd: Decimal | None = None
+    percent: Decimal | None = None
 
     def of(self, billed: Decimal) -> Decimal:
         if self.usd is not None:
