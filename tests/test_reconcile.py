@@ -8,6 +8,7 @@ import json
 from decimal import Decimal as D
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from billfiles import adjustment, arn, cur_rows, focus_frame, write_cur, write_focus
 from hypothesis import given, settings
@@ -440,3 +441,13 @@ def test_the_net_unblended_cost_is_reported_beside_when_the_export_has_it(est, t
     focus = tmp_path / "focus.csv"
     write_focus(focus, focus_frame(est, ecrcost.load(SAMPLE)))
     assert reconcile(est, focus=focus).source["billed_net_usd"] is None
+
+
+def test_a_focus_credit_row_is_a_price_difference(est, usage, tmp_path):
+    frame = focus_frame(est, usage)
+    credit = frame.iloc[[0]].assign(ChargeCategory="Credit", BilledCost=D("-2.50"), ListCost=D("0"),
+                                    ConsumedQuantity=None)  # fmt: skip
+    rec = reconcile(est, focus=write_focus(tmp_path / "focus.parquet", pd.concat([frame, credit])))
+    check_sums(rec)
+    assert rec.explanations()["price_differs"] == D("-2.5")
+    assert "credit (Credit)" in set(rec.parts["detail"])

@@ -14,15 +14,18 @@ from typing import Any
 
 import pandas as pd
 
+from ...core.charges import charges
 from ...core.period import Month
 from ...core.pricebook import PriceBook
 
 # AWS's product codes for ECR, and the data-transfer product ECR's egress may be billed under.
 ECR_PRODUCTS = ("AmazonECR", "AmazonECRPublic")
 TRANSFER_PRODUCT = "AWSDataTransfer"
-# Transfer usage types ECR causes (suffixes after the region code): other AWSDataTransfer rows are
-# another service's and are left out.
-TRANSFER_SUFFIXES = ("DataTransfer-Out-Bytes", "AWS-Out-Bytes")
+# Transfer usage types ECR causes (after the region code), from the charge units: other
+# AWSDataTransfer rows are another service's and are left out.
+TRANSFER_SUFFIXES = tuple(
+    sorted({c.usage_type.rsplit("}-", 1)[-1] for c in charges(bill="transfer") if c.usage_type})
+)
 # Line-item kinds. ``usage`` is metered at the rate of its row; the others adjust the amount.
 KINDS = ("usage", "credit", "discount", "savings_plan", "tax", "other")
 COLUMNS = [
