@@ -451,3 +451,14 @@ def test_a_focus_credit_row_is_a_price_difference(est, usage, tmp_path):
     check_sums(rec)
     assert rec.explanations()["price_differs"] == D("-2.5")
     assert "credit (Credit)" in set(rec.parts["detail"])
+
+
+def test_a_gzipped_csv_export_as_data_exports_writes_it(est, tmp_path):
+    import gzip
+
+    plain = write_cur(tmp_path / "plain.csv", cur_rows(est))
+    packed = tmp_path / "export" / "ecr-00001.csv.gz"
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    rec = reconcile(est, cur=packed.parent)
+    assert nonzero(rec) == {} and rec.source["files"] == 1
