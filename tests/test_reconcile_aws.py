@@ -95,6 +95,22 @@ def test_cost_explorer_pages_and_throttling_are_followed_and_requests_counted(en
     assert f"Cost Explorer: {sent} request(s), ${D('0.01') * sent} charged by AWS" in doc["notes"]
 
 
+def test_cost_explorer_pages_the_front_cuts_are_all_read(env, est):
+    reset(env.server.url)
+    pages = ce_pages(est)
+    whole = pages[0]
+    whole["ResultsByTime"][0]["Groups"] += pages[1]["ResultsByTime"][0]["Groups"]
+    del whole["NextPageToken"]
+    ce_results(env.server.url, [whole])
+    env.front.page_size = 2
+    groups = len(whole["ResultsByTime"][0]["Groups"])
+    result = cli("--cost-explorer", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["billed_usd"] == doc["estimated_usd"] and doc["unexplained_usd"] == 0
+    assert doc["source"]["requests"] == env.front.requests["GetCostAndUsage"] == -(-groups // 2) >= 3
+
+
 def test_a_bad_cost_explorer_answer_is_a_gap_exit_3_never_a_zero(env, est):
     reset(env.server.url)
     env.front.faults["GetCostAndUsage"] = lambda body, request: b"{}"
