@@ -42,6 +42,19 @@ def test_accounts_that_stand_alone_each_start_at_the_first_tier(scenario):
     assert est.total_usd == D("25080.00")
 
 
+def test_the_report_tier_table_names_each_accounts_pool(tmp_path):
+    rows = [{**r, "storage_gb": "0", "storage_class": "standard"} for r in TWO_ACCOUNTS]
+    path = write_csv(tmp_path / "two.csv", rows)
+    pooled = runner.invoke(app, ["report", str(path), "--month", "2026-10"])
+    alone = runner.invoke(app, ["report", str(path), "--month", "2026-10", "--billing", "account"])
+    assert pooled.exit_code == alone.exit_code == 0, pooled.output + alone.output
+    tiers = [line.split() for line in alone.output.splitlines() if "$0.09/GB" in line]
+    # one first-tier line per account, 6,000 GB each, and no second tier
+    assert sorted(t[0] for t in tiers) == [A1, A2] and all("6,000.00" in t for t in tiers)
+    assert "$0.085/GB" in pooled.output and "$0.085/GB" not in alone.output
+    assert A1 not in [line.split()[0] for line in pooled.output.splitlines() if "$0.09/GB" in line]
+
+
 def test_the_free_allowance_is_one_per_bill(scenario):
     rows = [{**r, "storage_gb": "0", "storage_class": "standard"} for r in TWO_ACCOUNTS]
     # one bill: (12,000 - 100 free) -> 10,140 x $0.09 + 1,760 x $0.085 = 912.60 + 149.60 = 1,062.20

@@ -151,6 +151,33 @@ def test_egress_tiers_show_gb_per_tier_and_the_marginal_rate(tmp_path):
     assert "free allowance" in drawn
 
 
+def test_egress_tiers_name_the_account_when_each_account_is_billed_alone(tmp_path):
+    rows = [
+        {
+            "repository": "team-a/web",
+            "account_id": "111122223333",
+            "storage_gb": "1",
+            "internet_out_gb": "6000",
+        },
+        {
+            "repository": "team-b/api",
+            "account_id": "444455556666",
+            "storage_gb": "1",
+            "internet_out_gb": "12000",
+        },
+    ]
+    usage = ecrcost.load(write_csv(tmp_path / "s.csv", rows))
+    pooled = texts(charts.egress_tiers(ecrcost.estimate(usage, month=MONTH)))
+    assert "over every account of the bill" in pooled and "111122223333" not in pooled
+    assert "us-east-1 · tier 2 (10 TB–50 TB)" in pooled  # 18,000 GB on one bill reach the second tier
+    alone = ecrcost.estimate(usage, month=MONTH, billing="account")
+    drawn = texts(charts.egress_tiers(alone))
+    assert "each account billed alone" in drawn and "(--billing account)" in drawn
+    assert "111122223333 us-east-1 · tier 1 (first 10 TB)" in drawn
+    assert "444455556666 us-east-1 · tier 2 (10 TB–50 TB)" in drawn
+    assert "111122223333 us-east-1 · tier 2" not in drawn  # 6,000 GB alone stay in the first tier
+
+
 def test_storage_by_age_bars_are_the_aging_table(sample):
     usage, est = sample
     frame = aging.stored_by_age(usage, est.period)

@@ -40,7 +40,7 @@ def inventory(tmp_path) -> Inventory:
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as plain objects: Parquet text loads categorical (large inventories), CSV text as str."""
+    """Text columns as plain objects: files load text categorical (large inventories), memory as str."""
     text = [c for c in frame if not pd.api.types.is_numeric_dtype(frame[c]) and frame[c].dtype.kind != "M"]
     return frame.astype({c: object for c in text})
 
@@ -55,7 +55,7 @@ def test_csv_parquet_and_memory_give_the_same_usage(inventory, with_layers):
         assert (getattr(in_memory, table) is None) == (expected is None), table
         assert (getattr(from_parquet, table) is None) == (expected is None), table
         if expected is not None:
-            pd.testing.assert_frame_equal(getattr(in_memory, table), expected, obj=table)
+            pd.testing.assert_frame_equal(as_text(getattr(in_memory, table)), as_text(expected), obj=table)
             pd.testing.assert_frame_equal(as_text(getattr(from_parquet, table)), as_text(expected), obj=table)
     assert in_memory.images["last_archived_at"].notna().sum() == 1
     assert from_csv.images.loc[2, "pushed_at"] == pd.Timestamp("2026-08-01T12:30:15.000250Z")
@@ -66,8 +66,8 @@ def test_images_without_layer_rows_still_have_an_empty_layers_table(tmp_path):
     inv.push("app", "empty", "2026-09-01T00:00:00Z", {}, size_bytes=5)
     loaded, in_memory = inv.load(), inv.usage()
     assert loaded.layers is not None and loaded.layers.empty
-    pd.testing.assert_frame_equal(in_memory.layers, loaded.layers)
-    pd.testing.assert_frame_equal(in_memory.images, loaded.images)
+    pd.testing.assert_frame_equal(as_text(in_memory.layers), as_text(loaded.layers))
+    pd.testing.assert_frame_equal(as_text(in_memory.images), as_text(loaded.images))
 
 
 def test_writing_one_format_replaces_the_other(inventory):

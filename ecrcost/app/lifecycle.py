@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.lifecycle import Simulation, only_repositories, simulate, stored_policies
-from ..analysis.lifecycle.policy import Policy
+from ..analysis.lifecycle.policy import Policy, tag_patterns
 from ..analysis.lifecycle.protect import Reference
 from ..core.errors import InputError
 from ..core.options import PricingOptions
@@ -33,6 +33,7 @@ def what_if(
     each repository's stored policy (``repositories`` table, ``lifecycle_policy``). ``repositories``:
     name patterns (wildcards ``*``) that limit the run. The month, prices and blob mounting come from
     ``options``."""
+    keep_tags = tag_patterns(keep_tags)  # before reading anything
     usage = source
     if not isinstance(usage, Usage):
         with step(f"Reading {source}"):

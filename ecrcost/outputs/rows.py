@@ -37,6 +37,7 @@ class TierRow(Protocol):
     """A row of :meth:`Estimate.tiers`: the GB of one pool in one internet price tier."""
 
     scope: str
+    account_id: str
     region: str
     tier: str
     from_gb: Decimal

@@ -99,11 +99,14 @@ def tiers(est: Estimate) -> Spec | None:
     frame = est.tiers(CENT)
     if not len(frame):
         return None
+    per_account = bool(frame["account_id"].astype(str).ne("").any())  # --billing account: a pool each
     rows = []
     for r in cast("Iterable[TierRow]", frame.itertuples()):
         span = f"{r.from_gb:,}–{r.to_gb:,}" if r.to_gb is not None else f"over {r.from_gb:,}"
-        rows.append([r.scope, r.region, r.tier, span, gb(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd)])
-    columns = [("Scope", "text"), ("Region", "text"), ("Tier", "text"), ("GB range", "num")]
+        lead = [r.account_id] if per_account else []
+        rows.append([*lead, r.scope, r.region, r.tier, span, gb(r.gb), f"${r.usd_per_gb}/GB", usd(r.usd)])
+    columns = [("Account", "text")] if per_account else []
+    columns += [("Scope", "text"), ("Region", "text"), ("Tier", "text"), ("GB range", "num")]
     columns += [("GB", "num"), ("Rate", "num"), ("Cost", "num")]
     return Spec("Internet egress tiers used", columns, rows)
 
@@ -141,3 +144,11 @@ def repositories(est: Estimate, title: str, account_column: bool = True) -> Spec
         usd(totals["total_usd"]),
     ]
     return Spec(title, columns, rows, footer)
+
+
+def price_book(est: Estimate) -> str:
+    """The price book an estimate used: its version, date and content hash (shortened)."""
+    book = est.assumptions.get("price_book") or {}
+    digest = str(book.get("hash", "")).removeprefix("sha256:")[:12]
+    parts = [str(book.get("version", "")), str(book.get("date", "")), f"sha256:{digest}" if digest else ""]
+    return "price book " + ", ".join(p for p in parts if p)

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .files import RawTable
+from .files import RawTable, unique_categories
 
 # Patterns use [0-9], not \d: \d also matches other scripts' digits ("１２").
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$")
@@ -39,6 +39,7 @@ _ISO8601 = (
 # Beyond any real registry, and small enough that every amount stays exact in the money arithmetic.
 MAX_GB = Decimal(10) ** 15
 MAX_BYTES = 10**18 - 1
+_ZERO_DECIMAL = Decimal(0)
 # Digits a decimal quantity may have (before its exponent): a float prints 17, nobody writes 40.
 MAX_DIGITS = 40
 
@@ -48,9 +49,10 @@ def _show(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _first(raw: RawTable, bad: pd.Series, column: str, message: str) -> None:
+def _first(raw: RawTable, bad: pd.Series | np.ndarray, column: str, message: str) -> None:
     if bool(bad.any()):
-        index = int(np.flatnonzero(bad.to_numpy(dtype=bool, na_value=True))[0])
+        rows = bad.to_numpy(dtype=bool, na_value=True) if isinstance(bad, pd.Series) else bad
+        index = int(np.flatnonzero(rows)[0])
         value = raw.frame[column].iloc[index]
         raise raw.error(message.format(value=_show(value)), index, column)
 
@@ -62,8 +64,33 @@ def _matches(col: pd.Series, pattern: str) -> pd.Series:
         ok = _matches(pd.Series(col.cat.categories, dtype="str"), pattern).to_numpy()
         codes = col.cat.codes.to_numpy()
         return pd.Series(np.where(codes >= 0, ok[np.maximum(codes, 0)], False), index=col.index)
-    found = pc.match_substring_regex(pa.array(col.astype("str")), full).fill_null(False)
+    found = pc.match_substring_regex(_arrow_text(col), full).fill_null(False)
     return pd.Series(found.to_numpy(zero_copy_only=False), index=col.index, dtype=bool)
+
+
+def _distinct(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The distinct values of a text column (a str Series, positional) and each row's position among
+    them (-1: missing). A categorical's categories are its distinct values: nothing is hashed."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return pd.Series(col.cat.categories, dtype="str"), col.cat.codes.to_numpy()
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return pd.Series(uniques, dtype="str"), codes
+
+
+def _rows(per_value: np.ndarray | pd.Series, codes: np.ndarray, missing: object = False) -> np.ndarray:
+    """A per-distinct-value array spread over the rows (``missing`` where a row has no value)."""
+    values = np.asarray(per_value)
+    if not len(values):
+        return np.full(len(codes), missing, dtype=values.dtype if len(codes) == 0 else object)
+    out = values[np.maximum(codes, 0)]
+    out[codes < 0] = missing
+    return out
+
+
+def plain(col: pd.Series) -> pd.Series:
+    """A text column as plain ``str`` (a categorical decoded), for tables whose columns are compared
+    with each other or concatenated: categoricals only compare with the same categories."""
+    return col.astype("str") if isinstance(col.dtype, pd.CategoricalDtype) else col
 
 
 def blank(col: pd.Series) -> pd.Series:
@@ -79,14 +106,37 @@ def _strip(col: pd.Series) -> pd.Series:
     """Stripped text. A categorical stays categorical (its distinct values are stripped), so every
     later check and join costs one pass over the distinct values, not over the rows."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        values = pa.array(col.cat.categories.astype("str"))
+        values = _categories(col)
         stripped = pc.utf8_trim_whitespace(values)
-        if values.equals(stripped):
-            return col
-        stripped_index = pd.Index(stripped.to_pandas(), dtype="str")
-        if stripped_index.is_unique:
-            return col.cat.rename_categories(stripped_index)
+        return col if values.equals(stripped) else _recode(col, stripped)
     return col.astype("str").str.strip()
+
+
+def _categories(col: pd.Series) -> pa.Array:
+    """A categorical's categories as Arrow text (no copy when pandas holds them in Arrow already)."""
+    return _arrow_text(pd.Series(col.cat.categories))
+
+
+def _arrow_text(col: pd.Series) -> pa.Array:
+    """A text column as Arrow (no copy when pandas holds it in Arrow already)."""
+    if col.dtype != "str":
+        col = col.astype("str")
+    return pa.array(col.array, pa.large_string())
+
+
+def _recode(col: pd.Series, values: pa.Array, missing: str | None = None) -> pd.Series:
+    """Categorical ``col`` with category ``i`` renamed to ``values[i]`` (categories that become equal
+    merge); rows without a value get ``missing`` (None: they stay missing). Costs a pass over the
+    categories and one over the codes: pandas' own renaming re-checks millions of categories."""
+    codes = col.cat.codes.to_numpy()
+    if missing is not None:
+        values = pa.concat_arrays([values.cast(pa.large_string()), pa.array([missing], pa.large_string())])
+        codes = np.where(codes >= 0, codes, len(values) - 1)
+    encoded = pc.dictionary_encode(values)
+    mapping = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    recoded = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1).astype(np.int32)
+    dtype = unique_categories(encoded.dictionary)
+    return pd.Series(pd.Categorical.from_codes(recoded, dtype=dtype), index=col.index)
 
 
 def _text(raw: RawTable, column: str) -> pd.Series:
@@ -103,12 +153,41 @@ def text(raw: RawTable, column: str, default: str = "") -> pd.Series:
         return pd.Series(default, index=raw.frame.index, dtype="str")
     col = _strip(raw.frame[column])
     if isinstance(col.dtype, pd.CategoricalDtype):
-        if not np.any(np.asarray(col.cat.categories == default)):
-            col = col.cat.add_categories([default])
-        col = col.fillna(default)
-    else:
-        col = col.where(col.notna(), default)
+        return _defaulted(col, default)
+    col = col.where(col.notna(), default)
     return col.where(~blank(col), default)
+
+
+def _defaulted(col: pd.Series, default: str) -> pd.Series:
+    """Categorical ``col`` with blank and missing cells set to ``default``, by moving codes: the
+    categories (millions, for timestamps) are neither hashed nor re-checked."""
+    values = _categories(col)
+    codes = col.cat.codes.to_numpy()
+    blank_at, default_at = _position(values, ""), _position(values, default)
+    missing = codes < 0
+    if not missing.any() and (blank_at is None or blank_at == default_at):
+        return col
+    if default_at is None and blank_at is not None:  # the blank category becomes the default
+        values = pc.if_else(pc.equal(values, ""), default, values)
+        default_at = blank_at
+    elif default_at is None:
+        values = pa.concat_arrays([values, pa.array([default], pa.large_string())])
+        default_at = len(values) - 1
+    codes = np.where(missing, default_at, codes)
+    if blank_at is not None and blank_at != default_at:
+        codes[codes == blank_at] = default_at  # "" stays, a category no row uses
+    return _with(col, codes, values)
+
+
+def _position(values: pa.Array, value: str) -> int | None:
+    at = pc.index(values, value).as_py()
+    return None if at < 0 else int(at)
+
+
+def _with(col: pd.Series, codes: np.ndarray, values: pa.Array) -> pd.Series:
+    """A categorical of ``codes`` into distinct ``values``."""
+    dtype = unique_categories(values)
+    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype), index=col.index)
 
 
 def required_text(raw: RawTable, column: str, pattern: str | None = None, what: str = "") -> pd.Series:
@@ -129,9 +208,10 @@ def repository(raw: RawTable, column: str = "repository") -> pd.Series:
         "'{value}' is not a valid repository name (lowercase letters, digits, . _ - and / namespaces)",
     )
     low, high = REPOSITORY_LENGTH
+    values, codes = _distinct(col)
     _first(
         raw,
-        ~col.str.len().between(low, high),
+        _rows(~values.str.len().between(low, high).to_numpy(), codes),
         column,
         f"'{{value}}' is not a valid repository name ({low} to {high} characters)",
     )
@@ -209,25 +289,31 @@ def decimal(raw: RawTable, column: str) -> pd.Series:
             ]
         return pd.Series(exact, index=col.index, dtype=object)
     col = text(raw, column, "0")
-    _first(
-        raw, col.str.lower().str.lstrip("+-").isin(_NOT_FINITE), column, "'{value}' is not a finite number"
-    )
-    number = _matches(col, _NUMBER)
-    zero = _matches(col, _ZERO)
-    _first(raw, number & col.str.startswith("-") & ~zero, column, "'{value}' is negative: quantities are ≥ 0")
-    _first(raw, ~number, column, "'{value}' is not a number")
+    texts, codes = _distinct(col)  # each distinct text is checked and converted once
+
+    def first(bad: np.ndarray | pd.Series, message: str) -> None:
+        _first(raw, _rows(np.asarray(bad, dtype=bool), codes), column, message)
+
+    first(texts.str.lower().str.lstrip("+-").isin(_NOT_FINITE), "'{value}' is not a finite number")
+    number = _matches(texts, _NUMBER).to_numpy()
+    zero = _matches(texts, _ZERO).to_numpy()
+    first(number & texts.str.startswith("-").to_numpy() & ~zero, "'{value}' is negative: quantities are ≥ 0")
+    first(~number, "'{value}' is not a number")
     too_many = f"'{{value}}' has too many digits (at most {MAX_DIGITS}, and an exponent of at most 4 digits)"
-    _first(raw, col.str.replace(r"[eE].*$", "", regex=True).str.count("[0-9]") > MAX_DIGITS, column, too_many)
+    first(texts.str.replace(r"[eE].*$", "", regex=True).str.count("[0-9]").to_numpy() > MAX_DIGITS, too_many)
     # The bound in binary floating point (1e999999 becomes inf): exact enough for a sanity limit. With
     # the digits bounded every value converts; "not ≤" also catches one that would not.
-    _first(
-        raw,
-        ~(pd.to_numeric(col, errors="coerce") <= float(MAX_GB)),
-        column,
+    first(
+        number & ~(pd.to_numeric(texts.where(number, None), errors="coerce") <= float(MAX_GB)).to_numpy(),
         f"'{{value}}' is too large (at most {MAX_GB:.0e})",
     )
-    _first(raw, _matches(col, r".*[eE][+-]?0*[0-9]{5,}"), column, too_many)  # 1e-99999: a float's 0
-    return pd.Series([Decimal(v) for v in col.where(~zero, "0").tolist()], index=col.index, dtype=object)
+    first(_matches(texts, r".*[eE][+-]?0*[0-9]{5,}").to_numpy(), too_many)  # 1e-99999: a float's 0
+    # One Decimal per distinct value, shared by its rows (zero for texts no row uses, e.g. blanks).
+    amounts = np.empty(len(texts), dtype=object)
+    amounts[:] = [
+        Decimal(v) if ok and not z else _ZERO_DECIMAL for v, ok, z in zip(texts, number, zero, strict=True)
+    ]
+    return pd.Series(_rows(amounts, codes, _ZERO_DECIMAL), index=col.index, dtype="object")
 
 
 def byte_count(raw: RawTable, column: str) -> pd.Series:
@@ -248,23 +334,27 @@ def byte_count(raw: RawTable, column: str) -> pd.Series:
         _first(raw, pd.Series(values != np.floor(values)), column, "'{value}' is not a whole number of bytes")
         return pd.Series(np.abs(values).astype("int64"), index=col.index)
     col = _text(raw, column)
-    if bool(_matches(col, f"[0-9]{{1,{len(str(MAX_BYTES))}}}").all()):  # the usual case: plain digits
-        return col.astype("int64")
-    _first(raw, col == "", column, "blank value: a size in bytes is required")
-    _first(
-        raw, col.str.lower().str.lstrip("+-").isin(_NOT_FINITE), column, "'{value}' is not a finite number"
-    )
-    zero = _matches(col, _ZERO)
-    _first(
-        raw,
-        _matches(col, _NUMBER) & col.str.startswith("-") & ~zero,
-        column,
-        "'{value}' is negative: sizes are ≥ 0",
-    )
-    _first(raw, ~_matches(col, _WHOLE) & ~zero, column, "'{value}' is not a whole number of bytes")
-    digits = col.where(~zero, "0").str.lstrip("+").str.replace(r"\.0*$", "", regex=True).str.lstrip("0")
-    _first(raw, digits.str.len() > len(str(MAX_BYTES)), column, too_large)
-    return digits.where(digits != "", "0").astype("int64")
+    texts, codes = _distinct(col)  # each distinct text is checked and converted once
+
+    def first(bad: np.ndarray | pd.Series, message: str) -> None:
+        _first(raw, _rows(np.asarray(bad, dtype=bool), codes), column, message)
+
+    plain = _matches(texts, f"[0-9]{{1,{len(str(MAX_BYTES))}}}").to_numpy()
+    if not plain.all():  # the usual case is plain digits only
+        first((texts == "").to_numpy(), "blank value: a size in bytes is required")
+        first(texts.str.lower().str.lstrip("+-").isin(_NOT_FINITE), "'{value}' is not a finite number")
+        zero = _matches(texts, _ZERO).to_numpy()
+        first(
+            _matches(texts, _NUMBER).to_numpy() & texts.str.startswith("-").to_numpy() & ~zero,
+            "'{value}' is negative: sizes are ≥ 0",
+        )
+        first(~_matches(texts, _WHOLE).to_numpy() & ~zero, "'{value}' is not a whole number of bytes")
+        digits = texts.where(~zero, "0").str.lstrip("+").str.replace(r"\.0*$", "", regex=True).str.lstrip("0")
+        first(digits.str.len() > len(str(MAX_BYTES)), too_large)
+        texts = digits.where(digits != "", "0")
+        # Every value a row uses passed the checks; a category no row uses may be anything.
+        texts = texts.where(_matches(texts, f"[0-9]{{1,{len(str(MAX_BYTES))}}}"), "0")
+    return pd.Series(_rows(texts.astype("int64").to_numpy(), codes, 0), index=col.index, dtype="int64")
 
 
 def timestamp(raw: RawTable, column: str, required: bool) -> pd.Series:
@@ -277,15 +367,23 @@ def timestamp(raw: RawTable, column: str, required: bool) -> pd.Series:
         blank = parsed.isna()
     else:
         col = text(raw, column)
-        blank = col == ""
-        _first(
-            raw,
-            ~blank & ~_matches(col, _ISO8601),
-            column,
+        values, codes = _distinct(col)  # each distinct text is checked and parsed once
+        empty = (values == "").to_numpy()
+
+        def first(bad: np.ndarray | pd.Series, message: str) -> None:
+            _first(raw, _rows(np.asarray(bad, dtype=bool), codes), column, message)
+
+        first(
+            ~empty & ~_matches(values, _ISO8601).to_numpy(),
             "'{value}' is not an ISO 8601 timestamp (like 2026-09-01T12:00:00Z)",
         )
-        parsed = pd.to_datetime(col.where(~blank, None), utc=True, format="ISO8601", errors="coerce")
-        _first(raw, parsed.isna() & ~blank, column, "'{value}' is not a valid date and time")
+        stamps = pd.DatetimeIndex(
+            pd.to_datetime(values.where(~empty, None), utc=True, format="ISO8601", errors="coerce")
+        ).as_unit("us")
+        first(stamps.isna() & ~empty, "'{value}' is not a valid date and time")
+        parsed = pd.Series(stamps.take(np.maximum(codes, 0)), index=col.index)
+        parsed = parsed.mask(pd.Series(codes < 0, index=col.index))
+        blank = pd.Series(_rows(empty, codes, True), index=col.index)
     if required:
         _first(raw, blank, column, "blank value: a timestamp is required")
     return parsed.astype("datetime64[us, UTC]")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -42,7 +41,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 
 @dataclass(frozen=True)
 class RawTable:
-    """A file's rows before checking: CSV cells as stripped strings, Parquet columns as stored."""
+    """A file's rows before checking: CSV cells as stripped text, Parquet columns as stored; text
+    columns of either are categoricals."""
 
     path: Path
     frame: pd.DataFrame
@@ -67,13 +67,20 @@ class RawTable:
 
 
 def read_table(
-    path: Path, required: Iterable[str], optional: Iterable[str], lists: Iterable[str] = ()
+    path: Path,
+    required: Iterable[str],
+    optional: Iterable[str],
+    lists: Iterable[str] = (),
+    max_rows: int | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns.
 
-    Parquet text stored as binary (writers that omit the UTF-8 annotation) is read as text when it is
-    UTF-8; a list of text in one of the ``lists`` columns becomes its items joined by spaces (how a
-    CSV holds image tags). Any other nested column is an error naming it."""
+    Text columns come back as categoricals (one dictionary per column), so memory follows the distinct
+    values, not the file size; a CSV is read in blocks, never whole. Parquet text stored as binary
+    (writers that omit the UTF-8 annotation) is read as text when it is UTF-8; a list of text in one
+    of the ``lists`` columns becomes its items joined by spaces (how a CSV holds image tags). Any
+    other nested column is an error naming it. ``max_rows``: more data rows than this is an error
+    naming the first row past it (a CSV stops reading there)."""
     required, optional, lists = list(required), list(optional), set(lists)
     if not path.exists():
         if path.is_symlink():
@@ -85,6 +92,8 @@ def read_table(
         parquet = _open_parquet(path)
         names = parquet.schema_arrow.names
         _check_header(path, names, required, optional, header_row=None)
+        if max_rows is not None and parquet.metadata.num_rows > max_rows:
+            raise _too_many(path, max_rows, max_rows + 1, "row")
         columns, nulls = {}, {}
         for name in names:  # one column at a time: only one column's raw text is in memory at once
             col = _plain_column(_read_parquet_column(parquet, name, path), name, path, name in lists)
@@ -99,7 +108,11 @@ def read_table(
         return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
     names = _csv_header(path)
     _check_header(path, names, required, optional, header_row=1)
-    return RawTable(path, _read_csv(path, names), "csv")
+    return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
+
+
+def _too_many(path: Path, max_rows: int, row: int, label: str) -> InputError:
+    return InputError(f"too many rows: at most {max_rows:,} are allowed", file=path, row=row, row_label=label)
 
 
 def _plain_column(col: pa.ChunkedArray, name: str, path: Path, joinable: bool) -> pa.ChunkedArray:
@@ -160,15 +173,39 @@ def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:
     """Text becomes a categorical (one dictionary for the column), so checks and joins touch each
     distinct value once: 10M layer rows hold only ~2M distinct digests and a few thousand names."""
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        encoded = pc.dictionary_encode(col.chunk(0) if col.num_chunks == 1 else col.combine_chunks())
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-        return pd.Categorical.from_codes(codes, dtype=_unique_categories(encoded.dictionary))
+        return categorical(col)
     return col.to_pandas()
 
 
-def _unique_categories(values: pa.Array) -> pd.CategoricalDtype:
-    """A dtype for values already known to be distinct (a dictionary): skips pandas' uniqueness
-    check, which costs seconds on millions of digests."""
+def categorical(col: pa.ChunkedArray | pa.Array) -> pd.Categorical:
+    """A text column (string or large_string, any number of chunks) as a pandas categorical.
+
+    The chunks are encoded as they are, never combined into one array: a combined column over 2 GiB
+    of text overflows the 32-bit offsets of ``string``, and the dictionary is ``large_string`` (64-bit
+    offsets) for the same reason. Nulls become code -1."""
+    if isinstance(col, pa.Array):
+        col = pa.chunked_array([col])
+    encoded = pc.dictionary_encode(col.cast(pa.large_string()))  # one dictionary shared by every chunk
+    return _from_dictionary(encoded, len(col))
+
+
+def _from_dictionary(encoded: pa.ChunkedArray, length: int) -> pd.Categorical:
+    """A categorical from chunks that share one dictionary."""
+    if not encoded.num_chunks:
+        return pd.Categorical.from_codes(
+            np.empty(0, np.int32), dtype=unique_categories(pa.array([], pa.large_string()))
+        )
+    codes = np.empty(length, dtype=np.int32)
+    at = 0
+    for chunk in encoded.chunks:
+        codes[at : at + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    return pd.Categorical.from_codes(codes, dtype=unique_categories(encoded.chunk(0).dictionary))
+
+
+def unique_categories(values: pa.Array) -> pd.CategoricalDtype:
+    """A categorical dtype for text values already known to be distinct (a dictionary): skips pandas'
+    uniqueness check, which costs seconds on millions of digests."""
     index = pd.Index(values.to_pandas(), dtype="str")
     fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # private; the public path is the fallback
     return fast(index, ordered=False) if fast is not None else pd.CategoricalDtype(index)
@@ -262,11 +299,23 @@ def _not_utf8(path: Path, line: int, column: str | None, text: str) -> InputErro
     )
 
 
-def _read_csv(path: Path, names: list[str]) -> pd.DataFrame:
+# Bytes of CSV text parsed at a time: memory holds one block of raw text, plus every column encoded.
+BLOCK = 16 * 2**20
+_TEXT = pa.dictionary(pa.int32(), pa.large_string())
+
+
+def _read_csv(path: Path, names: list[str], max_rows: int | None = None) -> dict[str, pd.Categorical]:
+    """Every column as a categorical of stripped text, read a block at a time: each block's columns are
+    stripped and dictionary-encoded at once, and the blocks' dictionaries unified at the end, so the
+    raw text of the whole file is never in memory."""
+    parts: dict[str, list[pa.DictionaryArray]] = {name: [] for name in names}
+    rows = 0
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8"),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, encoding="utf8", block_size=BLOCK
+            ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -274,46 +323,56 @@ def _read_csv(path: Path, names: list[str]) -> pd.DataFrame:
                 quoted_strings_can_be_null=False,
             ),
         )
+        for batch in reader:
+            if max_rows is not None and rows + batch.num_rows > max_rows:
+                raise _too_many(path, max_rows, _csv_line_of(path, max_rows), "line")
+            rows += batch.num_rows
+            for name, column in zip(names, batch.columns, strict=True):
+                stripped = pc.utf8_trim_whitespace(column).cast(pa.large_string())
+                parts[name].append(pc.dictionary_encode(stripped))
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        error, rows = _locate_csv_error(path, names)
-        if error is None and rows == 0:  # a header without a line break after it
-            return pd.DataFrame({name: pd.Series([], dtype="str") for name in names})
+        error, found = _locate_csv_error(path, names)
+        if error is None and found == 0:  # a header without a line break after it
+            return {name: categorical(pa.array([], pa.string())) for name in names}
         raise (error or InputError("malformed CSV", file=path)) from None
-    frame = table.to_pandas()
+    columns = {}
     for name in names:
-        frame[name] = frame[name].str.strip()
-    return frame
+        chunks = pa.chunked_array(parts.pop(name), type=_TEXT).unify_dictionaries()
+        columns[name] = _from_dictionary(chunks, rows)
+        del chunks
+        pa.default_memory_pool().release_unused()  # give the encoding's scratch space back at once
+    return columns
 
 
 def _locate_csv_error(path: Path, names: list[str]) -> tuple[InputError | None, int]:
     """The first line a strict CSV reader rejects, and how many data rows it read (only called after
-    the fast reader failed)."""
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    the fast reader failed). Streams the file: one row in memory at a time."""
     end, rows, header = 0, 0, True
-    try:
-        for row in reader:
-            start, end = end + 1, reader.line_num
-            if not row:
-                continue
-            bad = [i for i, cell in enumerate(row) if _SURROGATE.search(cell)]
-            if bad:
-                column = names[bad[0]] if not header and bad[0] < len(names) else None
-                return _not_utf8(path, start, column, row[bad[0]]), rows
-            if header:
-                header = False
-            else:
-                rows += 1
-                if len(row) != len(names):
-                    fields = f"{len(row)} field" + ("s" if len(row) != 1 else "")
-                    return InputError(
-                        f"row has {fields}, the header has {len(names)}", file=path, row=start
-                    ), rows
-    except csv.Error as exc:
-        if "end of data" in str(exc) or "EOF" in str(exc):
-            return InputError("unterminated quoted field", file=path, row=end + 1), rows
-        return InputError(f"malformed CSV ({exc})", file=path, row=end + 1), rows
-    return None, rows
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            for row in reader:
+                start, end = end + 1, reader.line_num
+                if not row:
+                    continue
+                bad = [i for i, cell in enumerate(row) if _SURROGATE.search(cell)]
+                if bad:
+                    column = names[bad[0]] if not header and bad[0] < len(names) else None
+                    return _not_utf8(path, start, column, row[bad[0]]), rows
+                if header:
+                    header = False
+                else:
+                    rows += 1
+                    if len(row) != len(names):
+                        fields = f"{len(row)} field" + ("s" if len(row) != 1 else "")
+                        return InputError(
+                            f"row has {fields}, the header has {len(names)}", file=path, row=start
+                        ), rows
+        except csv.Error as exc:
+            if "end of data" in str(exc) or "EOF" in str(exc):
+                return InputError("unterminated quoted field", file=path, row=end + 1), rows
+            return InputError(f"malformed CSV ({exc})", file=path, row=end + 1), rows
+        return None, rows
 
 
 def _csv_line_of(path: Path, index: int) -> int:

@@ -85,8 +85,8 @@ def find_table(folder: Path, name: str, required: bool) -> Path | None:
 def read_inventory(folder: Path, prices: PriceBook) -> Usage:
     images_path = find_table(folder, "images", True)
     assert images_path is not None  # required: found or an error
-    images_raw = read_table(images_path, IMAGES_REQUIRED, IMAGES_OPTIONAL, lists=["image_tags"])
-    images = _images(images_raw, prices)
+    # The raw table goes as soon as it is checked: the layers are read next, the largest table.
+    images = _images(read_table(images_path, IMAGES_REQUIRED, IMAGES_OPTIONAL, lists=["image_tags"]), prices)
     layers_path = find_table(folder, "layers", False)
     if layers_path:  # the integer keys that the orphan check builds are the ones metering needs
         layers, keys = _layers(read_table(layers_path, LAYERS_REQUIRED, LAYERS_OPTIONAL), images)
@@ -234,6 +234,8 @@ def _transfer(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     out["destination_region"] = checks.region(raw, "destination_region", known, "")
     for col in TRANSFER_GB:
         out[col] = checks.decimal(raw, col)
+    for col in ("account_id", "region", "repository", "destination_region"):
+        out[col] = checks.plain(out[col])  # compared and concatenated with scenario rows downstream
     return out[TRANSFER_COLUMNS]
 
 
@@ -251,6 +253,8 @@ def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     out["pull_through_cache"] = (
         checks.enum(raw, "pull_through_cache", ["true", "false"], "false", casefold=True) == "true"
     )
+    for col in ("account_id", "region", "repository", "repository_arn", "lifecycle_policy", "kms_key"):
+        out[col] = checks.plain(out[col])  # one row per repository: thousands at most
     keys = ["account_id", "region", "repository"]
     dup = out.duplicated(keys).to_numpy()
     if dup.any():

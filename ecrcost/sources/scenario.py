@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..core.pricebook import PriceBook
 from ..core.usage import KEY, STORAGE_COLUMNS, TRANSFER_COLUMNS, TRANSFER_GB, Usage
@@ -29,18 +30,25 @@ OPTIONAL = [
     "archive_restored_gb",
 ]
 DEFAULT_REGION = "us-east-1"
+# A scenario is priced and reported row by row (line items, per-repository tables): past this many rows
+# a run would need gigabytes and minutes, so a longer file is refused at the first row past it, before
+# the rest is read. Ten times ECR's former default quota of 10,000 repositories per Region.
+MAX_ROWS = 100_000
 
 
 def read_scenario(path: Path, prices: PriceBook) -> Usage:
-    raw = read_table(path, REQUIRED, OPTIONAL)
-    f = raw.frame.copy()
+    raw = read_table(path, REQUIRED, OPTIONAL, max_rows=MAX_ROWS)
+    f = pd.DataFrame(index=raw.frame.index)
     known = prices.regions.keys()
-    f["repository"] = checks.repository(raw)
-    f["region"] = checks.region(raw, "region", known, DEFAULT_REGION)
-    f["account_id"] = checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    # Plain text columns (not categoricals): the model compares and groups them with each other.
+    f["repository"] = checks.plain(checks.repository(raw))
+    f["region"] = checks.plain(checks.region(raw, "region", known, DEFAULT_REGION))
+    f["account_id"] = checks.plain(
+        checks.optional_pattern(raw, "account_id", checks.ACCOUNT, "12-digit account id")
+    )
     f["storage_class"] = checks.enum(raw, "storage_class", ["standard", "archive"], "standard", casefold=True)
     f["registry"] = checks.enum(raw, "registry", ["private", "public"], "private", casefold=True)
-    f["destination_region"] = checks.region(raw, "destination_region", known, "")
+    f["destination_region"] = checks.plain(checks.region(raw, "destination_region", known, ""))
     f["storage_gb"] = checks.decimal(raw, "storage_gb")
     for col in TRANSFER_GB:
         f[col] = checks.decimal(raw, col)

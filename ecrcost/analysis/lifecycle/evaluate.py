@@ -27,7 +27,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from .policy import Policy, Rule, pattern_regex
+from .policy import Policy, Rule, wildcard_matches
 
 KEEP, EXPIRE, TRANSITION = "keep", "expire", "transition"
 REPO = ["account_id", "region", "repository"]
@@ -96,7 +96,7 @@ def _selects(rule: Rule, tagged: np.ndarray, exploded: pd.Series, n: int) -> np.
     # "An image is successfully matched if all of the tags in the tagPatternList or tagPrefixList value
     # are matched against any of the image's tags."
     for pattern in rule.tag_patterns:
-        hit = exploded.str.match(pattern_regex(pattern)).to_numpy(dtype=bool)
+        hit = wildcard_matches(exploded, pattern)
         ok &= _any_per_image(exploded.index.to_numpy()[hit], n)
     for prefix in rule.tag_prefixes:
         hit = exploded.str.startswith(prefix).to_numpy(dtype=bool)

@@ -7,18 +7,23 @@ position and priority) and the field, and quotes ECR's reason.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...core import jsondoc
 from ...core.errors import InputError
 
 MAX_RULES = 50  # ECR service quota "Rules per lifecycle policy"
 MAX_CHARS = 30_720  # GetLifecyclePolicy lifecyclePolicyText maximum length
-MAX_WILDCARDS = 4
+MAX_WILDCARDS = 4  # per tagPatternList entry ("Lifecycle policy properties")
+MAX_TAG_LENGTH = 300  # ImageIdentifier.imageTag, 1 to 300 characters
 # countNumber: ECR documents no maximum; a 32-bit integer is far beyond any image count or age in
 # days, and keeps the arithmetic on it in range.
 MAX_COUNT = 2**31 - 1
@@ -128,7 +133,7 @@ def _unknown(obj: dict[str, Any], allowed: set[str], label: str, fail: Fail) -> 
         raise fail(f"{label}: unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(allowed))})")
 
 
-def _short(number: int) -> str:
+def _short_number(number: int) -> str:
     text = str(number)
     return text if len(text) <= 20 else f"{text[:10]}… ({len(text)} digits)"
 
@@ -183,7 +188,9 @@ def _rule(index: int, doc: Any, fail: Fail) -> Rule:
     if not _integer(number) or number < 1:
         raise fail(f"{label}: selection.countNumber is required, a whole number of at least 1")
     if number > MAX_COUNT:
-        raise fail(f"{label}: selection.countNumber {_short(number)} is too large (at most {MAX_COUNT:,})")
+        raise fail(
+            f"{label}: selection.countNumber {_short_number(number)} is too large (at most {MAX_COUNT:,})"
+        )
     if count_type in SINCE:
         if sel.get("countUnit") != "days":
             raise fail(f"{label}: countType '{count_type}' requires countUnit 'days'")
@@ -281,6 +288,48 @@ def _check_together(rules: list[Rule], fail: Fail) -> None:
                 prefixes[p] = r.priority
 
 
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """A tagPatternList entry as a regex: '*' matches any run of characters, all else is literal."""
-    return re.compile("".join(".*" if c == "*" else re.escape(c) for c in pattern) + r"\Z", re.S)
+def wildcard_regex(pattern: str) -> str:
+    """A tagPatternList entry as an RE2 regular expression matching whole values: '*' matches any run
+    of characters (line breaks too), every other character itself (written as a code point, so no
+    character is special)."""
+    body = "".join(
+        ".*" if c == "*" else (c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}") for c in pattern
+    )
+    return f"(?s)^{body}$"
+
+
+def wildcard_matches(values: Iterable[str] | pd.Series | np.ndarray, pattern: str) -> np.ndarray:
+    """Which of ``values`` (text) the wildcard ``pattern`` matches whole, as a boolean array.
+
+    RE2 (through Arrow) runs in time linear in the text whatever the pattern: a backtracking matcher
+    takes minutes on ``*a*a*a*b`` against one long tag."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    text = pa.array(values if isinstance(values, np.ndarray) else list(values), pa.large_string())
+    found = pc.match_substring_regex(text, wildcard_regex(pattern)).fill_null(False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def tag_patterns(patterns: Iterable[str], field: str = "keep_tags") -> tuple[str, ...]:
+    """Tag patterns given on the command line (``--keep-tags``), held to ECR's limits for a
+    tagPatternList entry: at most four wildcards, and no longer than a tag can be (300 characters,
+    ImageIdentifier.imageTag) once the wildcards match nothing."""
+    out = tuple(patterns)
+    for p in out:
+        if not p:
+            raise InputError("a tag pattern cannot be empty", field=field)
+        if p.count("*") > MAX_WILDCARDS:
+            raise InputError(
+                f"'{_short(p)}' has more than {MAX_WILDCARDS} wildcards (*), as ECR allows", field=field
+            )
+        if len(p) - p.count("*") > MAX_TAG_LENGTH:
+            raise InputError(
+                f"'{_short(p)}' can never match: image tags are at most {MAX_TAG_LENGTH} characters",
+                field=field,
+            )
+    return out
+
+
+def _short(text: str) -> str:
+    """A pattern as an error quotes it: at most 60 characters."""
+    return text if len(text) <= 60 else text[:57] + "..."

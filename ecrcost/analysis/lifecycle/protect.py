@@ -15,7 +15,7 @@ import pandas as pd
 
 from ...core.errors import InputError
 from .evaluate import text_values
-from .policy import pattern_regex
+from .policy import tag_patterns, wildcard_matches
 
 DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 NAME = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")
@@ -111,13 +111,15 @@ def _pairs_in(first: np.ndarray, second: np.ndarray, pairs: set[tuple[str, str]]
 
 
 def keeps_tags(images: pd.DataFrame, patterns: Iterable[str]) -> np.ndarray:
-    """Images with a tag matching any ``patterns`` (wildcards '*', as in tagPatternList)."""
-    regexes = [pattern_regex(p) for p in patterns]
+    """Images with a tag matching any ``patterns`` (wildcards '*', as in tagPatternList, within ECR's
+    limits for one)."""
+    patterns = tag_patterns(patterns)
     n = len(images)
     out = np.zeros(n, dtype=bool)
-    if not regexes or not n:
+    if not patterns or not n:
         return out
     exploded = pd.Series(text_values(images["image_tags"])).str.split().explode().dropna()
-    for rx in regexes:
-        out[exploded.index.to_numpy()[exploded.str.match(rx).to_numpy(dtype=bool)]] = True
+    rows = exploded.index.to_numpy()
+    for pattern in patterns:
+        out[rows[wildcard_matches(exploded, pattern)]] = True
     return out

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,37 @@ def _series_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int32), pd.Index(uniques)
 
 
+def positions(values: pd.Index, among: pd.Index) -> np.ndarray:
+    """Position (int32) of each of ``values`` in ``among`` (both distinct), -1 where absent.
+
+    Text is hashed in Arrow, on the smaller side: pandas' index engine would first turn millions of
+    digests into Python strings (a GB for 8M digests)."""
+    try:
+        left, right = _arrow_text(values), _arrow_text(among)
+    except (pa.ArrowException, TypeError):
+        return among.get_indexer(values).astype(np.int32)
+    if len(right) <= len(left):
+        return (
+            pc.index_in(left, value_set=right).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        )
+    out = np.full(len(values), -1, dtype=np.int32)
+    hit = pc.index_in(right, value_set=left).fill_null(-1).to_numpy(zero_copy_only=False)
+    found = np.flatnonzero(hit >= 0)
+    out[hit[found]] = found
+    return out
+
+
+def _arrow_text(index: pd.Index) -> pa.Array:
+    if index.dtype == "str":  # held in Arrow already: no copy
+        return pa.array(index.array, pa.large_string())
+    return pa.array(np.asarray(index, dtype=object), pa.large_string())
+
+
 def _aligned(image_col: pd.Series, layer_col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes of two columns in one numbering (the image column's), layer values unknown → -1."""
     ic, icats = _series_codes(image_col)
     lc, lcats = _series_codes(layer_col)
-    mapping = icats.get_indexer(lcats).astype(np.int32)
+    mapping = positions(lcats, icats)
     return ic, np.where(lc >= 0, mapping[np.maximum(lc, 0)], -1).astype(np.int32)
 
 
@@ -119,8 +147,9 @@ def keys_from_frames(images: pd.DataFrame, layers: pd.DataFrame | None) -> Stora
             ic, lc = _aligned(images[c], layers[c])
             cols[c] = ((ic, lc), list(_series_codes(images[c])[1]))
     dcodes, dcats = _series_codes(images["image_digest"])
-    pmap = dcats.get_indexer(pd.Index(images["parent_digest"].astype(str)))
-    parent = np.where(images["parent_digest"].astype(str).to_numpy() != "", pmap, -1).astype(np.int32)
+    pcodes, pcats = _series_codes(images["parent_digest"])
+    pmap = positions(pcats, dcats)  # "" (no parent) is no image's digest: -1
+    parent = np.where(pcodes >= 0, pmap[np.maximum(pcodes, 0)] if len(pmap) else -1, -1).astype(np.int32)
     dig: tuple[np.ndarray, ...] = (dcodes,)
     blob = None
     if layers is not None:

@@ -46,17 +46,26 @@ def egress_tiers(est: Estimate) -> Figure:
     tiers = est.tiers(CENT)
     total_gb = sum(tiers["gb"], ZERO) if len(tiers) else ZERO
     total_usd = sum(tiers["usd"], ZERO) if len(tiers) else ZERO
-    marginal = []
-    for (scope, region), group in tiers.groupby(["scope", "region"], sort=True):
-        last = group.iloc[-1]
+    per_account = est.options.billing == "account"
+
+    def pool(scope: str, account: str, region: str) -> str:
         where = "ECR Public" if scope == "public" else region
-        marginal.append(f"{where} ${last['usd_per_gb']}/GB")
+        return f"{account} {where}" if per_account and account else where
+
+    marginal = []
+    for (scope, account, region), group in tiers.groupby(["scope", "account_id", "region"], sort=True):
+        marginal.append(f"{pool(str(scope), str(account), str(region))} ${group.iloc[-1]['usd_per_gb']}/GB")
+    pooled = (
+        "each account's own monthly internet egress per region (--billing account)"
+        if per_account
+        else "each region's monthly internet egress over every account of the bill"
+    )
     fig = new_figure(height=max(3.6, 1.9 + 0.5 * len(tiers)))
     frame(
         fig,
         f"Internet egress by price tier — {total_gb:,.0f} GB, {usd(total_usd)}",
         est,
-        "Tiers apply to each region's whole monthly internet egress (ECR Public: per account). "
+        f"Tiers apply to {pooled}. "
         + ("The next GB costs (marginal rate): " + ", ".join(marginal) + "." if marginal else ""),
     )
     if not len(tiers):
@@ -65,7 +74,7 @@ def egress_tiers(est: Estimate) -> Figure:
     ax = fig.add_subplot()
     labels, colours = [], []
     for r in cast("Iterable[TierRow]", tiers.itertuples()):
-        where = "ECR Public" if r.scope == "public" else r.region
+        where = pool(r.scope, r.account_id, r.region)
         if r.tier == "free":
             labels.append(f"{where} · free allowance")
             colours.append(OKABE_ITO["grey"])

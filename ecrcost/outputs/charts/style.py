@@ -137,11 +137,12 @@ def assumptions(est: Estimate) -> str:
         f"Period {est.period} (USD, list prices; GB = 2^30 bytes)",
         f"free internet allowance {free:,} GB" if free else "no free internet allowance applied",
         f"blob mounting {a.get('blob_mounting_in_effect', 'off')}",
+        "each account billed alone" if est.options.billing == "account" else "",
         f"storage from {a.get('storage_basis', 'input')}",
         transfer_basis(est),
         f"prices: {a.get('prices', 'bundled')}",
     ]
-    return " · ".join(parts)
+    return " · ".join(p for p in parts if p)
 
 
 def new_figure(height: float = 5.5, width: float = WIDTH) -> Figure:
