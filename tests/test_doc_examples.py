@@ -2,7 +2,8 @@
 of a shell block exits 0, or with the code its comment states (`# exit 2`), and each Python block runs,
 all in document order in a copy of data/, so that relative paths resolve as they do in a checkout.
 `collect` runs against a local moto server seeded with real manifests (AWS_ENDPOINT_URL), the way the
-collect tests do."""
+collect tests do; `prices refresh` against a local Price List serving the bundled book's prices
+(AWS_ENDPOINT_URL_PRICING)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from ecrcost.cli import app
 from ecrcost.core.period import Month
 from tests.collect_seed import seed
 from tests.fakeaws import Server
+from tests.pricelist_server import Server as PriceList
+from tests.pricelist_server import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -110,13 +113,15 @@ def aws():
             f"http://{host}:{port}", month.start - dt.timedelta(days=20), month.start + dt.timedelta(hours=1)
         )
         server = Server()
-        yield SimpleNamespace(url=server.url)
+        prices = PriceList(catalogue())
+        yield SimpleNamespace(url=server.url, pricing=prices.url)
         urllib.request.urlopen(reset)  # and leave one for whatever runs next
+        prices.close()
         server.stop()
         moto.stop()
 
 
-def _aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
+def _aws_env(mp: pytest.MonkeyPatch, endpoint: str | None, pricing: str | None = None) -> None:
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         mp.delenv(key)
     mp.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -126,6 +131,8 @@ def _aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
     mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
     if endpoint:
         mp.setenv("AWS_ENDPOINT_URL", endpoint)
+    if pricing:
+        mp.setenv("AWS_ENDPOINT_URL_PRICING", pricing)
 
 
 @pytest.mark.slow
@@ -133,7 +140,7 @@ def _aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
 def test_every_example_runs(page, aws, tmp_path, monkeypatch):
     shutil.copytree(ROOT / "data", tmp_path / "data")
     monkeypatch.chdir(tmp_path)
-    _aws_env(monkeypatch, aws.url)
+    _aws_env(monkeypatch, aws.url, aws.pricing)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # collect's manifest cache
     monkeypatch.setenv("COLUMNS", "120")
     runner = CliRunner()

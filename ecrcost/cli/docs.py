@@ -27,7 +27,13 @@ HEADER = (
 
 
 def commands(app: typer.Typer) -> list[str]:
-    return sorted(get_command(app).commands)  # type: ignore[attr-defined]
+    """Every command, a group's subcommands after it (``prices``, ``prices diff``, ``prices refresh``)."""
+    root = get_command(app).commands  # type: ignore[attr-defined]
+    out = []
+    for name in sorted(root):
+        out.append(name)
+        out += [f"{name} {sub}" for sub in sorted(getattr(root[name], "commands", {}))]
+    return out
 
 
 def reference(app: typer.Typer) -> str:
@@ -35,7 +41,8 @@ def reference(app: typer.Typer) -> str:
     env = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
     parts = []
     for name in commands(app):
-        text = runner.invoke(app, [name, "--help"], env=env, terminal_width=100, prog_name="ecrcost").stdout
+        args = [*name.split(), "--help"]
+        text = runner.invoke(app, args, env=env, terminal_width=100, prog_name="ecrcost").stdout
         text = "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
         parts.append(f"## `ecrcost {name}`\n\n```text\n{text}\n```\n")
     return "\n".join(parts)

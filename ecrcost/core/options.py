@@ -144,6 +144,7 @@ class PricingOptions:
                 {"account_id": o.account_id, "region": o.region, "gb": o.gb} for o in self.other_internet
             ],
             "prices": self.prices.origin,
+            "price_book": {k: v for k, v in self.prices.identity.items() if k != "origin"},
         }
 
 

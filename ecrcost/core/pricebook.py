@@ -10,6 +10,7 @@ must have is what the registered charges need (:mod:`ecrcost.core.charges`).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,30 @@ def partition(region: str) -> str:
 _META = ("name", "billing_code", "billing_region")  # section keys that are not priced items
 
 
+def content_hash(doc: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of the document in canonical JSON (keys sorted, no spaces), leaving out the
+    hash it carries itself (``book.hash``): the same prices and provenance give the same hash."""
+    book = (
+        {k: v for k, v in doc.get("book", {}).items() if k != "hash"}
+        if isinstance(doc.get("book"), dict)
+        else None
+    )
+    body = {**doc, "book": book} if book is not None else dict(doc)
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Where a figure came from in the AWS Price List: the SKU and rate code (one per tier), the usage
+    type, and the destination of an inter-region pair (``to``, "" otherwise)."""
+
+    sku: str
+    rate_code: str
+    usage_type: str
+    to: str = ""
+
+
 @dataclass(frozen=True)
 class PriceItem:
     """One figure of a section: a flat ``value`` or volume ``tiers`` (cumulative monthly GB; the last
@@ -44,6 +69,17 @@ class PriceItem:
     value: Decimal | None = None
     tiers: tuple[Tier, ...] = ()
     pairs: Mapping[str, Decimal] = field(default_factory=dict)
+    usage_type: str = ""  # AWS's usage type, when the figure came from the Price List
+    refs: tuple[Ref, ...] = ()  # its Price List provenance, one per tier (or destination)
+
+    def ref(self, destination: str = "", tier: int = 1) -> Ref | None:
+        """The Price List reference of the rate used: a pair's by destination, else the tier's."""
+        if destination:
+            found = [r for r in self.refs if r.to == destination]
+            if found:
+                return found[0]
+        plain = [r for r in self.refs if not r.to]
+        return plain[tier - 1] if 0 < tier <= len(plain) else None
 
     def rate(self, destination: str = "") -> Decimal:
         """The flat rate (to ``destination`` where a pair names it)."""
@@ -100,6 +136,13 @@ class PriceBook:
 
         self.doc = doc
         self.origin = origin
+        book: dict[str, Any] = doc["book"] if isinstance(doc.get("book"), dict) else {}
+        self.identity = {
+            "origin": origin,
+            "version": str(book.get("version", "")),
+            "date": str(book.get("date", "")),
+            "hash": str(book.get("hash") or content_hash(doc)),
+        }
         needs = required_items()
         self.regions = {
             code: _parse(f"regions.{code}", code, entry, needs.get("region", ()))
@@ -251,9 +294,19 @@ def _show(value: Any) -> str:
 
 def _item(entry: dict[str, Any]) -> PriceItem:
     pairs = {str(k): _num(v) for k, v in entry.get("pairs", {}).items()}
+    usage_type = str(entry.get("usage_type", ""))
+    refs = tuple(
+        Ref(
+            str(r.get("sku", "")),
+            str(r.get("rate_code", "")),
+            str(r.get("usage_type", "")),
+            str(r.get("to", "")),
+        )
+        for r in entry.get("provenance", [])
+    )
     if "tiers" in entry:
-        return PriceItem(tiers=_tiers(entry["tiers"]), pairs=pairs)
-    return PriceItem(value=_num(entry["value"]), pairs=pairs)
+        return PriceItem(tiers=_tiers(entry["tiers"]), pairs=pairs, usage_type=usage_type, refs=refs)
+    return PriceItem(value=_num(entry["value"]), pairs=pairs, usage_type=usage_type, refs=refs)
 
 
 def _tiers(entries: list[dict[str, Any]]) -> tuple[Tier, ...]:
@@ -297,6 +350,19 @@ def load_pricebook(override: str | Path | None = None) -> PriceBook:
     from .charges import required_items
 
     check_patch(patch, doc, required_items(), path)
+    declared = patch.get("book", {}).get("hash") if isinstance(patch.get("book"), dict) else None
+    if declared is not None:  # a whole book (``prices refresh`` wrote it): used as it is, hash checked
+        if declared != content_hash(patch):
+            raise InputError(
+                "book.hash does not match the content: the file was changed after it was written "
+                "(refresh it again, or remove book.hash to use it as an override)",
+                file=path,
+            )
+        try:
+            return PriceBook(patch, str(path))
+        except InputError as exc:
+            exc.file = exc.file or str(path)
+            raise
     _patch(doc, patch, str(path))
     doc.setdefault("sources", {})[f"override:{path}"] = {
         "title": f"override file {path}",

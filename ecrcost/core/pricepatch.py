@@ -18,7 +18,9 @@ from typing import Any
 from .errors import InputError
 
 SECTION_META = ("name", "billing_code", "billing_region")  # section keys that are not priced items
-ITEM_KEYS = ("value", "tiers", "pairs", "unit", "source", "as_of", "confidence")
+ITEM_KEYS = ("value", "tiers", "pairs", "unit", "source", "as_of", "confidence", "usage_type", "provenance")
+REF_KEYS = ("offer", "sku", "usage_type", "rate_code", "version", "publication_date", "fetched", "to")
+BOOK_KEYS = ("version", "date", "published", "hash", "regions_refreshed", "kept", "unrecognised")
 TIER_KEYS = ("up_to_gb", "usd_per_gb")
 SOURCE_KEYS = ("title", "url", "as_of", "confidence")
 TEXT_KEYS = {
@@ -31,6 +33,7 @@ TEXT_KEYS = {
     "confidence",
     "title",
     "url",
+    "usage_type",
 }
 
 
@@ -62,6 +65,9 @@ def check_patch(
                     )
         elif key == "public":
             check.section(key, value, public_items)
+        elif key == "book":
+            for field in check.obj(key, value):
+                check.known(key, field, BOOK_KEYS)
 
 
 class _Checker:
@@ -99,6 +105,13 @@ class _Checker:
                     self.text(_join(here, field), value)
                 elif field == "pairs":
                     self.obj(_join(here, field), value)
+                elif field == "provenance":
+                    if not isinstance(value, list):
+                        raise self.fail(_join(here, field), f"must be a JSON list, not {_kind(value)}")
+                    for i, ref in enumerate(value):
+                        for key, text in self.obj(f"{here}.provenance[{i}]", ref).items():
+                            self.known(f"{here}.provenance[{i}]", key, REF_KEYS)
+                            self.text(f"{here}.provenance[{i}].{key}", text)
                 elif field == "tiers":
                     if not isinstance(value, list):
                         raise self.fail(

@@ -25,7 +25,7 @@ from . import charts, tables
 from .charts.style import assumptions as assumptions_line
 from .charts.style import share
 from .rows import AgeRow, MonthRow
-from .tables import CHARGE_LABELS, Spec, usd
+from .tables import CHARGE_LABELS, Spec, price_book, usd
 from .tables import gb as num
 
 CAPTIONS = {
@@ -128,7 +128,8 @@ def _summary(est: Estimate) -> str:
             '<div class="card"><div class="label">Network (NAT / endpoints, billed under VPC; not in the '
             f'total)</div><div class="value">{escape(usd(est.network_usd.quantize(CENT)))}</div></div>'
         )
-    return f'<div class="cards">{"".join(cards)}</div><p class="muted">{escape(assumptions_line(est))}</p>'
+    basis = f"{assumptions_line(est)} · {price_book(est)}"
+    return f'<div class="cards">{"".join(cards)}</div><p class="muted">{escape(basis)}</p>'
 
 
 def spec_table(spec: Spec) -> str:

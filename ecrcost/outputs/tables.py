@@ -144,3 +144,11 @@ def repositories(est: Estimate, title: str, account_column: bool = True) -> Spec
         usd(totals["total_usd"]),
     ]
     return Spec(title, columns, rows, footer)
+
+
+def price_book(est: Estimate) -> str:
+    """The price book an estimate used: its version, date and content hash (shortened)."""
+    book = est.assumptions.get("price_book") or {}
+    digest = str(book.get("hash", "")).removeprefix("sha256:")[:12]
+    parts = [str(book.get("version", "")), str(book.get("date", "")), f"sha256:{digest}" if digest else ""]
+    return "price book " + ", ".join(p for p in parts if p)

@@ -19,7 +19,7 @@ from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..core.money import CENT
 from . import tables
 from .rows import PriceRow
-from .tables import CHARGE_LABELS, Spec, gb, usd
+from .tables import CHARGE_LABELS, Spec, gb, price_book, usd
 
 __all__ = ["CHARGE_LABELS", "gb", "usd"]
 
@@ -98,7 +98,8 @@ def _summary(est: Estimate) -> Panel:
     a = est.assumptions
     basis = (
         f"Storage from {a.get('storage_basis')} · free internet {a.get('free_internet_gb')} GB · "
-        f"blob mounting {a.get('blob_mounting_in_effect', 'off')} · prices: {a.get('prices')}"
+        f"blob mounting {a.get('blob_mounting_in_effect', 'off')} · prices: {a.get('prices')} "
+        f"({price_book(est)})"
     )
     title = f"ECR cost, {est.period} — {a.get('source') or 'input'}"
     return Panel(
@@ -125,9 +126,11 @@ def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
     return Group(*parts)
 
 
-def prices_table(frame: pd.DataFrame) -> Table:
+def prices_table(frame: pd.DataFrame, book: str = "") -> Table:
+    """The price book's figures; ``book`` names it (version, date, hash) in the title."""
+    named = f": {book}" if book else ""
     t = table(
-        "Price book in use (USD; GB = 2^30 bytes; R = unverified, override with --prices)",
+        f"Price book in use{named} (USD; GB = 2^30 bytes; R = unverified, override with --prices)",
         [
             ("Region", "text"),
             ("Item", "text"),

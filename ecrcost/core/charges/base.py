@@ -230,9 +230,15 @@ class Charge:
         return options.prices.section(PUBLIC if self.section == PUBLIC else region)
 
     def usage_type_of(self, options: PricingOptions, region: str, destination: str) -> str:
+        """AWS's usage type of this charge's lines: the Price List's where the book's figure came from
+        it (in us-east-1 some carry no region prefix), else built from the region's billing code."""
         if not self.usage_type:
             return ""
-        code = self.section_of(options, region).billing_code
+        section = self.section_of(options, region)
+        listed = self.listed_usage_type(section, destination)
+        if listed:
+            return listed
+        code = section.billing_code
         if "{destination_code}" not in self.usage_type:
             return self.usage_type.format(code=code)
         if not destination:
@@ -240,6 +246,18 @@ class Charge:
         return self.usage_type.format(
             code=code, destination_code=options.prices.region(destination).billing_code
         )
+
+    def listed_usage_type(self, section: Section, destination: str) -> str:
+        """The usage type the price book's Price List provenance gives this charge ("" when none): only
+        when it ends with this charge's meter (archive early deletion reads the archive figure but is
+        another usage type)."""
+        item = section.items.get(self.item) if self.item else None
+        if item is None:
+            return ""
+        meter = self.usage_type.replace("{code}-", "").replace("{destination_code}-", "")
+        ref = item.ref(destination) if destination else None
+        found = ref.usage_type if ref is not None and ref.to == destination else item.usage_type
+        return found if found.endswith(meter) else ""
 
     def lines(self, options: PricingOptions) -> LineMaker:
         """A function making this charge's lines; usage types are worked out once per region and

@@ -14,10 +14,11 @@ from typing import Any, cast
 import pandas as pd
 
 from ...analysis.breakdown import namespace
-from ...core.charges import REGISTRY
+from ...core.charges import REGISTRY, Charge
 from ...core.errors import InputError
 from ...core.estimate import Estimate
 from ...core.money import CENT, ZERO, allocate, round_half_up
+from ...core.pricebook import PUBLIC, PriceBook, Ref
 from ...core.usage import Usage
 from ..rows import ArnRow, LineRow
 from .tags import repository_table
@@ -60,6 +61,7 @@ COLUMNS = [
     "ServiceName",
     "ServiceSubcategory",
     "SkuId",
+    "SkuPriceId",
     "SubAccountId",
     "SubAccountName",
     "Tags",
@@ -70,6 +72,7 @@ COLUMNS = [
     "x_DestinationRegion",
     "x_UsageType",
     "x_Product",
+    "x_PriceBook",
 ]
 MONEY = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost"]
 TIMESTAMPS = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"]
@@ -109,6 +112,9 @@ def focus_frame(
     repos = repository_table(usage, lines)
     vocab = billing()
     rows = []
+    book = " ".join(
+        v for v in (prices.identity["version"], prices.identity["date"], prices.identity["hash"]) if v
+    )
     start, end = _iso(est.period.start), _iso(est.period.end)
     for line, repo, cost in zip(
         cast("Iterable[LineRow]", lines.itertuples(index=False)),
@@ -120,6 +126,7 @@ def focus_frame(
         service = vocab["services"][charge.service]
         region = prices.region(line.region)
         usage_type = line.usage_type
+        ref = _price_ref(prices, charge, line)
         quantity = line.quantity.quantize(QUANTITY)
         product = "Amazon ECR Public" if line.registry == "public" else "Amazon ECR"
         rows.append(
@@ -159,7 +166,8 @@ def focus_frame(
                 "ServiceCategory": service["category"],
                 "ServiceName": service["name"],
                 "ServiceSubcategory": service["subcategory"],
-                "SkuId": usage_type,
+                "SkuId": ref.sku if ref else usage_type,
+                "SkuPriceId": ref.rate_code if ref else None,
                 "SubAccountId": line.account_id,
                 "SubAccountName": None,
                 "Tags": json.dumps(repo.tags, sort_keys=True, ensure_ascii=False) if repo.tags else None,
@@ -170,9 +178,21 @@ def focus_frame(
                 "x_DestinationRegion": line.destination_region or None,
                 "x_UsageType": usage_type,
                 "x_Product": product,
+                "x_PriceBook": book,
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _price_ref(prices: PriceBook, charge: Charge, line: LineRow) -> Ref | None:
+    """The Price List SKU and rate code of a line's price, when the book's figure came from the Price
+    List and is this line's usage type (else None: ``SkuId`` falls back to the usage type)."""
+    if not charge.item or line.tier == "free":
+        return None
+    section = prices.section(PUBLIC if charge.section == PUBLIC else line.region)
+    item = section.items.get(charge.item)
+    ref = item.ref(line.destination_region, int(line.tier) if line.tier.isdigit() else 1) if item else None
+    return ref if ref is not None and ref.usage_type == line.usage_type else None
 
 
 def _fill_account(lines: pd.DataFrame, account_id: str, est: Estimate) -> pd.DataFrame:
@@ -198,7 +218,8 @@ def _description(description: str, line: LineRow) -> str:
         parts.append(f"price tier {line.tier}")
     if line.destination_region:
         parts.append(f"to {line.destination_region}")
-    return f"{', '.join(parts)}: {line.repository}"  # FOCUS wants ASCII descriptions
+    usage = f" ({line.usage_type})" if line.usage_type else ""  # the bill's name for the line
+    return f"{', '.join(parts)}{usage}: {line.repository}"  # FOCUS wants ASCII descriptions
 
 
 def _iso(ts: datetime) -> str:
