@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,17 +20,22 @@ from ..sources.load import load
 from ..sources.summary import read_summary
 from .steps import Step, quiet
 
+if TYPE_CHECKING:
+    from ..analysis.reconcile import Reconciliation
+
 
 @dataclass(frozen=True)
 class Report:
     """``usage`` priced as ``estimate``; with charts or HTML asked for, ``by_age`` (stored GB-month by
-    image age, inventories), ``over_time`` (cost over time) and ``files``: (path, bytes) to write."""
+    image age, inventories), ``over_time`` (cost over time) and ``files``: (path, bytes) to write;
+    ``reconciliation``: the estimate held against a bill, when one was given."""
 
     usage: Usage
     estimate: Estimate
     by_age: pd.DataFrame | None = None
     over_time: Timeline | None = None
     files: tuple[tuple[Path, bytes], ...] = ()
+    reconciliation: Reconciliation | None = None
 
     def __repr__(self) -> str:
         return f"<Report {self.estimate!r}; {len(self.files)} file(s) to write>"
@@ -45,12 +51,14 @@ def report(
     charts: Path | None = None,
     history: int = 1,
     compare: Sequence[Path] = (),
+    bill: str | Path | None = None,
     step: Step = quiet,
 ) -> Report:
     """Price ``source`` (a Usage, a scenario CSV or an inventory folder) and, with ``html`` (a file) or
     ``charts`` (a folder for PNG + SVG), draw the charts. The cost-over-time chart shows ``compare``
     (other inventories, each priced for the month in its ``collection.json``) when given, else
-    ``history`` months of the input (1: the month and a 6-month projection)."""
+    ``history`` months of the input (1: the month and a 6-month projection). ``bill``: a CUR 2.0 or
+    FOCUS export (file, folder, ``s3://``) or ``"cost-explorer"`` to reconcile with (an HTML section)."""
     usage = source
     if not isinstance(usage, Usage):
         with step(f"Reading {source}"):
@@ -60,12 +68,18 @@ def report(
         if drawing and usage.images is not None:  # storage by age shares the estimate's one metering pass
             usage.metering.attributed(options.month, options.blob_mounting)
         est = estimate(usage, options=options)
+    rec = None
+    if bill is not None:
+        from .reconcile import reconcile_with
+
+        with step("Reconciling with the bill"):
+            rec = reconcile_with(est, bill)
     if not drawing:
-        return Report(usage, est)
+        return Report(usage, est, reconciliation=rec)
     with step("Drawing charts"):
         by_age, over_time = _analyses(usage, est, history, compare, options)
-        files = _files(est, by_age, over_time, html, charts, top, namespace_depth)
-    return Report(usage, est, by_age, over_time, tuple(files))
+        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, rec)
+    return Report(usage, est, by_age, over_time, tuple(files), rec)
 
 
 def snapshot(path: Path, options: PricingOptions) -> Estimate:
@@ -106,6 +120,7 @@ def _files(
     charts_dir: Path | None,
     top: int,
     namespace_depth: int,
+    rec: Reconciliation | None = None,
 ) -> list[tuple[Path, bytes]]:
     import matplotlib
 
@@ -119,6 +134,6 @@ def _files(
         for name, fig in figures.items():
             files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
     if html is not None:
-        text = html_report.report_html(est, figures, by_age, over_time, top, namespace_depth)
+        text = html_report.report_html(est, figures, by_age, over_time, top, namespace_depth, rec)
         files.append((html, text.encode("utf-8")))
     return files

@@ -73,6 +73,16 @@ def report(
             "for the month in its collection.json (else --month); replaces --history.",
         ),
     ] = None,
+    bill: Annotated[
+        str | None,
+        typer.Option(
+            "--bill",
+            metavar="SRC",
+            help="Reconcile with a bill: a CUR 2.0 or FOCUS export (file, folder or s3://bucket/prefix; "
+            "told apart by its columns) or cost-explorer. A section of the HTML report, a summary on "
+            "the terminal.",
+        ),
+    ] = None,
 ) -> None:
     """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
 
@@ -98,9 +108,16 @@ def report(
             charts=charts,
             history=history,
             compare=compare or (),
+            bill=bill,
             step=working,
         )
         terminal.console().print(terminal.report(result.estimate, top=top, namespace_depth=namespace_depth))
+        if result.reconciliation is not None:
+            from ..outputs import reconcile
+
+            rec = result.reconciliation
+            terminal.console().print(terminal.bullets(reconcile.summary_lines(rec)))
+            terminal.console().print(terminal.rich_table(reconcile.explanations_spec(rec)))
         for name, data in result.files:
             write_atomic(name, data)
         if charts is not None:
