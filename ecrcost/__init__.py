@@ -9,7 +9,8 @@ Notebook use::
     est.line_items()                                                  # DataFrame: the bill's lines
 
 Use-cases, the same the command line runs: ``ecrcost.report``, ``ecrcost.what_if`` (lifecycle
-policies), ``ecrcost.export`` (FOCUS / spreadsheet rows).
+policies), ``ecrcost.export`` (FOCUS / spreadsheet rows), ``ecrcost.reconcile`` (the estimate held
+against the bill: CUR 2.0, FOCUS or Cost Explorer).
 
 Attributes are imported on first use (PEP 562), so ``import ecrcost`` and ``ecrcost --help`` stay fast.
 """
@@ -31,6 +32,7 @@ _LAZY = {
     "Usage": ("ecrcost.core.usage", "Usage"),
     "estimate": ("ecrcost.core.pricing", "estimate"),
     "export": ("ecrcost.app.export", "export"),
+    "reconcile": ("ecrcost.app.reconcile", "reconcile"),
     "report": ("ecrcost.app.report", "report"),
     "what_if": ("ecrcost.app.lifecycle", "what_if"),
     "load": ("ecrcost.sources.load", "load"),
@@ -58,6 +60,7 @@ __all__ = [
     "lifecycle",
     "load",
     "load_pricebook",
+    "reconcile",
     "report",
     "sample_path",
     "timeline",
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
     from .analysis import breakdown, lifecycle, timeline
     from .app.export import export
     from .app.lifecycle import what_if
+    from .app.reconcile import reconcile
     from .app.report import report
     from .core.errors import InputError
     from .core.estimate import Estimate

@@ -1,5 +1,6 @@
 """moto over real HTTP, with a small WSGI layer in front that does what moto does not: it pages
-DescribeRepositories / DescribeImages (honouring maxResults, emitting nextToken), answers a share of
+DescribeRepositories / DescribeImages (honouring maxResults, emitting nextToken) and Cost Explorer's
+GetCostAndUsage (``page_size`` groups a page, emitting NextPageToken), answers a share of
 calls with ThrottlingException, denies ECR in chosen regions (AccessDeniedException), and spoils chosen
 answers (``faults``): a truncated or empty body, wrong types, out-of-range numbers, a changed manifest.
 
@@ -94,12 +95,15 @@ class Front:
             ]
             return _raw(start_response, "200 OK", json.dumps({"pullThroughCacheRules": rules}).encode())
         fault = self.faults.get(op)
-        if not fault and not (target.startswith(ECR_TARGET) and op in PAGED):
+        cost_pages = op == "GetCostAndUsage" and bool(self.page_size)
+        if not fault and not cost_pages and not (target.startswith(ECR_TARGET) and op in PAGED):
             return self.inner(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         data = environ["wsgi.input"].read(length)
         request = json.loads(data or b"{}")
-        if target.startswith(ECR_TARGET) and op in PAGED:
+        if cost_pages:
+            status, body = self._cost_page(environ, request)
+        elif target.startswith(ECR_TARGET) and op in PAGED:
             status, body = self._page(environ, request, PAGED[op])
         else:
             status, body = self._forward(environ, data)
@@ -152,6 +156,26 @@ class Front:
                 self.pages[token] = (key, items[size:])
             out["nextToken"] = token
         return "200 OK", json.dumps(out).encode()
+
+    def _cost_page(self, environ: dict, request: dict) -> tuple[str, bytes]:
+        """Cost Explorer's GetCostAndUsage in pages of ``page_size`` groups: moto answers the query
+        without the token (the same answer every time), the front hands out one window of its groups
+        and a ``NextPageToken`` (the offset) while more remain."""
+        offset = int(request.pop("NextPageToken", None) or 0)
+        status, raw = self._forward(environ, json.dumps(request).encode())
+        if not status.startswith("200"):
+            return status, raw
+        answer = json.loads(raw)
+        size = self.page_size or 1
+        more = False
+        for result in answer.get("ResultsByTime", []):
+            groups = result.get("Groups", [])
+            result["Groups"] = groups[offset : offset + size]
+            more = more or len(groups) > offset + size
+        answer.pop("NextPageToken", None)
+        if more:
+            answer["NextPageToken"] = str(offset + size)
+        return "200 OK", json.dumps(answer).encode()
 
     def _forward(self, environ: dict, data: bytes) -> tuple[str, bytes]:
         env = dict(environ, CONTENT_LENGTH=str(len(data)))

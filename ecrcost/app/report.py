@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,17 +21,22 @@ from ..sources.load import load
 from ..sources.summary import read_summary
 from .steps import Step, quiet
 
+if TYPE_CHECKING:
+    from ..analysis.reconcile import Reconciliation
+
 
 @dataclass(frozen=True)
 class Report:
     """``usage`` priced as ``estimate``; with charts or HTML asked for, ``by_age`` (stored GB-month by
-    image age, inventories), ``over_time`` (cost over time) and ``files``: (path, bytes) to write."""
+    image age, inventories), ``over_time`` (cost over time) and ``files``: (path, bytes) to write;
+    ``reconciliation``: the estimate held against a bill, when one was given."""
 
     usage: Usage
     estimate: Estimate
     by_age: pd.DataFrame | None = None
     over_time: Timeline | None = None
     files: tuple[tuple[Path, bytes], ...] = ()
+    reconciliation: Reconciliation | None = None
 
     def __repr__(self) -> str:
         return f"<Report {self.estimate!r}; {len(self.files)} file(s) to write>"
@@ -46,13 +52,15 @@ def report(
     charts: Path | None = None,
     history: int = 1,
     compare: Sequence[Path] = (),
+    bill: str | Path | None = None,
     step: Step = quiet,
     full_source: bool = False,
 ) -> Report:
     """Price ``source`` (a Usage, a scenario CSV or an inventory folder) and, with ``html`` (a file) or
     ``charts`` (a folder for PNG + SVG), draw the charts. The cost-over-time chart shows ``compare``
     (other inventories, each priced for the month in its ``collection.json``) when given, else
-    ``history`` months of the input (1: the month and a 6-month projection)."""
+    ``history`` months of the input (1: the month and a 6-month projection). ``bill``: a CUR 2.0 or
+    FOCUS export (file, folder, ``s3://``) or ``"cost-explorer"`` to reconcile with (an HTML section)."""
     usage = source
     if not isinstance(usage, Usage):
         with step(f"Reading {source}"):
@@ -63,16 +71,23 @@ def report(
         if drawing and usage.images is not None:  # storage by age shares the estimate's one metering pass
             usage.metering.attributed(options.month, options.blob_mounting)
         est = estimate(usage, options=options)
+    rec = None
+    if bill is not None:
+        from .reconcile import reconcile_with
+
+        with step("Reconciling with the bill"):
+            rec = reconcile_with(est, bill)
     if not drawing:
         if not over_time_asked:
-            return Report(usage, est)
+            return Report(usage, est, reconciliation=rec)
         with step("Pricing over time"):
-            return Report(usage, est, over_time=_over_time(usage, est, history, compare, options))
+            over_time = _over_time(usage, est, history, compare, options)
+        return Report(usage, est, over_time=over_time, reconciliation=rec)
     with step("Drawing charts"):
         by_age, over_time = _analyses(usage, est, history, compare, options)
         team_of = teams(usage.repositories)
-        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, team_of, full_source)
-    return Report(usage, est, by_age, over_time, tuple(files))
+        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, team_of, full_source, rec)
+    return Report(usage, est, by_age, over_time, tuple(files), rec)
 
 
 def snapshot(path: Path, options: PricingOptions) -> Estimate:
@@ -123,6 +138,7 @@ def _files(
     namespace_depth: int,
     team_of: Teams,
     full_source: bool = False,
+    rec: Reconciliation | None = None,
 ) -> list[tuple[Path, bytes]]:
     import matplotlib
 
@@ -137,7 +153,7 @@ def _files(
             files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
     if html is not None:
         text = html_report.report_html(
-            est, figures, by_age, over_time, top, namespace_depth, team_of, full_source=full_source
+            est, figures, by_age, over_time, top, namespace_depth, team_of, full_source, rec
         )
         files.append((html, text.encode("utf-8")))
     return files

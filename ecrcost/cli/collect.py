@@ -155,8 +155,15 @@ def iam_policy(
     all_regions: Annotated[
         bool, typer.Option("--all-regions", help="Include ec2:DescribeRegions (for --all-regions).")
     ] = False,
+    reconcile: Annotated[
+        bool,
+        typer.Option(
+            "--reconcile",
+            help="Include what reconcile reads bills with: ce:GetCostAndUsage, s3:ListBucket, s3:GetObject.",
+        ),
+    ] = False,
 ) -> None:
     """Print the least-privilege IAM policy that `collect` needs, generated from the code's declarations."""
     from ..sources.collect import policy_json
 
-    sys.stdout.write(policy_json(roles=assume_role, all_regions=all_regions))
+    sys.stdout.write(policy_json(roles=assume_role, all_regions=all_regions, reconcile=reconcile))

@@ -119,7 +119,8 @@ HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 EXIT_CODES = (
     "Exit codes: 0 success; 1 anything else (an output that could not be written, AWS unreachable); "
     "2 bad input or usage (one line naming file, row and column); 3 collect or prices refresh with "
-    "partial coverage; 5 lifecycle --fail-on-unsafe and a policy is unsafe."
+    "partial coverage, or reconcile --cost-explorer refused; 4 reconcile beyond --tolerance; "
+    "5 lifecycle --fail-on-unsafe and a policy is unsafe."
 )
 
 app = typer.Typer(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +25,9 @@ from .common import (
     working,
 )
 from .main import app
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 @app.command()
@@ -79,6 +82,16 @@ def report(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="The HTML page names the input by its full path, not its name.")
     ] = False,
+    bill: Annotated[
+        str | None,
+        typer.Option(
+            "--bill",
+            metavar="SRC",
+            help="Reconcile with a bill: a CUR 2.0 or FOCUS export (file, folder or s3://bucket/prefix; "
+            "told apart by its columns) or cost-explorer. A section of the HTML report, a summary on "
+            "the terminal.",
+        ),
+    ] = None,
 ) -> None:
     """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
 
@@ -106,13 +119,24 @@ def report(
             charts=charts,
             history=history,
             compare=compare or (),
+            bill=bill,
             step=working,
             full_source=verbose,
         )
         team_of = teams(result.usage.repositories)
-        shown = [terminal.report(result.estimate, top=top, namespace_depth=namespace_depth, team_of=team_of)]
+        shown: list[RenderableType] = [
+            terminal.report(result.estimate, top=top, namespace_depth=namespace_depth, team_of=team_of)
+        ]
         if (compare or history > 1) and result.over_time is not None:
             shown.append(terminal.over_time(result.over_time))
+        if result.reconciliation is not None:
+            from ..outputs import reconcile
+
+            rec = result.reconciliation
+            shown += [
+                terminal.bullets(reconcile.summary_lines(rec)),
+                terminal.rich_table(reconcile.explanations_spec(rec)),
+            ]
         show(shown, None)
         if history > 1 and not compare and result.over_time is None:
             typer.echo("note: --history needs an inventory (push dates): a scenario has no history", err=True)

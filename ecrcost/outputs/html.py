@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from html import escape
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -29,6 +29,9 @@ from .charts.style import share
 from .rows import AgeRow
 from .tables import CHARGE_LABELS, Spec, price_book, usd
 from .tables import gb as num
+
+if TYPE_CHECKING:
+    from ..analysis.reconcile import Reconciliation
 
 CAPTIONS = {
     "top-repositories": "Where the money goes: the most expensive repositories, storage and transfer.",
@@ -168,6 +171,15 @@ def _timeline(timeline: Timeline) -> str:
     return out + "".join(f'<p class="muted">{escape(line)}</p>' for line in extra if line)
 
 
+def _reconciliation(rec: Reconciliation) -> str:
+    from . import reconcile
+
+    lines = [f'<p class="muted">{escape(line)}</p>' for line in reconcile.summary_lines(rec)]
+    lines += [spec_table(spec) for spec in reconcile.specs(rec)]
+    lines += [f'<p class="muted">{escape(note)}</p>' for note in rec.notes]
+    return "\n".join(lines)
+
+
 def report_html(
     est: Estimate,
     figures: Mapping[str, Figure] | None = None,
@@ -177,6 +189,7 @@ def report_html(
     namespace_depth: int = 1,
     team_of: breakdown.Teams | None = None,
     full_source: bool = False,
+    reconciliation: Reconciliation | None = None,
 ) -> str:
     """The report as one HTML document (str). ``figures`` default to :func:`ecrcost.charts.figures` of
     the same inputs; ``aging`` (:func:`ecrcost.aging.stored_by_age`) and ``timeline``
@@ -221,6 +234,8 @@ def report_html(
         parts += ["<h2>Storage by image age</h2>", _aging(aging)]
     if timeline is not None and len(timeline.table):
         parts += ["<h2>Over time</h2>", _timeline(timeline)]
+    if reconciliation is not None:
+        parts += ["<h2>Against the bill</h2>", _reconciliation(reconciliation)]
     parts += [
         "<h2>All repositories</h2>",
         spec_table(tables.repositories(est, f"Every repository, {est.period}")),

@@ -37,20 +37,28 @@ def declare(service: str, *names: str, when: str = "", action_prefix: str | None
 
 def _load_all() -> None:
     # Importing the callers runs their declarations.
+    from ..bill import costexplorer, locate  # noqa: F401  (reconcile's bill sources)
     from . import metrics, reader, regions, sessions  # noqa: F401
 
 
-def actions(roles: bool = False, all_regions: bool = False) -> list[str]:
-    """Sorted IAM actions a collection with these options needs."""
+def actions(roles: bool = False, all_regions: bool = False, reconcile: bool = False) -> list[str]:
+    """Sorted IAM actions a collection with these options needs (``reconcile``: and reading bills from
+    S3 and Cost Explorer)."""
     _load_all()
     wanted = {""} | ({"--role-arn"} if roles else set()) | ({"--all-regions"} if all_regions else set())
-    return sorted({op.action for op in OPERATIONS.values() if op.action and op.when in wanted})
+    return sorted(
+        {
+            op.action
+            for op in OPERATIONS.values()
+            if op.action and (op.when in wanted or (reconcile and op.when.startswith("reconcile")))
+        }
+    )
 
 
-def policy(roles: bool = False, all_regions: bool = False) -> dict[str, Any]:
+def policy(roles: bool = False, all_regions: bool = False, reconcile: bool = False) -> dict[str, Any]:
     """The least-privilege IAM policy document (one read-only statement per service)."""
     by_service: dict[str, list[str]] = {}
-    for action in actions(roles, all_regions):
+    for action in actions(roles, all_regions, reconcile):
         by_service.setdefault(action.split(":")[0], []).append(action)
     return {
         "Version": "2012-10-17",
@@ -61,5 +69,5 @@ def policy(roles: bool = False, all_regions: bool = False) -> dict[str, Any]:
     }
 
 
-def policy_json(roles: bool = False, all_regions: bool = False) -> str:
-    return json.dumps(policy(roles, all_regions), indent=2) + "\n"
+def policy_json(roles: bool = False, all_regions: bool = False, reconcile: bool = False) -> str:
+    return json.dumps(policy(roles, all_regions, reconcile), indent=2) + "\n"
