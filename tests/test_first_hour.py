@@ -77,6 +77,15 @@ def test_every_command_that_writes_a_file_says_so_unless_quiet(tmp_path):
         "estimate": ["estimate", SCENARIO],
         "export": ["export", SCENARIO],
         "lifecycle": ["lifecycle", sample_path(), "--as-of", "2026-11-27T00:00:00Z"],
+        "reconcile": [
+            "reconcile",
+            sample_path(),
+            "--month",
+            "2026-10",
+            "--cur",
+            EXAMPLES / "bill-2026-10-cur.csv",
+        ],
+        "diff": ["diff", SCENARIO, SCENARIO],
     }
     for name, args in commands.items():
         out = tmp_path / f"{name}.out"
@@ -306,3 +315,15 @@ def test_verbose_puts_the_full_input_path_in_the_page(tmp_path):
     page = tmp_path / "r.html"
     assert run("report", SCENARIO, "--month", "2026-10", "--html", page, "--verbose").exit_code == 0
     assert f"<title>ECR cost report, 2026-10 — {SCENARIO}</title>" in page.read_text(encoding="utf-8")
+
+
+def test_reconcile_follows_the_output_extension_and_refuses_a_format_word(tmp_path, monkeypatch):
+    bill = ["--month", "2026-10", "--cur", EXAMPLES / "bill-2026-10-cur.csv"]
+    out = tmp_path / "r.json"
+    written = run("reconcile", sample_path(), *bill, "-o", out)
+    assert written.exit_code == 0, written.output
+    assert json.loads(out.read_text())["period"] == "2026-10"
+    monkeypatch.chdir(tmp_path)
+    word = run("reconcile", sample_path(), *bill, "-o", "json")
+    assert word.exit_code == 2 and "'json' is a format, not a file name" in word.stderr
+    assert not (tmp_path / "json").exists()
