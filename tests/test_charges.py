@@ -86,7 +86,7 @@ def test_every_billed_unit_reaches_the_lines_and_the_json(tmp_path):
         assert {"account_id", "region", "repository", "charge", "usage_type", "pricing_unit", "tier",
                 "destination_region", "quantity", "unit_price_usd", "cost_usd"} <= set(item)  # fmt: skip
     tiers = {(i["charge"], i["tier"]) for i in items}
-    assert {("internet", "free"), ("internet", "1"), ("internet", "2"), ("public_internet", "free")} <= tiers
+    assert {("internet", "free"), ("internet", 1), ("internet", 2), ("public_internet", "free")} <= tiers
     cross = next(i for i in items if i["charge"] == "cross_region")
     assert cross["usage_type"] == "USE1-EU-AWS-Out-Bytes" and cross["destination_region"] == "eu-west-1"
     # network processing and free transfer stay out of the ECR total but are reported

@@ -159,7 +159,7 @@ def test_prices_lists_every_region_with_sources_and_marks_unverified():
 def test_report_on_the_bundled_sample():
     text = run("report", "--month", "2026-11").stdout
     for expected in (
-        "Top 10 repositories",
+        "All 9 repositories",
         "By namespace",
         "By region",
         "Internet egress tiers used",

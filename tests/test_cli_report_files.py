@@ -21,7 +21,7 @@ def test_charts_writes_png_and_svg_for_each_chart(tmp_path):
     out = tmp_path / "charts"
     result = run("--charts", out)
     assert result.exit_code == 0, result.output
-    assert "Top 10 repositories" in result.stdout  # the terminal report is still printed
+    assert "All 9 repositories" in result.stdout  # the terminal report is still printed
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{e}" for n in NAMES for e in ("png", "svg"))
     for name in NAMES:
         assert (out / f"{name}.png").read_bytes().startswith(b"\x89PNG")

@@ -66,7 +66,7 @@ def test_the_totals_and_every_table_row_are_there(sample):
         assert escape(bucket) in page
     for note in est.notes:
         assert escape(note) in page
-    assert "Top 10 repositories" in page and "By namespace (depth 1)" in page and "By region" in page
+    assert "All 9 repositories" in page and "By namespace (depth 1)" in page and "By region" in page
 
 
 def test_projected_months_are_marked(sample):
@@ -81,11 +81,11 @@ def test_a_hostile_repository_name_is_escaped():
         [["123456789012", "us-east-1", "private", hostile, "standard", Decimal("12.5")]],
         columns=STORAGE_COLUMNS,
     )
-    est = ecrcost.estimate(Usage(storage=storage, source="<b>folder</b>"), month=MONTH)
+    est = ecrcost.estimate(Usage(storage=storage, source="data/<b>folder"), month=MONTH)
     page = report_html(est)
-    assert "<script>" not in page and "<b>folder</b>" not in page
+    assert "<script>" not in page and "<b>folder" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;/a&amp;b" in page
-    assert "&lt;b&gt;folder&lt;/b&gt;" in page
+    assert "&lt;b&gt;folder" in page and "data/" not in page  # the input's last path part, escaped
 
 
 def test_a_scenario_report_has_no_age_or_time_sections(tmp_path):

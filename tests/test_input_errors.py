@@ -106,7 +106,7 @@ def materialize(root: Path, files: Files) -> None:
 def estimate(tmp_path: Path, target: str | Path, *options: str) -> tuple[Result, Path]:
     """``ecrcost estimate TARGET --format json --output FILE`` (month 2026-10 unless given)."""
     out = tmp_path / "out" / "estimate.json"
-    args = ["estimate", str(target), "--format", "json", "--output", str(out), *options]
+    args = ["estimate", str(target), "--format", "json", "--output", str(out), "--quiet", *options]
     if "--month" not in options:
         args += ["--month", "2026-10"]
     return runner.invoke(app, args), out
@@ -173,12 +173,17 @@ SCENARIO_CASES = [
         id="missing-required-column-with-optional",
     ),
     pytest.param(
-        scenario(lines("repository,storage_gb,colour", "web,1,red"), 1, "colour", "unknown column"),
-        id="unknown-column",
+        scenario(lines("repository,storage_gb,internet_gb", "web,1,2"), 1, "internet_gb", "internet_out_gb"),
+        id="misspelt-column",
     ),
     pytest.param(
-        scenario(lines("repository,storage_gb,Region", "web,1,us-east-1"), 1, "Region", "unknown column"),
-        id="unknown-column-wrong-case",
+        scenario(
+            lines("repository,storage_gb,Region,region", "web,1,us-east-1,us-east-1"),
+            1,
+            "region",
+            "duplicate",
+        ),
+        id="duplicate-column-any-case",
     ),
     pytest.param(
         scenario(lines("repository,storage_gb,storage_gb", "web,1,2"), 1, "storage_gb", "duplicate"),
@@ -194,7 +199,7 @@ SCENARIO_CASES = [
     ),
     pytest.param(scenario(lines("", HDR, "web,1"), 1, None, "blank"), id="blank-first-line"),
     pytest.param(
-        scenario(lines("repository;storage_gb", "web;1"), 1, "repository;storage_gb", "unknown column"),
+        scenario(lines("repository;storage_gb", "web;1"), 1, "repository;storage_gb", "separated by ';'"),
         id="semicolon-separated",
     ),
     # not CSV text

@@ -51,8 +51,14 @@ print(f"steps={seen}")
 """
 
 
+WHEN = {"pushed_at": "2026-10-01T00:00:00Z", "last_pulled_at": ""}  # typed in Parquet: real timestamps
+
+
 def previous(folder: Path) -> None:
-    rows = [dict.fromkeys(IMAGES, "x") | {"size_bytes": 1, "image_digest": f"sha256:{i}"} for i in range(3)]
+    rows = [
+        dict.fromkeys(IMAGES, "x") | {"size_bytes": 1, "image_digest": f"sha256:{i}", **WHEN}
+        for i in range(3)
+    ]
     write_inventory(folder, {"images": rows}, {"images": 3}, "parquet")
 
 
@@ -75,7 +81,10 @@ def test_a_kill_at_any_step_leaves_a_complete_inventory_under_the_name(tmp_path,
     if mode == "exchange" and not probe_exchange(tmp_path):
         pytest.skip("this file system cannot RENAME_EXCHANGE")
     new = tmp_path / "new" / "inv"
-    rows = [dict.fromkeys(IMAGES, "x") | {"size_bytes": 1, "image_digest": f"sha256:{i}"} for i in range(5)]
+    rows = [
+        dict.fromkeys(IMAGES, "x") | {"size_bytes": 1, "image_digest": f"sha256:{i}", **WHEN}
+        for i in range(5)
+    ]
     write_inventory(new, {"images": rows}, {"images": 5}, "parquet")
     folder = tmp_path / "inv"
     finished, missing = None, 0

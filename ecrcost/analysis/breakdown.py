@@ -3,6 +3,7 @@ every grouping adds up to the same total."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pandas as pd
@@ -22,11 +23,30 @@ def namespace(repository: str, depth: int = 1) -> str:
     return "/".join(parts[: min(depth, len(parts) - 1)])
 
 
-def by(estimate: Estimate, column: str, quantum: Decimal = CENT, depth: int = 1) -> pd.DataFrame:
-    """Totals per ``column`` ("namespace", "region", "account_id", "registry"), largest first."""
+Teams = Mapping[tuple[str, str, str], str]
+NO_TEAM = "(no team)"
+
+
+def teams(repositories: pd.DataFrame | None) -> Teams:
+    """Each repository's ``team`` tag, keyed (account_id, region, repository); {} when none has one."""
+    if repositories is None:
+        return {}
+    keys = zip(repositories["account_id"], repositories["region"], repositories["repository"], strict=True)
+    found = {key: str(tags.get("team", "")) for key, tags in zip(keys, repositories["tags"], strict=True)}
+    return {k: v for k, v in found.items() if v}
+
+
+def by(
+    estimate: Estimate, column: str, quantum: Decimal = CENT, depth: int = 1, team_of: Teams | None = None
+) -> pd.DataFrame:
+    """Totals per ``column`` ("namespace", "region", "account_id", "registry", or "team" with
+    ``team_of``), largest first."""
     table = estimate.rounded(quantum)
     if column == "namespace":
         table["namespace"] = [namespace(r, depth) for r in table["repository"]]
+    if column == "team":
+        keys = zip(table["account_id"], table["region"], table["repository"], strict=True)
+        table["team"] = [(team_of or {}).get(k) or NO_TEAM for k in keys]
     grouped = table.groupby(column, sort=False)
     # pandas-stubs allow no Decimal values in a series, which these exact sums are
     out = pd.DataFrame(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..analysis.breakdown import Teams, teams
 from ..analysis.timeline import Timeline
 from ..core.estimate import Estimate
 from ..core.options import PricingOptions
@@ -53,6 +54,7 @@ def report(
     compare: Sequence[Path] = (),
     bill: str | Path | None = None,
     step: Step = quiet,
+    full_source: bool = False,
 ) -> Report:
     """Price ``source`` (a Usage, a scenario CSV or an inventory folder) and, with ``html`` (a file) or
     ``charts`` (a folder for PNG + SVG), draw the charts. The cost-over-time chart shows ``compare``
@@ -64,6 +66,7 @@ def report(
         with step(f"Reading {source}"):
             usage = load(usage, options.prices)
     drawing = html is not None or charts is not None
+    over_time_asked = bool(compare) or history > 1
     with step("Pricing"):
         if drawing and usage.images is not None:  # storage by age shares the estimate's one metering pass
             usage.metering.attributed(options.month, options.blob_mounting)
@@ -75,10 +78,15 @@ def report(
         with step("Reconciling with the bill"):
             rec = reconcile_with(est, bill)
     if not drawing:
-        return Report(usage, est, reconciliation=rec)
+        if not over_time_asked:
+            return Report(usage, est, reconciliation=rec)
+        with step("Pricing over time"):
+            over_time = _over_time(usage, est, history, compare, options)
+        return Report(usage, est, over_time=over_time, reconciliation=rec)
     with step("Drawing charts"):
         by_age, over_time = _analyses(usage, est, history, compare, options)
-        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, rec)
+        team_of = teams(usage.repositories)
+        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, team_of, full_source, rec)
     return Report(usage, est, by_age, over_time, tuple(files), rec)
 
 
@@ -94,22 +102,30 @@ def snapshot(path: Path, options: PricingOptions) -> Estimate:
 def _analyses(
     usage: Usage, est: Estimate, history: int, compare: Sequence[Path], options: PricingOptions
 ) -> tuple[pd.DataFrame | None, Timeline | None]:
-    from ..analysis import age, timeline
+    from ..analysis import age
 
-    by_age, over_time = None, None
-    if usage.images is not None:
-        by_age = age.stored_by_age(usage, options.month, options.blob_mounting)
-        if not compare:
-            over_time = (
-                timeline.projection(usage, options, current=est)
-                if history == 1
-                else timeline.history(usage, options, history)
-            )
+    by_age = (
+        age.stored_by_age(usage, options.month, options.blob_mounting) if usage.images is not None else None
+    )
+    return by_age, _over_time(usage, est, history, compare, options)
+
+
+def _over_time(
+    usage: Usage, est: Estimate, history: int, compare: Sequence[Path], options: PricingOptions
+) -> Timeline | None:
+    """``compare``'s snapshots beside the input; else ``history`` months of an inventory (1: this month
+    and a projection); None for a scenario without ``compare``."""
+    from ..analysis import timeline
+
     if compare:
         snapshots = [(Path(p).name, snapshot(Path(p), options)) for p in compare]
         snapshots.append((Path(est.assumptions.get("source") or "input").name, est))
-        over_time = timeline.from_snapshots(snapshots)
-    return by_age, over_time
+        return timeline.from_snapshots(snapshots)
+    if usage.images is None:
+        return None
+    if history == 1:
+        return timeline.projection(usage, options, current=est)
+    return timeline.history(usage, options, history)
 
 
 def _files(
@@ -120,6 +136,8 @@ def _files(
     charts_dir: Path | None,
     top: int,
     namespace_depth: int,
+    team_of: Teams,
+    full_source: bool = False,
     rec: Reconciliation | None = None,
 ) -> list[tuple[Path, bytes]]:
     import matplotlib
@@ -134,6 +152,8 @@ def _files(
         for name, fig in figures.items():
             files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
     if html is not None:
-        text = html_report.report_html(est, figures, by_age, over_time, top, namespace_depth, rec)
+        text = html_report.report_html(
+            est, figures, by_age, over_time, top, namespace_depth, team_of, full_source, rec
+        )
         files.append((html, text.encode("utf-8")))
     return files

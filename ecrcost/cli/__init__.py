@@ -2,7 +2,16 @@
 calls a use-case (:mod:`ecrcost.app`) or the model, and renders; heavy modules are imported inside the
 commands, so ``ecrcost --help`` starts fast."""
 
-from . import collect, estimate, export, lifecycle, prices, reconcile, report  # noqa: F401  (register the commands)
+from . import (  # noqa: F401  (register the commands)
+    collect,
+    diff,
+    estimate,
+    export,
+    lifecycle,
+    prices,
+    reconcile,
+    report,
+)
 from .main import app, main
 
 __all__ = ["app", "main"]

@@ -119,9 +119,11 @@ def collect(
             typer.echo(one_line(f"error: AWS {error_code(exc)}: {message(exc)}"), err=True)
             raise typer.Exit(1) from None
         api = result.summary["api"]
+        registries = len(result.summary["registries"])
+        registry_word = "registry" if registries == 1 else "registries"
         typer.echo(
             one_line(
-                f"{result.summary['images']} images from {len(result.summary['registries'])} registries "
+                f"{result.summary['images']} images from {registries} {registry_word} "
                 f"{'→' if result.replaced else 'read for'} {output} "
                 f"({api['calls_total']} API calls, minimum {api['minimum_total']})"
             ),

@@ -4,17 +4,19 @@ one line per bad input, progress on a terminal, writing output."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from ..core.errors import InputError, one_line
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from ..core.estimate import Estimate
     from ..core.options import PricingOptions
     from ..core.usage import Usage
@@ -25,6 +27,25 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+F = TypeVar("F", bound=StrEnum)
+
+FORMAT_HELP = "Output format. Default: the one --output's extension names (.json .csv .md .txt), else table."
+# What --output's extension chooses when --format is not given.
+BY_SUFFIX = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+# File names that are surely a format typed in the wrong place (AWS CLI users type --output json).
+FORMAT_WORDS = {
+    "table": "table",
+    "json": "json",
+    "csv": "csv",
+    "markdown": "markdown",
+    "md": "markdown",
+    "text": "table",
+    "yaml": "json",
+    "parquet": "parquet",
+}
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Do not say on stderr which files were written.")]
 
 
 MonthOption = Annotated[
@@ -153,14 +174,61 @@ def priced(path: Path, options: PricingOptions) -> tuple[Usage, Estimate]:
         return usage, estimate(usage, options=options)
 
 
-def emit(text: str | bytes, output: Path | None) -> None:
-    """``text`` to ``output`` (see :func:`ecrcost.outputs.write.write_atomic`), or stdout when None."""
+def output_format(chosen: F | None, output: Path | None, kind: type[F], default: F) -> F:
+    """``--format`` when given; else the format ``--output``'s extension names (:data:`BY_SUFFIX`);
+    else ``default``. Without ``--format``, a format word as the file name (``--output json``, as the
+    AWS CLI takes it) is an error saying so; with it, a file of that name is written."""
+    if chosen is not None:
+        return chosen
+    choices = [k.value for k in kind]
+    word = FORMAT_WORDS.get(str(output).lower(), "")
+    fit = word if word in choices else "|".join(choices)
+    check_output_name(
+        output,
+        f"use --format {fit} (a file name ending in .json .csv .md or .txt chooses it too; "
+        f"with --format given, --output {output} writes a file of that name)",
+    )
+    if output is None or str(output) == "-" or (named := BY_SUFFIX.get(output.suffix.lower())) is None:
+        return default
+    if named not in choices:
+        raise InputError(
+            f"this command writes no {named} (its formats: {', '.join(choices)}); choose one with --format",
+            column="--output",
+        )
+    return kind(named)
+
+
+def check_output_name(output: Path | None, hint: str) -> None:
+    """``--output json`` (or csv, table, markdown…) is a format typed where a file name goes."""
+    word = str(output) if output is not None else ""
+    if word.lower() in FORMAT_WORDS:
+        raise InputError(f"'{word}' is a format, not a file name: {hint}", column="--output")
+
+
+def emit(text: str | bytes, output: Path | None, quiet: bool = False) -> None:
+    """``text`` to ``output`` (see :func:`ecrcost.outputs.write.write_atomic`), or stdout when None;
+    a file written is named on stderr ("wrote FILE") unless ``quiet``."""
     from ..outputs.write import write_atomic, write_stdout
 
-    if output is None:
+    if output is None or str(output) == "-":
         write_stdout(text)
-    else:
-        write_atomic(output, text)
+        return
+    write_atomic(output, text)
+    if not quiet:
+        typer.echo(one_line(f"wrote {output}"), err=True)
+
+
+def show(items: Sequence[RenderableType], output: Path | None, quiet: bool = False) -> None:
+    """Rich renderables: on a terminal in its colours and width; to a pipe or ``output`` as plain text
+    as wide as its tables (see :func:`ecrcost.outputs.terminal.text`)."""
+    from ..outputs import terminal
+
+    if output is None and sys.stdout.isatty():
+        con = terminal.console()
+        for item in items:
+            con.print(item)
+        return
+    emit(terminal.text(items), output, quiet)
 
 
 def check_target(target: Path, option: str, folder: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .common import (
+    FORMAT_HELP,
     Billing,
     Blob,
     Format,
@@ -17,10 +18,13 @@ from .common import (
     OtherGB,
     Output,
     Prices,
+    Quiet,
     Scope,
     emit,
+    output_format,
     priced,
     pricing,
+    show,
     user_errors,
 )
 from .main import app
@@ -30,8 +34,9 @@ from .main import app
 def estimate(
     path: Annotated[Path, typer.Argument(help="Scenario CSV or inventory folder.")],
     month: MonthOption = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    format: Annotated[Format | None, typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
     output: Output = None,
+    quiet: Quiet = False,
     free_internet_gb: FreeGB = "0",
     blob_mounting: Blob = Mounting.collected,
     billing: Billing = Scope.organization,
@@ -42,23 +47,17 @@ def estimate(
     from ..outputs import machine, terminal
 
     with user_errors():
+        chosen = output_format(format, output, Format, Format.table)
         _, est = priced(
             path, pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
         )
-        if format is Format.table:
-            con = terminal.console()
-            if output is None:
-                con.print(terminal.estimate_table(est))
-                if (notes := terminal.notes_panel(est)) is not None:
-                    con.print(notes)
-                return
-            with con.capture() as cap:
-                con.print(terminal.estimate_table(est))
-            emit(cap.get(), output)
+        if chosen is Format.table:
+            notes = terminal.notes_panel(est)
+            show([terminal.estimate_table(est), *([notes] if notes else [])], output, quiet)
             return
         render = {
             Format.json: machine.to_json,
             Format.csv: machine.to_csv,
             Format.markdown: machine.to_markdown,
         }
-        emit(render[format](est), output)
+        emit(render[chosen](est), output, quiet)

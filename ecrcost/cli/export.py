@@ -16,7 +16,9 @@ from .common import (
     Mounting,
     OtherGB,
     Prices,
+    Quiet,
     Scope,
+    check_output_name,
     emit,
     priced,
     pricing,
@@ -79,6 +81,7 @@ def export(
     billing: Billing = Scope.organization,
     other_internet_gb: OtherGB = None,
     prices: Prices = None,
+    quiet: Quiet = False,
 ) -> None:
     """The monthly finance export: amounts to the cent that sum exactly to `estimate`'s total.
 
@@ -88,6 +91,9 @@ def export(
 
     with user_errors():
         percentage(discount, "discount_percent")  # bad options fail before the input is read
+        check_output_name(
+            output, "export writes CSV, or Parquet when FILE ends in .parquet: --output FILE.csv"
+        )
         options = pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
         usage, est = priced(path, options)
         result = build(
@@ -99,4 +105,4 @@ def export(
             namespace_depth=namespace_depth,
             discount_percent=discount,
         )
-        emit(result.csv() if output is None else result.file_bytes(output), output)
+        emit(result.csv() if output is None else result.file_bytes(output), output, quiet)

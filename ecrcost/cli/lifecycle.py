@@ -9,19 +9,26 @@ from typing import Annotated
 import typer
 
 from .common import (
+    FORMAT_HELP,
     Billing,
     Blob,
     MonthOption,
     Mounting,
     Output,
     Prices,
+    Quiet,
     Scope,
     emit,
+    fail,
+    output_format,
     pricing,
+    show,
     user_errors,
     working,
 )
 from .main import app
+
+UNSAFE = 5  # exit code: --fail-on-unsafe and a policy would expire or archive a protected image
 
 
 class LifecycleFormat(StrEnum):
@@ -48,10 +55,9 @@ def lifecycle(
         ),
     ] = None,
     month: MonthOption = None,
-    format: Annotated[
-        LifecycleFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = LifecycleFormat.table,
+    format: Annotated[LifecycleFormat | None, typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
     output: Output = None,
+    quiet: Quiet = False,
     in_use: Annotated[
         Path | None,
         typer.Option(
@@ -77,6 +83,14 @@ def lifecycle(
             help="Only repositories whose name matches (wildcards *, repeatable), e.g. team-a/*.",
         ),
     ] = None,
+    fail_on_unsafe: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-unsafe",
+            help="Exit 5 (after the output) when any policy would expire or archive a protected image "
+            "(--in-use, --keep-tags).",
+        ),
+    ] = False,
     prices: Prices = None,
     blob_mounting: Blob = Mounting.collected,
     billing: Billing = Scope.organization,
@@ -84,13 +98,14 @@ def lifecycle(
     """What-if: apply ECR lifecycle policies to an inventory and price the monthly storage saving.
 
     Before and after: the images stored at --as-of, priced as if stored all --month
-    (a monthly run-rate). Bytes freed count only layers no kept image still uses."""
+    (a monthly run-rate). Bytes freed count only layers no kept image still uses.
+    Exit 5 with --fail-on-unsafe when a policy is not safe."""
     from ..analysis.lifecycle import read_in_use, read_policy
     from ..app.lifecycle import what_if
     from ..outputs import lifecycle as render
-    from ..outputs import terminal
 
     with user_errors():
+        chosen = output_format(format, output, LifecycleFormat, LifecycleFormat.table)
         options = pricing(month, "0", blob_mounting, prices, billing)
         policies = [read_policy(p) for p in policy or ()]
         refs = read_in_use(in_use) if in_use is not None else ()
@@ -104,13 +119,10 @@ def lifecycle(
             repositories=repository or (),
             step=working,
         )
-        if format is LifecycleFormat.json:
-            emit(render.to_json(sims), output)
-            return
-        con = terminal.console()
-        if output is None:
-            con.print(render.comparison(sims))
-            return
-        with con.capture() as cap:
-            con.print(render.comparison(sims))
-        emit(cap.get(), output)
+        if chosen is LifecycleFormat.json:
+            emit(render.to_json(sims), output, quiet)
+        else:
+            show([render.comparison(sims)], output, quiet)
+    unsafe = [s.name for s in sims if not s.safe]
+    if fail_on_unsafe and unsafe:
+        fail(f"unsafe: {', '.join(unsafe)} would expire or archive a protected image", UNSAFE)

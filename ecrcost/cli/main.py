@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 try:  # typer >= 0.26 carries its own copy of click
     from typer._click import exceptions as click_errors
@@ -105,12 +105,32 @@ def _quiet_stdout() -> None:
         pass
 
 
+_typed = TyperOption.display_type_rich
+
+
+def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value: help shows no ``<bool>`` placeholder after it (typer shows one)."""
+    return None if self.is_flag else _typed(self, ctx)
+
+
+setattr(TyperOption, "display_type_rich", _flag_without_type)  # noqa: B010 - typer has no hook for it
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 anything else (an output that could not be written, AWS unreachable); "
+    "2 bad input or usage (one line naming file, row and column); 3 collect or prices refresh with "
+    "partial coverage, or reconcile --cost-explorer refused; 4 reconcile beyond --tolerance; "
+    "5 lifecycle --fail-on-unsafe and a policy is unsafe."
+)
+
 app = typer.Typer(
     cls=OneLineErrors,
     help="Estimate what an Amazon ECR registry costs: deduplicated layer storage, tiered transfer, "
     "to the cent.",
+    epilog=EXIT_CODES,
+    context_settings=HELP_OPTIONS,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .common import Format, MonthOption, Output, Prices, emit, fail, user_errors, working
-from .main import OneLineErrors, app
+from .common import Format, MonthOption, Output, Prices, Quiet, emit, fail, show, user_errors, working
+from .main import HELP_OPTIONS, OneLineErrors, app
 
-group = typer.Typer(cls=OneLineErrors, no_args_is_help=False, add_completion=False)
+group = typer.Typer(
+    cls=OneLineErrors, no_args_is_help=False, add_completion=False, context_settings=HELP_OPTIONS
+)
 app.add_typer(group, name="prices")
 
 
@@ -41,7 +44,8 @@ def prices(
         if format is Format.table:
             who = book.identity
             label = f"{who['version']}, {who['date']}, {who['hash'][:19]}"  # sha256: and 12 hex digits
-            terminal.console().print(terminal.prices_table(frame, label))
+            width = terminal.console().width if sys.stdout.isatty() else None
+            show([terminal.prices_table(frame, label, width)], None)
         elif format is Format.json:
             write_stdout(frame.to_json(orient="records", indent=2) + "\n")
         elif format is Format.csv:
@@ -81,6 +85,7 @@ def refresh(
     max_attempts: Annotated[
         int, typer.Option("--max-attempts", min=1, max=20, help="Attempts per API call, retries included.")
     ] = 6,
+    quiet: Quiet = False,
 ) -> None:
     """Build a price book from the AWS Price List (offers AmazonECR, AmazonECRPublic, AWSDataTransfer).
 
@@ -99,7 +104,7 @@ def refresh(
                 result = refresh_book(region or (), endpoint_url, offers, attempts=max_attempts)
         except PriceListError as exc:
             fail(f"{exc}; no price book written", exc.exit_code)
-        emit(book_json(result.doc), output)
+        emit(book_json(result.doc), output, quiet)
     book = result.doc["book"]
     say = [
         f"price book {book['hash']} ({book['version']}): {result.replaced} figures from the Price List, "

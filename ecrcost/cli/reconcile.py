@@ -4,11 +4,12 @@ dollar of difference explained; exit 4 when the unexplained remainder exceeds th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .common import (
+    FORMAT_HELP,
     Billing,
     Blob,
     Format,
@@ -18,15 +19,21 @@ from .common import (
     OtherGB,
     Output,
     Prices,
+    Quiet,
     Scope,
     emit,
     fail,
+    output_format,
     priced,
     pricing,
+    show,
     user_errors,
     working,
 )
 from .main import app
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 @app.command()
@@ -63,8 +70,9 @@ def reconcile(
             "(2.50) or a share of the billed ECR amount (2%). Default: 1% or $1, whichever is larger.",
         ),
     ] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    format: Annotated[Format | None, typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
     output: Output = None,
+    quiet: Quiet = False,
     profile: Annotated[
         str | None, typer.Option("--profile", metavar="NAME", help="AWS profile for S3 and Cost Explorer.")
     ] = None,
@@ -93,6 +101,7 @@ def reconcile(
             + (f" (got {' and '.join(chosen)})" if chosen else "")
         )
     with user_errors():
+        shape = output_format(format, output, Format, Format.table)
         parse_tolerance(tolerance)  # bad options fail before the input is read
         options = pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
         _, est = priced(path, options)
@@ -105,24 +114,21 @@ def reconcile(
             profile=profile,
             step=working,
         )
-        if format is Format.table:
+        if shape is Format.table:
             from ..outputs import terminal
 
-            con = terminal.console()
-            with con.capture() as cap:
-                con.print(terminal.bullets(render.summary_lines(rec)))
-                for spec in render.specs(rec):
-                    con.print(terminal.rich_table(spec))
-                if rec.notes:
-                    con.print(terminal.bullets(rec.notes))
-            emit(cap.get(), output)
+            shown: list[RenderableType] = [terminal.bullets(render.summary_lines(rec))]
+            shown += [terminal.rich_table(spec) for spec in render.specs(rec)]
+            if rec.notes:
+                shown.append(terminal.bullets(rec.notes))
+            show(shown, output, quiet)
         else:
             text = {
                 Format.json: render.to_json,
                 Format.csv: render.to_csv,
                 Format.markdown: render.to_markdown,
             }
-            emit(text[format](rec), output)
+            emit(text[shape](rec), output, quiet)
     if not rec.within_tolerance:
         fail(
             f"unexplained ${rec.unexplained_usd:,.2f} exceeds the tolerance of ${rec.tolerance_usd:,.2f}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,13 +16,18 @@ from .common import (
     Mounting,
     OtherGB,
     Prices,
+    Quiet,
     Scope,
     check_target,
     pricing,
+    show,
     user_errors,
     working,
 )
 from .main import app
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 @app.command()
@@ -73,6 +78,10 @@ def report(
             "for the month in its collection.json (else --month); replaces --history.",
         ),
     ] = None,
+    quiet: Quiet = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="The HTML page names the input by its full path, not its name.")
+    ] = False,
     bill: Annotated[
         str | None,
         typer.Option(
@@ -87,7 +96,9 @@ def report(
     """The human report: totals, storage vs transfer, top repositories, namespaces, regions, tiers.
 
     With --html or --charts, also the charts: top repositories, cost by namespace, internet egress by
-    tier, stored GB by image age (inventories) and cost over time (inventories)."""
+    tier, stored GB by image age (inventories) and cost over time (inventories). With --compare or
+    --history N, the cost-over-time table is shown in the terminal too."""
+    from ..analysis.breakdown import teams
     from ..app.report import report as build
     from ..outputs import terminal
     from ..outputs.write import write_atomic
@@ -110,16 +121,29 @@ def report(
             compare=compare or (),
             bill=bill,
             step=working,
+            full_source=verbose,
         )
-        terminal.console().print(terminal.report(result.estimate, top=top, namespace_depth=namespace_depth))
+        team_of = teams(result.usage.repositories)
+        shown: list[RenderableType] = [
+            terminal.report(result.estimate, top=top, namespace_depth=namespace_depth, team_of=team_of)
+        ]
+        if (compare or history > 1) and result.over_time is not None:
+            shown.append(terminal.over_time(result.over_time))
         if result.reconciliation is not None:
             from ..outputs import reconcile
 
             rec = result.reconciliation
-            terminal.console().print(terminal.bullets(reconcile.summary_lines(rec)))
-            terminal.console().print(terminal.rich_table(reconcile.explanations_spec(rec)))
+            shown += [
+                terminal.bullets(reconcile.summary_lines(rec)),
+                terminal.rich_table(reconcile.explanations_spec(rec)),
+            ]
+        show(shown, None)
+        if history > 1 and not compare and result.over_time is None:
+            typer.echo("note: --history needs an inventory (push dates): a scenario has no history", err=True)
         for name, data in result.files:
             write_atomic(name, data)
+        if quiet:
+            return
         if charts is not None:
             written = sum(1 for n, _ in result.files if n != html)
             typer.echo(one_line(f"wrote {written} chart files (PNG and SVG) to {charts}"), err=True)

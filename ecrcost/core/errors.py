@@ -72,3 +72,10 @@ class OutputError(InputError):
     an I/O error. One line like :class:`InputError`, but exit code 1 (the input was fine)."""
 
     exit_code = 1
+
+
+class Unreachable(InputError):
+    """A service that could not be reached (no network, a wrong endpoint): one line like
+    :class:`InputError`, exit code 1 (nothing was rejected; try again)."""
+
+    exit_code = 1

@@ -12,19 +12,21 @@ import base64
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import __version__
+from ..analysis import breakdown
 from ..analysis.timeline import Timeline
 from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..core.money import CENT, ZERO
 from . import charts, tables
 from .charts.style import assumptions as assumptions_line
 from .charts.style import share
-from .rows import AgeRow, MonthRow
+from .rows import AgeRow
 from .tables import CHARGE_LABELS, Spec, price_book, usd
 from .tables import gb as num
 
@@ -59,7 +61,8 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }
 th { text-align: left; background: var(--band); }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.name { overflow-wrap: anywhere; }
+td.name, td.text { white-space: nowrap; }
+.scroll { overflow-x: auto; max-width: 100%; }
 tfoot td { font-weight: 600; border-top: 2px solid var(--ink); }
 tr.projection td { font-style: italic; color: var(--muted); }
 figure { margin: 16px 0; break-inside: avoid; page-break-inside: avoid; }
@@ -102,9 +105,9 @@ def table(
     if footer:
         tds = "".join(f'<td class="{k}">{escape(str(c))}</td>' for c, k in zip(footer, kinds, strict=True))
         foot = f"<tfoot><tr>{tds}</tr></tfoot>"
-    return (
-        f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody>{foot}</table>"
+    return (  # in a horizontal scroller: on a phone the page keeps its width and names stay whole
+        f'<div class="scroll"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody>{foot}</table></div>"
     )
 
 
@@ -161,32 +164,9 @@ def _aging(aging: pd.DataFrame) -> str:
 
 
 def _timeline(timeline: Timeline) -> str:
-    t = timeline.table
-    rows = [
-        [
-            r.month,
-            r.kind,
-            num(r.storage_gb_month, 3),
-            usd(r.storage_usd),
-            usd(r.transfer_usd),
-            usd(r.total_usd),
-        ]
-        for r in cast("Iterable[MonthRow]", t.itertuples())
-    ]
-    classes = ["projection" if k == "projection" else "" for k in t["kind"]]
-    out = table(
-        "Cost over time",
-        [
-            ("Month", "text"),
-            ("Kind", "text"),
-            ("GB-month", "num"),
-            ("Storage", "num"),
-            ("Transfer", "num"),
-            ("Total", "num"),
-        ],
-        rows,
-        row_classes=classes,
-    )
+    spec = tables.over_time(timeline)
+    classes = ["projection" if k == "projection" else "" for k in timeline.table["kind"]]
+    out = table(spec.title, spec.columns, spec.rows, row_classes=classes)
     extra = [timeline.method, *timeline.notes]
     return out + "".join(f'<p class="muted">{escape(line)}</p>' for line in extra if line)
 
@@ -207,14 +187,18 @@ def report_html(
     timeline: Timeline | None = None,
     top: int = 10,
     namespace_depth: int = 1,
+    team_of: breakdown.Teams | None = None,
+    full_source: bool = False,
     reconciliation: Reconciliation | None = None,
 ) -> str:
     """The report as one HTML document (str). ``figures`` default to :func:`ecrcost.charts.figures` of
     the same inputs; ``aging`` (:func:`ecrcost.aging.stored_by_age`) and ``timeline``
-    (:mod:`ecrcost.timeline`) add their charts and tables when given."""
+    (:mod:`ecrcost.timeline`) add their charts and tables when given, ``team_of`` a table by team. The
+    input is named by its file or folder name (``full_source``: its path as given)."""
     if figures is None:
         figures = charts.figures(est, aging, timeline, top, namespace_depth)
-    source = est.assumptions.get("source") or "input"
+    source = str(est.assumptions.get("source") or "input")
+    source = source if full_source else Path(source).name  # not the local path: pages travel
     title = f"ECR cost report, {est.period}"
     parts = [
         "<!DOCTYPE html>",
@@ -240,6 +224,7 @@ def report_html(
         "<h2>Repositories</h2>",
         spec_table(tables.top_repositories(est, top)),
         "<h2>Namespaces and regions</h2>",
+        *([spec_table(by_team)] if (by_team := tables.teams(est, team_of or {})) else []),
         spec_table(tables.namespaces(est, namespace_depth)),
         spec_table(tables.regions(est)),
         "<h2>Internet egress</h2>",

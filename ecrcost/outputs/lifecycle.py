@@ -127,8 +127,8 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         ("GB stored before", [_gb(s.bytes_before) for s in sims]),
         ("GB freed (shared layers stay)", [_gb(s.bytes_freed) for s in sims]),
         ("GB moved to archive", [_gb(s.archived_bytes) for s in sims]),
-        ("Storage before", [usd(round_half_up(s.storage_usd_before)) for s in sims]),
-        ("Storage after", [usd(round_half_up(s.storage_usd_after)) for s in sims]),
+        ("Storage before (run-rate)", [usd(round_half_up(s.storage_usd_before)) for s in sims]),
+        ("Storage after (run-rate)", [usd(round_half_up(s.storage_usd_after)) for s in sims]),
         ("Saving per month", [usd(saving_cents(s)) for s in sims]),
         ("Archive 90-day minimum charge", [usd(s.archive_minimum_usd) for s in sims]),
         ("Restore everything archived", [usd(s.restore_usd) for s in sims]),
@@ -149,7 +149,9 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
     ]
     emptied = [f"{s.name}: expires every image of {', '.join(s.emptied[:5])}" for s in sims if s.emptied]
     notes = [
-        "Before/after: the images stored at --as-of, priced as if stored all month (a monthly run-rate).",
+        "Before/after: the images stored at --as-of, priced as if stored all month (a monthly run-rate); "
+        "report and estimate meter the month instead (an image counts for the hours it was stored), so "
+        "their storage can differ.",
         *hits,
         *emptied,
         *dict.fromkeys(n for s in sims for n in s.notes),

@@ -39,7 +39,7 @@ class Number:
     """A Decimal that JSON output writes as a number literal with every one of its decimals."""
 
     def __init__(self, value: Decimal, quantum: Decimal = MICRO) -> None:
-        self.text = str(CONTEXT.quantize(value, quantum))
+        self.text = format(CONTEXT.quantize(value, quantum), "f")  # 0.000000000, never 0E-9
 
 
 def number(value: Any, quantum: Decimal = MICRO) -> Any:
@@ -67,9 +67,14 @@ def dumps(doc: Any) -> str:
     return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: literals[int(m.group(1))], text)
 
 
+def tier(value: Any) -> Any:
+    """A price tier as JSON: its number as a number (``1``); ``free`` and ``""`` as they are."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
 def _records(frame: pd.DataFrame, money: set[str]) -> list[dict[str, Any]]:
     return [
-        {k: number(v, MICRO if k in money else QUANTITY) for k, v in rec.items()}
+        {k: tier(v) if k == "tier" else number(v, MICRO if k in money else QUANTITY) for k, v in rec.items()}
         for rec in cast("list[dict[str, Any]]", frame.to_dict(orient="records"))
     ]
 
@@ -120,7 +125,7 @@ def line_items(est: Estimate) -> list[dict[str, Any]]:
             "charge": r.charge,
             "usage_type": r.usage_type,
             "pricing_unit": r.pricing_unit,
-            "tier": r.tier,
+            "tier": tier(r.tier),
             "destination_region": r.destination_region,
             "quantity": number(r.quantity, QUANTITY),
             "unit_price_usd": number(r.unit_price, QUANTITY),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
@@ -14,7 +14,10 @@ from ..analysis import breakdown
 from ..core.charges import ECR, charges
 from ..core.estimate import Estimate
 from ..core.money import CENT, ZERO
-from .rows import GroupRow, RepositoryRow, TierRow
+from .rows import GroupRow, MonthRow, RepositoryRow, TierRow
+
+if TYPE_CHECKING:
+    from ..analysis.timeline import Timeline
 
 CHARGE_LABELS = {c.column: c.label for c in charges(bill=ECR)}
 
@@ -58,7 +61,8 @@ def top_repositories(est: Estimate, top: int) -> Spec:
     ]
     columns = [("Repository", "name"), ("Region", "text"), ("GB-month", "num"), ("Storage", "num")]
     columns += [("Transfer", "num"), ("Total", "num"), ("Share", "num")]
-    return Spec(f"Top {top} repositories", columns, rows)
+    title = f"Top {top} repositories" if len(rows) >= top else f"All {len(rows)} repositories"
+    return Spec(title, columns, rows)
 
 
 def grouped(title: str, frame: pd.DataFrame, column: str, label: str) -> Spec:
@@ -88,6 +92,13 @@ def grouped(title: str, frame: pd.DataFrame, column: str, label: str) -> Spec:
 def namespaces(est: Estimate, depth: int) -> Spec:
     frame = breakdown.by(est, "namespace", depth=depth)
     return grouped(f"By namespace (depth {depth})", frame, "namespace", "Namespace")
+
+
+def teams(est: Estimate, team_of: breakdown.Teams) -> Spec | None:
+    """Cost per team (the repositories' ``team`` tag, a scenario's ``team`` column); None without any."""
+    if not team_of:
+        return None
+    return grouped("By team", breakdown.by(est, "team", team_of=team_of), "team", "Team")
 
 
 def regions(est: Estimate) -> Spec:
@@ -144,6 +155,23 @@ def repositories(est: Estimate, title: str, account_column: bool = True) -> Spec
         usd(totals["total_usd"]),
     ]
     return Spec(title, columns, rows, footer)
+
+
+def over_time(timeline: Timeline) -> Spec:
+    """The cost-over-time table (``report --history`` / ``--compare``): one row per month."""
+    rows = [
+        [
+            r.month,
+            r.kind,
+            gb(r.storage_gb_month, 3),
+            usd(r.storage_usd),
+            usd(r.transfer_usd),
+            usd(r.total_usd),
+        ]
+        for r in cast("Iterable[MonthRow]", timeline.table.itertuples())
+    ]
+    columns = [("Month", "text"), ("Kind", "text"), ("GB-month", "num"), ("Storage", "num")]
+    return Spec("Cost over time", [*columns, ("Transfer", "num"), ("Total", "num")], rows)
 
 
 def price_book(est: Estimate) -> str:

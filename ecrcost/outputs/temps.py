@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 from pathlib import Path
 
@@ -48,8 +49,17 @@ def new_file(folder: Path, name: str) -> tuple[int, Path]:
 
 
 def new_folder(folder: Path, name: str) -> Path:
-    """An empty temporary folder for ``name`` in ``folder``."""
-    return Path(tempfile.mkdtemp(prefix=prefix(name), suffix=SUFFIX, dir=folder))
+    """An empty temporary folder for ``name`` in ``folder``, with the permissions the folder it
+    replaces has, else what ``mkdir`` would give (mkdtemp's 0700 is for the temporary name only)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix(name), suffix=SUFFIX, dir=folder))
+    try:
+        mode = stat.S_IMODE((folder / name).stat().st_mode) & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = 0o777 & ~mask
+    os.chmod(tmp, mode)
+    return tmp
 
 
 def leftovers(folder: Path, name: str) -> list[Path]:

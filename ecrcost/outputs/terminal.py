@@ -3,23 +3,29 @@ long names fold onto a second line instead."""
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..analysis import breakdown
 from ..core.errors import one_line
 from ..core.estimate import STORAGE_PARTS, TRANSFER_PARTS, Estimate
 from ..core.money import CENT
 from . import tables
 from .rows import PriceRow
 from .tables import CHARGE_LABELS, Spec, gb, price_book, usd
+
+if TYPE_CHECKING:
+    from ..analysis.timeline import Timeline
 
 __all__ = ["CHARGE_LABELS", "gb", "usd"]
 
@@ -51,9 +57,17 @@ def estimate_table(est: Estimate) -> Table:
     accounts = sorted(set(est.exact["account_id"]))
     many = len(accounts) > 1
     title = f"ECR cost estimate, {est.period}" + (
-        "" if many or not accounts[0:1] else f" — account {accounts[0]}"
+        "" if many or not accounts or not accounts[0] else f" — account {accounts[0]}"
     )
-    return rich_table(tables.repositories(est, title, account_column=many))
+    t = rich_table(tables.repositories(est, title, account_column=many))
+    t.caption, t.caption_justify, t.caption_style = ROUNDING, "left", "dim"
+    return t
+
+
+ROUNDING = (
+    "Amounts are rounded to the cent so that the lines add up to the total (largest remainder: a line "
+    "may be a cent off its own rounding); --format json has them to the micro-dollar."
+)
 
 
 def rich_table(spec: Spec) -> Table:
@@ -82,7 +96,7 @@ def _summary(est: Estimate) -> Panel:
     head.add_column()
     head.add_column(justify="right", no_wrap=True)
     head.add_row(Text("Total (ECR)", style="bold"), Text(usd(totals["total_usd"]), style="bold"))
-    head.add_row(plain("Storage"), plain(usd(totals["storage_usd"])))
+    head.add_row(plain("Storage (metered over the month)"), plain(usd(totals["storage_usd"])))
     for part in STORAGE_PARTS:
         if totals[part]:
             head.add_row(plain(f"  {CHARGE_LABELS[part]}"), plain(usd(totals[part])))
@@ -112,10 +126,14 @@ def _tiers(est: Estimate) -> RenderableType:
     return rich_table(spec) if spec else Text("No internet transfer in this input.", style="dim")
 
 
-def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
+def report(
+    est: Estimate, top: int = 10, namespace_depth: int = 1, team_of: breakdown.Teams | None = None
+) -> Group:
+    by_team = tables.teams(est, team_of or {})
     parts: list[RenderableType] = [
         _summary(est),
         rich_table(tables.top_repositories(est, top)),
+        *([rich_table(by_team)] if by_team else []),
         rich_table(tables.namespaces(est, namespace_depth)),
         rich_table(tables.regions(est)),
         _tiers(est),
@@ -126,24 +144,39 @@ def report(est: Estimate, top: int = 10, namespace_depth: int = 1) -> Group:
     return Group(*parts)
 
 
-def prices_table(frame: pd.DataFrame, book: str = "") -> Table:
-    """The price book's figures; ``book`` names it (version, date, hash) in the title."""
+def over_time(timeline: Timeline) -> Group:
+    """The cost-over-time table, with how projected months were made and the timeline's caveats."""
+    extra = [line for line in (timeline.method, *timeline.notes) if line]
+    return Group(rich_table(tables.over_time(timeline)), *([bullets(extra)] if extra else []))
+
+
+PRICES_WITH_SOURCE = 140  # narrower terminals get the price table without its long Source column
+
+
+def prices_table(frame: pd.DataFrame, book: str = "", width: int | None = None) -> Table:
+    """The price book's figures; ``book`` names it (version, date, hash) in the title. On a terminal
+    ``width`` columns wide, narrower than :data:`PRICES_WITH_SOURCE`, the Source column is left out
+    (the footnote says where it is) so that each figure stays on one or two lines."""
     named = f": {book}" if book else ""
+    source = width is None or width >= PRICES_WITH_SOURCE
+    columns = [("Region", "text"), ("Item", "text"), ("Tier", "text"), ("Price", "num"), ("Unit", "text")]
+    columns += [("Conf.", "text"), ("As of", "text"), *([("Source", "text")] if source else [])]
     t = table(
-        f"Price book in use{named} (USD; GB = 2^30 bytes; R = unverified, override with --prices)",
-        [
-            ("Region", "text"),
-            ("Item", "text"),
-            ("Tier", "text"),
-            ("Price", "num"),
-            ("Unit", "text"),
-            ("Conf.", "text"),
-            ("As of", "text"),
-            ("Source", "text"),
-        ],
+        f"Price book in use{named} (USD; GB = 2^30 bytes; R = unverified, override with --prices)", columns
     )
+    if not source:
+        t.caption = f"Sources: --format csv, or a terminal at least {PRICES_WITH_SOURCE} columns wide."
     for r in cast("Iterable[PriceRow]", frame.itertuples()):
-        cells = (r.region, r.item, r.tier, r.price, r.unit, r.confidence, r.as_of, r.source)
+        cells = [
+            r.region,
+            r.item,
+            r.tier,
+            r.price,
+            r.unit,
+            r.confidence,
+            r.as_of,
+            *([r.source] if source else []),
+        ]
         t.add_row(*(plain(c) for c in cells), style="yellow" if r.confidence == "R" else None)
     return t
 
@@ -151,4 +184,32 @@ def prices_table(frame: pd.DataFrame, book: str = "") -> Table:
 def console(stderr: bool = False) -> Console:
     """A console for our output; in a pipe, wide enough that tables are never cut."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 250)
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else WIDEST)
+
+
+WIDEST = 250  # a table in a pipe or file is never cut below this
+NARROWEST = 80
+
+
+def text(items: Sequence[RenderableType]) -> str:
+    """``items`` as plain text for a file or a pipe: as wide as the widest table needs (between 80 and
+    250 columns; notes wrap to that width), no colours, no trailing spaces."""
+    probe = Console(width=WIDEST, highlight=False, color_system=None)
+    width = max([NARROWEST, *(_needed(probe, item) for item in items)])
+    con = Console(width=min(width, WIDEST), highlight=False, color_system=None, file=io.StringIO())
+    with con.capture() as cap:
+        for item in items:
+            con.print(item)
+    return "".join(line.rstrip() + "\n" for line in cap.get().splitlines())
+
+
+def _needed(probe: Console, item: RenderableType) -> int:
+    """Columns a table or a panel's title needs unwrapped (other text wraps to the width they set)."""
+    if isinstance(item, Group):
+        return max([0, *(_needed(probe, part) for part in item.renderables)])
+    if isinstance(item, Table):
+        return Measurement.get(probe, probe.options, item).maximum
+    if isinstance(item, Panel) and item.title is not None:  # a title is cut, never wrapped
+        title = Text.from_markup(item.title) if isinstance(item.title, str) else item.title
+        return title.cell_len + 6
+    return 0

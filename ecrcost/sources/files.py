@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -65,6 +66,17 @@ class RawTable:
             return InputError(message, file=self.path, row=index + 1, column=column, row_label="row")
         return InputError(message, file=self.path, row=_csv_line_of(self.path, index), column=column)
 
+    def without_trailing_blank_rows(self) -> RawTable:
+        """The rows up to the last one with any cell filled: a spreadsheet's export ends in ``,,,``
+        lines (a blank row in the middle stays, and the checks name it)."""
+        if self.kind != "csv" or not len(self.frame):
+            return self
+        filled = np.zeros(len(self.frame), dtype=bool)
+        for name in self.frame.columns:
+            filled |= (self.frame[name] != "").to_numpy(dtype=bool)
+        last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+        return self if last == len(self.frame) else RawTable(self.path, self.frame.iloc[:last], self.kind)
+
 
 def read_table(
     path: Path,
@@ -72,6 +84,8 @@ def read_table(
     optional: Iterable[str],
     lists: Iterable[str] = (),
     max_rows: int | None = None,
+    fold_header: bool = False,
+    extra: bool = False,
 ) -> RawTable:
     """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns.
 
@@ -80,7 +94,9 @@ def read_table(
     (writers that omit the UTF-8 annotation) is read as text when it is UTF-8; a list of text in one
     of the ``lists`` columns becomes its items joined by spaces (how a CSV holds image tags). Any
     other nested column is an error naming it. ``max_rows``: more data rows than this is an error
-    naming the first row past it (a CSV stops reading there)."""
+    naming the first row past it (a CSV stops reading there). ``fold_header``: column names are
+    compared trimmed and case-insensitively (the frame's columns are the lower-case names). ``extra``:
+    unknown columns are read too, unless one looks like a misspelt known column (an error naming it)."""
     required, optional, lists = list(required), list(optional), set(lists)
     if not path.exists():
         if path.is_symlink():
@@ -90,13 +106,14 @@ def read_table(
         raise InputError("not a regular file", file=path)
     if path.suffix.lower() == ".parquet":
         parquet = _open_parquet(path)
-        names = parquet.schema_arrow.names
-        _check_header(path, names, required, optional, header_row=None)
+        stored = parquet.schema_arrow.names
+        names = [n.strip().lower() for n in stored] if fold_header else stored
+        _check_header(path, names, required, optional, header_row=None, extra=extra)
         if max_rows is not None and parquet.metadata.num_rows > max_rows:
             raise _too_many(path, max_rows, max_rows + 1, "row")
         columns, nulls = {}, {}
-        for name in names:  # one column at a time: only one column's raw text is in memory at once
-            col = _plain_column(_read_parquet_column(parquet, name, path), name, path, name in lists)
+        for name, original in zip(names, stored, strict=True):  # one column's raw text in memory at once
+            col = _plain_column(_read_parquet_column(parquet, original, path), name, path, name in lists)
             if col.null_count:
                 nulls[name] = col.is_null().to_numpy(zero_copy_only=False)
             try:
@@ -106,8 +123,8 @@ def read_table(
             del col
             pa.default_memory_pool().release_unused()
         return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
-    names = _csv_header(path)
-    _check_header(path, names, required, optional, header_row=1)
+    names = [n.lower() for n in _csv_header(path)] if fold_header else _csv_header(path)
+    _check_header(path, names, required, optional, header_row=1, extra=extra)
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
 
 
@@ -217,7 +234,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _check_header(
-    path: Path, names: list[str], required: list[str], optional: list[str], header_row: int | None
+    path: Path,
+    names: list[str],
+    required: list[str],
+    optional: list[str],
+    header_row: int | None,
+    extra: bool = False,
 ) -> None:
     dups = sorted(n for n, c in Counter(names).items() if c > 1)
     if dups:
@@ -227,18 +249,42 @@ def _check_header(
         raise InputError(f"header has an empty column name (column {blank[0]})", file=path, row=header_row)
     allowed = set(required) | set(optional)
     unknown = [n for n in names if n not in allowed]
+    if extra:  # kept, except a name that looks like a misspelt known one
+        unknown = [n for n in unknown if misspelt(n, required + optional)]
     if unknown:
+        near = misspelt(unknown[0], required + optional)
+        hint = f"did you mean '{near}'? " if near else ""
         raise InputError(
-            f"unknown column(s): {', '.join(unknown)} (allowed: {', '.join(required + optional)})",
+            f"unknown column(s): {', '.join(unknown)} ({hint}allowed: {', '.join(required + optional)})",
             file=path,
             row=header_row,
             column=unknown[0],
         )
     missing = [n for n in required if n not in names]
+    odd = next((s for s in (";", "\t", "|") if len(names) == 1 and s in names[0]), None)
+    if missing and odd:
+        shown = "tab" if odd == "\t" else f"'{odd}'"
+        raise InputError(
+            f"the header is one column: the file looks separated by {shown}; save it as CSV with commas",
+            file=path,
+            row=header_row,
+            column=names[0],
+        )
     if missing:
         raise InputError(
             f"missing required column(s): {', '.join(missing)}", file=path, row=header_row, column=missing[0]
         )
+
+
+def misspelt(name: str, known: list[str]) -> str:
+    """The known column ``name`` is most likely a misspelling of ("" if none is close): a near match
+    (``internet_gb`` → ``internet_out_gb``), or a known name that starts with it (``storage`` →
+    ``storage_gb``)."""
+    near = difflib.get_close_matches(name, known, 1, cutoff=0.75)
+    if near:
+        return near[0]
+    longer = [k for k in known if k.startswith(name + "_")]
+    return longer[0] if longer else ""
 
 
 def _parquet_error(path: Path, exc: BaseException) -> InputError:

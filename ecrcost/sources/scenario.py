@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.pricebook import PriceBook
-from ..core.usage import KEY, STORAGE_COLUMNS, TRANSFER_COLUMNS, TRANSFER_GB, Usage
+from ..core.usage import KEY, REPOSITORY_COLUMNS, STORAGE_COLUMNS, TRANSFER_COLUMNS, TRANSFER_GB, Usage
 from . import checks
-from .files import read_table
+from .files import RawTable, read_table
 
 REQUIRED = ["repository", "storage_gb"]
 OPTIONAL = [
@@ -28,6 +28,8 @@ OPTIONAL = [
     "interface_endpoint_gb",
     # GB restored from the archive storage class this month (a per-GB retrieval charge)
     "archive_restored_gb",
+    # chargeback: kept as the repository tag "team" (exports' team column)
+    "team",
 ]
 DEFAULT_REGION = "us-east-1"
 # A scenario is priced and reported row by row (line items, per-repository tables): past this many rows
@@ -37,7 +39,9 @@ MAX_ROWS = 100_000
 
 
 def read_scenario(path: Path, prices: PriceBook) -> Usage:
-    raw = read_table(path, REQUIRED, OPTIONAL, max_rows=MAX_ROWS)
+    raw = read_table(path, REQUIRED, OPTIONAL, max_rows=MAX_ROWS, fold_header=True, extra=True)
+    raw = raw.without_trailing_blank_rows()
+    tag_columns = [c for c in raw.frame.columns if c not in REQUIRED and c not in OPTIONAL]
     f = pd.DataFrame(index=raw.frame.index)
     known = prices.regions.keys()
     # Plain text columns (not categoricals): the model compares and groups them with each other.
@@ -87,8 +91,35 @@ def read_scenario(path: Path, prices: PriceBook) -> Usage:
             value = f[column].iloc[index]
             raise raw.error(message.format(value=value), index, column)
 
+    tagged = ["team", *tag_columns] if "team" in raw.frame else tag_columns
+    notes = (f"Columns kept as repository tags: {', '.join(tag_columns)}.",) if tag_columns else ()
     return Usage(
         storage=f[STORAGE_COLUMNS].reset_index(drop=True),
         transfer=f[TRANSFER_COLUMNS].reset_index(drop=True),
+        repositories=_tags(raw, f, tagged) if tagged else None,
         source=str(path),
+        notes=notes,
     )
+
+
+def _tags(raw: RawTable, f: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The repositories table of a scenario: each repository's ``team`` and other extra columns as its
+    tags (blank cells left out; the first row of a repository listed twice gives them)."""
+    values = {c: checks.text(raw, c) for c in columns}
+    tags = [{c: str(values[c].iloc[i]) for c in columns if str(values[c].iloc[i])} for i in range(len(f))]
+    out = pd.DataFrame(
+        {
+            "account_id": f["account_id"].to_numpy(),
+            "region": f["region"].to_numpy(),
+            "repository": f["repository"].to_numpy(),
+            "repository_arn": "",
+            "tags": tags,
+            "lifecycle_policy": "",
+            "encryption_type": "",
+            "kms_key": "",
+            "pull_through_cache": False,
+        }
+    )
+    return out.drop_duplicates(["account_id", "region", "repository"]).reset_index(drop=True)[
+        REPOSITORY_COLUMNS
+    ]

@@ -43,7 +43,7 @@ def cost_over_time(timeline: Timeline, est: Estimate) -> Figure:
                 color=COLORS[part],
                 alpha=alpha[i],
                 hatch=hatch,
-                edgecolor=COLORS[part] if projected[i] else "white",
+                edgecolor="white",  # the hatch is drawn in the edge colour: the bar's own would hide it
                 linewidth=0,
             )
     totals = storage + transfer

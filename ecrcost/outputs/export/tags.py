@@ -26,7 +26,9 @@ def repository_table(usage: Usage, lines: pd.DataFrame) -> pd.DataFrame:
     for account, region, registry, repository in lines[
         ["account_id", "region", "registry", "repository"]
     ].itertuples(index=False, name=None):
-        arn, tag = known.get((account, region, repository), ("", {})) if registry == "private" else ("", {})
+        # --account-id fills in an account the input left blank: its repositories are known under ""
+        found = known.get((account, region, repository)) or known.get(("", region, repository), ("", {}))
+        arn, tag = found if registry == "private" else ("", {})
         arns.append(arn or arn_of(account, region, registry, repository))
         tags.append(tag)
     return pd.DataFrame({"repository_arn": arns, "tags": tags}, index=lines.index)

@@ -23,7 +23,7 @@ from typing import Any
 import botocore.exceptions
 
 from ... import __version__
-from ...core.errors import InputError
+from ...core.errors import InputError, Unreachable
 from ...core.period import Month
 from ...outputs import folders
 from . import regions as region_list
@@ -37,6 +37,8 @@ from .shapes import FAILURES, BadAnswer
 from .transfer import Assumptions, average_image_bytes, transfer_row
 from .writer import check_inventory_folder, previous_images, write_inventory
 
+# No answer at all (no network, a wrong endpoint): not the credentials' fault.
+UNREACHABLE = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
@@ -106,6 +108,7 @@ def collect(options: Options) -> Collection:
     roles = _roles(options)
     clients = Clients(options.profile, options.max_attempts, options.rate, options.hooks)
     clients.check_credentials()
+    region_list.check(clients, options.regions, options.all_regions)
     with folders.locked(output):
         folders.recover(output)
         check_inventory_folder(output)
@@ -262,8 +265,16 @@ def _accounts(
         except BadAnswer as exc:  # not the credentials' fault: nothing read, and the coverage says why
             gaps.append(Gap("", "", "", "GetCallerIdentity", error_code(exc), message(exc)))
             return []
-        except AWS_ERRORS as exc:
+        except UNREACHABLE as exc:
+            raise Unreachable(
+                f"cannot reach AWS STS ({message(exc)}): check the network, proxy or AWS_ENDPOINT_URL"
+            ) from None
+        except botocore.exceptions.ClientError as exc:
             raise InputError(f"AWS rejected the credentials ({error_code(exc)}: {message(exc)})") from None
+        except AWS_ERRORS as exc:
+            raise InputError(
+                f"AWS credentials could not be used ({error_code(exc)}: {message(exc)})"
+            ) from None
     minimum["sts.AssumeRole"] = len(roles)
     accounts = []
     futures = [(arn, pool.submit(clients.assume, arn, external, region)) for arn, external in roles]

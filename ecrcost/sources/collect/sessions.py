@@ -7,6 +7,7 @@ and clients (one client per thread, per account, region and service).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,8 +56,14 @@ class Clients:
     def base_session(self, region: str | None = None) -> boto3.Session:
         try:
             return boto3.Session(profile_name=self.profile, region_name=region)
-        except botocore.exceptions.ProfileNotFound:
-            raise InputError(f"AWS profile '{self.profile}' not found", field="profile") from None
+        except botocore.exceptions.ProfileNotFound as exc:
+            if self.profile is not None:
+                raise InputError(f"AWS profile '{self.profile}' not found", field="profile") from None
+            named = exc.kwargs.get("profile", "")  # from the environment, not --profile
+            var = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+            raise InputError(
+                f"AWS profile '{named}' (set by {var}) not found in the AWS config or credentials file"
+            ) from None
 
     def check_credentials(self) -> None:
         """Credentials missing → one clear line (exit 2), before any thread starts."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ TRANSFER = [
     "same_region_out_gb",
 ]
 INTEGERS = {"size_bytes", "image_count", "pull_count"}
+# Typed in Parquet (CSV holds their text): timestamps as UTC timestamps, GB as exact decimals.
+TIMESTAMPS = {"pushed_at", "last_pulled_at"}
+DECIMALS = {"internet_out_gb", "cross_region_out_gb", "same_region_out_gb"}
+NANO = Decimal("1e-9")
 MARKERS = ("collection.json", "images.parquet", "images.csv")
 
 
@@ -104,7 +109,7 @@ def write_inventory(
             if fmt == "csv":
                 frame.to_csv(tmp / f"{name}.csv", index=False)
             else:
-                frame.to_parquet(tmp / f"{name}.parquet", index=False)
+                _typed_parquet(frame, tmp / f"{name}.parquet")
         (tmp / "collection.json").write_text(json.dumps(collection, indent=2) + "\n", encoding="utf-8")
         _sync_files(tmp)
         folders.swap_in(tmp, folder)
@@ -114,6 +119,26 @@ def write_inventory(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _typed_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` (text, and integers) as Parquet with :data:`TIMESTAMPS` as UTC timestamps and
+    :data:`DECIMALS` as exact decimals (a blank cell is null)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {}
+    for c in frame.columns:
+        if c in TIMESTAMPS:
+            columns[c] = pa.array(
+                pd.to_datetime(frame[c].replace("", None), utc=True), pa.timestamp("us", "UTC")
+            )
+        elif c in DECIMALS:
+            exact = [Decimal(v).quantize(NANO) if v else None for v in frame[c]]  # GB to the byte
+            columns[c] = pa.array(exact, pa.decimal128(38, 9))
+        else:
+            columns[c] = pa.array(frame[c])
+    pq.write_table(pa.table(columns), path)
 
 
 def _sync_files(tmp: Path) -> None:
