@@ -44,8 +44,8 @@ REGIONS = ("us-east-1", "eu-west-1")
 MONTH = Month.parse(None)
 
 
-def aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
-    """Test credentials only, and every AWS call to ``endpoint``."""
+def aws_env(mp: pytest.MonkeyPatch, endpoint: str | None, pricing: str | None = None) -> None:
+    """Test credentials only, and every AWS call to ``endpoint`` (the Price List's to ``pricing``)."""
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         mp.delenv(key)
     mp.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -55,6 +55,8 @@ def aws_env(mp: pytest.MonkeyPatch, endpoint: str | None) -> None:
     mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
     if endpoint:
         mp.setenv("AWS_ENDPOINT_URL", endpoint)
+    if pricing:
+        mp.setenv("AWS_ENDPOINT_URL_PRICING", pricing)
 
 
 def options(tmp: Path, **kw: Any) -> Options:

@@ -8,7 +8,6 @@ collect tests do; `prices refresh` against a local Price List serving the bundle
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shlex
 import shutil
@@ -24,7 +23,7 @@ from typer.testing import CliRunner
 
 from ecrcost.cli import app
 from ecrcost.core.period import Month
-from tests.collect_seed import seed
+from tests.collect_seed import aws_env, seed
 from tests.fakeaws import Server
 from tests.pricelist_server import Server as PriceList
 from tests.pricelist_server import catalogue
@@ -102,7 +101,7 @@ def test_the_examples_are_found():
 def aws():
     """moto behind the test suite's WSGI front, seeded for the current month (what `collect` reads)."""
     with pytest.MonkeyPatch.context() as mp:
-        _aws_env(mp, None)
+        aws_env(mp, None)
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         moto.start()
         host, port = moto.get_host_and_port()
@@ -121,26 +120,12 @@ def aws():
         moto.stop()
 
 
-def _aws_env(mp: pytest.MonkeyPatch, endpoint: str | None, pricing: str | None = None) -> None:
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        mp.delenv(key)
-    mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-    mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    if endpoint:
-        mp.setenv("AWS_ENDPOINT_URL", endpoint)
-    if pricing:
-        mp.setenv("AWS_ENDPOINT_URL_PRICING", pricing)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p in PAGES if examples(p)], ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_example_runs(page, aws, tmp_path, monkeypatch):
     shutil.copytree(ROOT / "data", tmp_path / "data")
     monkeypatch.chdir(tmp_path)
-    _aws_env(monkeypatch, aws.url, aws.pricing)
+    aws_env(monkeypatch, aws.url, aws.pricing)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # collect's manifest cache
     monkeypatch.setenv("COLUMNS", "120")
     runner = CliRunner()
