@@ -109,15 +109,14 @@ def _read(con: Any, path: Any, shown: str, layouts: Sequence[Layout], month: Mon
                     column=column,
                     row_label=label,
                 )
-        scope = "TRUE"
-        months = [
+        months = [  # bill_t holds the in-scope rows only
             m
             for (m,) in con.execute(
-                f"SELECT DISTINCT left(period, 7) FROM bill_t WHERE {scope} AND left(period, 7) <> ?",
+                "SELECT DISTINCT left(period, 7) FROM bill_t WHERE left(period, 7) <> ?",
                 [str(month)],
             ).fetchall()
         ]
-        month_rows = f"{scope} AND left(period, 7) = '{month}'"
+        month_rows = f"left(period, 7) = '{month}'"
         currency = con.execute(
             f"SELECT row_number, currency FROM bill_t WHERE {month_rows} AND coalesce(currency, 'USD') "
             "NOT IN ('USD', '') ORDER BY row_number LIMIT 1"
