@@ -46,7 +46,8 @@ IMAGES_OPTIONAL = [
 LAYERS_REQUIRED = ["repository", "image_digest", "layer_digest", "size_bytes"]
 LAYERS_OPTIONAL = ["region", "account_id", "media_type"]
 TRANSFER_REQUIRED = ["repository"]
-TRANSFER_OPTIONAL = ["region", "account_id", "registry", "destination_region", *TRANSFER_GB]
+# basis: estimate (collect's pull-count model) or cloudtrail (ecrcost pulls): shown, not priced
+TRANSFER_OPTIONAL = ["region", "account_id", "registry", "destination_region", *TRANSFER_GB, "basis"]
 # What collect writes per repository; only the repository is required of a person.
 REPOSITORIES_TABLE = [
     "account_id",
