@@ -162,8 +162,18 @@ def iam_policy(
             help="Include what reconcile reads bills with: ce:GetCostAndUsage, s3:ListBucket, s3:GetObject.",
         ),
     ] = False,
+    pulls: Annotated[
+        bool,
+        typer.Option(
+            "--pulls",
+            help="Include what pulls reads CloudTrail with: s3:ListBucket, s3:GetObject, "
+            "cloudtrail:LookupEvents.",
+        ),
+    ] = False,
 ) -> None:
     """Print the least-privilege IAM policy that `collect` needs, generated from the code's declarations."""
     from ..sources.collect import policy_json
 
-    sys.stdout.write(policy_json(roles=assume_role, all_regions=all_regions, reconcile=reconcile))
+    sys.stdout.write(
+        policy_json(roles=assume_role, all_regions=all_regions, reconcile=reconcile, pulls=pulls)
+    )

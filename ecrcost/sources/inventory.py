@@ -133,7 +133,8 @@ def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict[str, Any]]:
     summary = read_summary(folder)
     if summary is None:
         return (), {}
-    return summary.notes(), ({"transfer_estimate": summary.transfer} if summary.transfer else {})
+    estimated = summary.transfer and not str(summary.transfer.get("basis", "")).startswith("cloudtrail")
+    return summary.notes(), ({"transfer_estimate": summary.transfer} if estimated else {})
 
 
 def _images(raw: RawTable, prices: PriceBook) -> pd.DataFrame:

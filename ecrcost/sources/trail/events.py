@@ -61,7 +61,7 @@ class Trail:
                 try:
                     self._fold([path])
                 except FILE_ERRORS as exc:
-                    self.bad_files.append((name, _reason(exc)))
+                    self.bad_files.append((name, _reason(exc, path)))
                     continue
         self.files += len(files)
 
@@ -152,8 +152,9 @@ class Trail:
         return self.con.execute(sql, params)
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, path: Path) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = text.replace(f": {path}", "").replace(str(path), "the file")
     low = text.lower()
     if "gzip" in low or "compress" in low or "zlib" in low:
         return f"not a complete gzip file ({text[:200]})"

@@ -18,11 +18,11 @@ from typing import Any
 from ...core.errors import InputError
 from ...core.period import Month
 from ..collect.coverage import AWS_ERRORS, Gap, error_code, message
-from ..collect.permissions import declare
+from ..collect.permissions import Operation, register
 
-declare("s3", "ListObjectsV2", when="pulls s3://", action_prefix="s3")
-declare("s3", "GetObject", when="pulls s3://")
-declare("cloudtrail", "LookupEvents", when="pulls lookup-events")
+# Read-only, declared beside the calls (IAM names ListObjectsV2's permission s3:ListBucket).
+register(Operation("s3", "ListObjectsV2", "s3:ListBucket", "pulls s3://"))
+register(Operation("s3", "GetObject", "s3:GetObject", "pulls s3://"))
 
 SUFFIXES = (".json.gz", ".json")
 # AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/ (a Control Tower or organization trail
@@ -43,8 +43,15 @@ class Found:
     calls or files it could not read (gaps) and what it is (for collection.json)."""
 
     about: dict[str, Any]
-    days: set[tuple[str, str, str]] = field(default_factory=set)
+    days: set[tuple[str, str, str]] = field(default_factory=set)  # covered whatever the files hold
+    file_days: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name → its layout's day
+    failed: set[str] = field(default_factory=set)  # names that could not be fetched
     gaps: list[Gap] = field(default_factory=list)
+
+    def covered(self, unreadable: set[str]) -> set[tuple[str, str, str]]:
+        """The days covered: by the source itself, and by every file that was fetched and read."""
+        bad = unreadable | self.failed
+        return self.days | {day for name, day in self.file_days.items() if name not in bad}
 
 
 def is_trail_file(name: str) -> bool:
@@ -53,16 +60,24 @@ def is_trail_file(name: str) -> bool:
     return not digest and not base.startswith((".", "_")) and base.lower().endswith(SUFFIXES)
 
 
-def in_month(key: str, month: Month, found: Found) -> bool:
-    """False for a file whose layout dates it outside ``month`` (not read); a file in the month
-    records the day it covers; a file without the layout is read and its events dated."""
+def layout_day(key: str) -> tuple[str, str, str] | None:
+    """(account, region, YYYY-MM-DD) of a key in AWS's layout; None for another name."""
     m = LAYOUT.search(key)
     if not m:
-        return True
+        return None
     account, region, y, mo, d = m.groups()
-    if f"{y}-{mo}" != str(month):
+    return account, region, f"{y}-{mo}-{d}"
+
+
+def in_month(key: str, month: Month, found: Found, name: str) -> bool:
+    """False for a file whose layout dates it outside ``month`` (not read); a file in the month
+    records the day it covers (once read); a file without the layout is read and its events dated."""
+    day = layout_day(key)
+    if day is None:
+        return True
+    if not day[2].startswith(f"{month}-"):
         return False
-    found.days.add((account, region, f"{y}-{mo}-{d}"))
+    found.file_days[name] = day
     return True
 
 
@@ -71,10 +86,13 @@ def local_batches(folder: Path, month: Month, found: Found) -> Iterator[list[Fil
     if not folder.is_dir():
         raise InputError("no such folder (a trail is a folder, s3://bucket/prefix or lookup-events)", file=folder)
     paths = sorted(
-        p for p in folder.rglob("*") if p.is_file() and is_trail_file(p.relative_to(folder).as_posix())
-        and in_month(p.relative_to(folder).as_posix(), month, found)
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and is_trail_file(p.relative_to(folder).as_posix())
+        and in_month(p.relative_to(folder).as_posix(), month, found, str(p))
     )
-    if not paths and not found.days:
+    if not paths:
         raise InputError(f"no trail files for {month} here (looked for {', '.join(SUFFIXES)})", file=folder)
     batch: list[File] = []
     size = 0
@@ -100,7 +118,7 @@ def s3_batches(
         keys = _month_keys(client, bucket, prefix, month)
     except AWS_ERRORS as exc:
         raise InputError(f"S3 refused the listing ({error_code(exc)}): {message(exc)}", file=location) from None
-    keys = [(k, n) for k, n in keys if is_trail_file(k) and in_month(k, month, found)]
+    keys = [(k, n) for k, n in keys if is_trail_file(k) and in_month(k, month, found, f"s3://{bucket}/{k}")]
     if not keys:
         raise InputError(f"no trail files for {month} under this prefix", file=location)
     groups: list[list[tuple[str, int]]] = [[]]
@@ -115,10 +133,15 @@ def s3_batches(
 
         def fetch(i: int, key: str) -> File | None:
             target = Path(tmp) / f"{i:08d}{'.json.gz' if key.endswith('.gz') else '.json'}"
-            try:
-                client.download_file(bucket, key, str(target))
+            try:  # GetObject streamed to disk (download_file would also send HeadObject)
+                body = client.get_object(Bucket=bucket, Key=key)["Body"]
+                with open(target, "wb") as out:
+                    shutil.copyfileobj(body, out, 1 << 20)
             except AWS_ERRORS as exc:
-                found.gaps.append(Gap("", "", "", "GetObject", error_code(exc), f"s3://{bucket}/{key}: {message(exc)}"))
+                name = f"s3://{bucket}/{key}"
+                account, region, _ = layout_day(key) or ("", "", "")
+                found.failed.add(name)
+                found.gaps.append(Gap(account, region, "", "GetObject", error_code(exc), f"{name}: {message(exc)}"))
                 return None
             return (target, f"s3://{bucket}/{key}")
 
@@ -172,5 +195,3 @@ def _folders(client: Any, bucket: str, prefix: str) -> list[str]:
     return out
 
 
-def cleanup(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

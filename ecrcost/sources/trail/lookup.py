@@ -13,9 +13,11 @@ from pathlib import Path
 
 from ...core.period import Month
 from ..collect.coverage import AWS_ERRORS, Gap, error_code, message
+from ..collect.permissions import declare
 from ..collect.sessions import Account, Clients
 from .files import File, Found
 
+declare("cloudtrail", "LookupEvents", when="pulls lookup-events")
 RATE = 2.0  # LookupEvents: 2 requests per second per account per region
 HISTORY = timedelta(days=90)
 PAGES_PER_FILE = 40

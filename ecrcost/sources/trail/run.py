@@ -96,7 +96,7 @@ def read_trail(options: Options) -> Result:
     layers = _plain(usage.layers, ["account_id", "region", "repository", "layer_digest", "size_bytes"])
     attributed = attribute(trail, images, layers, ranges, set(prices.regions))
     registries = sorted({(str(a), str(r)) for a, r in zip(images["account_id"], images["region"], strict=True)})
-    days = found.days | trail.covered_days()
+    days = found.covered({name for name, _ in trail.bad_files}) | trail.covered_days()
     coverage, gaps = _coverage(registries, days, month, now, found, trail)
     summary = _summary(options, month, ranges, trail, attributed, coverage, gaps)
     with folders.locked(folder, "pulls"):
@@ -154,7 +154,9 @@ def _coverage(
     gap: the missing days are NOT extrapolated, their pulls are missing from the transfer."""
     expected = expected_days(month, now)
     gaps = list(found.gaps)
-    gaps.extend(Gap("", "", "", "ReadTrailFile", "Unreadable", f"{name}: {why}") for name, why in trail.bad_files)
+    for name, why in trail.bad_files:
+        account, region, _ = found.file_days.get(name, ("", "", ""))
+        gaps.append(Gap(account, region, "", "ReadTrailFile", "Unreadable", f"{name}: {why}"))
     per_registry = []
     kept = []
     for account, region in registries:
