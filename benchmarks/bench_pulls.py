@@ -15,6 +15,8 @@ import argparse
 import json
 import resource
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -128,30 +130,62 @@ def plain(trail: Path) -> tuple[float, int]:
     return time.perf_counter() - start, sum(n for _, n in rows)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=1_000_000)
-    args = parser.parse_args()
-    start = time.perf_counter()
-    trail = generate(args.events)
-    made = time.perf_counter() - start
-    size = sum(p.stat().st_size for p in trail.rglob("*.json.gz"))
+def measure(what: str, events: int) -> dict[str, float]:
+    """Run one side in a fresh process: its time and its own peak resident memory."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--events", str(events), "--phase", what],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def phase(what: str, events: int) -> None:
+    trail = OUT / f"trail-{events}"
+    if what == "generate":
+        start = time.perf_counter()
+        generate(events)
+        print(json.dumps({"seconds": time.perf_counter() - start}))
+        return
+    if what == "plain":
+        seconds, counted = plain(trail)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": seconds, "records": counted, "rss_mib": rss}))
+        return
     folder = inventory(OUT / "pulls-inventory")
     ranges = ip_ranges(OUT / "ip-ranges.json")
     start = time.perf_counter()
     result = read_trail(Options(inventory=folder, trail=str(trail), month="2026-10", ip_ranges=ranges, quiet=True))
-    ours = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    yardstick, counted = plain(trail)
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     s = result.summary
-    total = s["bytes"]
-    print(f"events {args.events:,} in {len(list(trail.rglob('*.json.gz')))} files, {size / 2**20:.0f} MiB gzipped "
-          f"(generated in {made:.1f} s)")
-    print(f"ecrcost pulls: {ours:.1f} s ({args.events / ours / 1e6:.2f} M events/s), peak RSS {peak:.0f} MiB")
-    print(f"plain DuckDB read_json + unnest + count: {yardstick:.1f} s ({counted:,} records); ratio {ours / yardstick:.2f}")
-    print(f"downloads {s['download_events']:,}, pulls {s['pull_events']:,}, bytes {total / 2**30:,.1f} GB: "
-          + ", ".join(f"{c} {100 * n / total:.1f}%" for c, n in s["bytes_by_class"].items())
-          + f"; unclassified {100 * s['unclassified_bytes'] / total:.2f}%; unknown-layer events {s['unknown_layer_events']:,}")
+    print(json.dumps({"seconds": seconds, "rss_mib": rss, "downloads": s["download_events"],
+                      "pulls": s["pull_events"], "bytes": s["bytes"], "by_class": s["bytes_by_class"],
+                      "unclassified": s["unclassified_bytes"], "unknown": s["unknown_layer_events"]}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--phase", choices=["generate", "plain", "pulls"])
+    args = parser.parse_args()
+    if args.phase:
+        phase(args.phase, args.events)
+        return
+    made = measure("generate", args.events)["seconds"]
+    trail = OUT / f"trail-{args.events}"
+    files = list(trail.rglob("*.json.gz"))
+    size = sum(p.stat().st_size for p in files)
+    ours = measure("pulls", args.events)
+    yard = measure("plain", args.events)
+    total = ours["bytes"]
+    print(f"events {args.events:,} in {len(files)} files, {size / 2**20:.0f} MiB gzipped (generated in {made:.1f} s)")
+    print(f"ecrcost pulls: {ours['seconds']:.1f} s ({args.events / ours['seconds'] / 1e6:.2f} M events/s), "
+          f"peak RSS {ours['rss_mib']:.0f} MiB")
+    print(f"plain DuckDB read_json_objects + from_json + unnest + count: {yard['seconds']:.1f} s "
+          f"({yard['records']:,} records), peak RSS {yard['rss_mib']:.0f} MiB; ratio {ours['seconds'] / yard['seconds']:.2f}")
+    print(f"downloads {ours['downloads']:,}, pulls {ours['pulls']:,}, bytes {total / 2**30:,.1f} GB: "
+          + ", ".join(f"{c} {100 * n / total:.1f}%" for c, n in ours["by_class"].items())
+          + f"; unclassified {100 * ours['unclassified'] / total:.2f}%; unknown-layer events {ours['unknown']:,}")
 
 
 if __name__ == "__main__":

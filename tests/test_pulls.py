@@ -228,3 +228,11 @@ def test_a_json_trail_file_anywhere_in_a_folder_is_read_and_dated_by_its_events(
     (gz / "one.json.gz").write_bytes(gzip.compress(b'{"Records": [}'))
     bad = run(tf.inventory(tmp_path / "x"), gz)
     assert bad.exit_code == 2 and "no events or files for 2026-10" in bad.stderr
+
+
+def test_the_readme_example_data_is_the_fixture_month():
+    """data/examples/pulls is built from these fixtures (uv run python -m tests.trailfiles)."""
+    on_disk = {
+        p.relative_to(tf.SAMPLE).as_posix(): p.read_bytes() for p in tf.SAMPLE.rglob("*") if p.is_file()
+    }
+    assert on_disk == tf.sample_files()

@@ -52,10 +52,10 @@ def day_records(month: str = MONTH) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def key(day: str, org: str | None = None, account: str = ACCOUNT, region: str = REGION) -> str:
+def key(day: str, org: str | None = None, account: str = ACCOUNT, region: str = REGION, suffix: str = ".json.gz") -> str:
     y, m, d = day.split("-")
     base = f"AWSLogs/{org + '/' if org else ''}{account}/CloudTrail/{region}/{y}/{m}/{d}/"
-    return f"{base}{account}_CloudTrail_{region}_{y}{m}{d}T0005Z_{d}ab12cd34ef56.json.gz"
+    return f"{base}{account}_CloudTrail_{region}_{y}{m}{d}T0005Z_{d}ab12cd34ef56{suffix}"
 
 
 def trail_files(
@@ -85,3 +85,23 @@ def inventory(tmp: Path) -> Path:
     target = tmp / "inventory"
     shutil.copytree(FIXTURES / "inventory", target)
     return target
+
+
+SAMPLE = Path(__file__).parent.parent / "data" / "examples" / "pulls"
+
+
+def sample_files() -> dict[str, bytes]:
+    """data/examples/pulls, the README's example: the fixture inventory, ip-ranges.json and the month's
+    trail as plain .json files in AWS's layout."""
+    out = {f"inventory/{p.name}": p.read_bytes() for p in sorted((FIXTURES / "inventory").iterdir())}
+    out["ip-ranges.json"] = IP_RANGES.read_bytes()
+    for day, recs in day_records().items():
+        out[f"trail/{key(day, suffix='.json')}"] = (json.dumps({"Records": recs}, indent=1) + "\n").encode()
+    return out
+
+
+if __name__ == "__main__":  # uv run python -m tests.trailfiles: rewrite data/examples/pulls
+    shutil.rmtree(SAMPLE, ignore_errors=True)
+    for name, data in sample_files().items():
+        (SAMPLE / name).parent.mkdir(parents=True, exist_ok=True)
+        (SAMPLE / name).write_bytes(data)
