@@ -84,32 +84,33 @@ class Trail:
         try:
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE batch AS
-                SELECT r.eventName AS name, TRY_CAST(r.eventTime AS TIMESTAMPTZ) AS t,
-                    r.awsRegion AS region,
-                    coalesce(r.requestParameters.registryId, r.recipientAccountId, '') AS account_id,
-                    r.requestParameters.repositoryName AS repository,
-                    r.requestParameters.layerDigest AS layer_digest,
-                    r.requestParameters.imageIds AS image_ids,
-                    coalesce(r.sourceIPAddress, '') AS source_ip,
-                    r.vpcEndpointId IS NOT NULL AND r.vpcEndpointId <> '' AS endpoint,
-                    r.errorCode AS error, r.eventSource AS source
-                FROM (SELECT unnest(from_json(json, ?).Records) AS r
-                    FROM read_json_objects(?, maximum_object_size={MAX_OBJECT}))""",
-                [STRUCTURE, [str(p) for p in paths]],
-            )
-            con.execute(
-                """CREATE OR REPLACE TEMP TABLE batch AS
                 SELECT *, CASE
                     WHEN source IS DISTINCT FROM 'ecr.amazonaws.com' THEN 'not an ECR event'
                     WHEN name NOT IN ('GetDownloadUrlForLayer', 'BatchGetImage') THEN 'not a pull'
                     WHEN error IS NOT NULL THEN 'failed call (errorCode)'
                     WHEN t IS NULL THEN 'no eventTime'
-                    WHEN t < ?::TIMESTAMPTZ OR t >= ?::TIMESTAMPTZ THEN 'outside the month'
+                    WHEN t < $start::TIMESTAMPTZ OR t >= $end::TIMESTAMPTZ THEN 'outside the month'
                     WHEN repository IS NULL OR region IS NULL THEN 'no repository or region'
                     WHEN name = 'GetDownloadUrlForLayer' AND layer_digest IS NULL THEN 'no layerDigest'
                     ELSE '' END AS skip
-                FROM batch""",
-                [self.start, self.end],
+                FROM (
+                    SELECT r.eventName AS name, TRY_CAST(r.eventTime AS TIMESTAMPTZ) AS t,
+                        r.awsRegion AS region,
+                        coalesce(r.requestParameters.registryId, r.recipientAccountId, '') AS account_id,
+                        r.requestParameters.repositoryName AS repository,
+                        r.requestParameters.layerDigest AS layer_digest,
+                        r.requestParameters.imageIds AS image_ids,
+                        coalesce(r.sourceIPAddress, '') AS source_ip,
+                        coalesce(r.vpcEndpointId, '') <> '' AS endpoint,
+                        r.errorCode AS error, r.eventSource AS source
+                    FROM (SELECT unnest(from_json(json, $structure).Records) AS r
+                        FROM read_json_objects($files, maximum_object_size={MAX_OBJECT})))""",
+                {
+                    "structure": STRUCTURE,
+                    "files": [str(p) for p in paths],
+                    "start": self.start,
+                    "end": self.end,
+                },
             )
             con.execute(
                 """INSERT INTO skipped SELECT skip, count(*) FROM batch
@@ -119,7 +120,7 @@ class Trail:
                 """INSERT INTO days SELECT DISTINCT account_id, region, CAST(timezone('UTC', t) AS DATE)
                 FROM batch WHERE t >= ?::TIMESTAMPTZ AND t < ?::TIMESTAMPTZ""",
                 [self.start, self.end],
-            )
+            )  # a day with any record is a day the trail covers
             # Manifests by digest or by tag (one row per image id asked for).
             con.execute(
                 """INSERT INTO manifests
