@@ -43,6 +43,7 @@ def generate(events: int) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     con = duckdb.connect()
+    LAYER = digest(f"(i % {REPOS}) * 1000 + (i // 7) % ({LAYERS} // {REPOS})")
     # Addresses: a fifth in us-east-1's EC2 range (18.34.0.0/19), a fifth in eu-west-1's
     # (3.248.0.0/13), the rest outside AWS (198.51.100.0/24-like 100.64.x.y), one in 50 an AWS service.
     con.execute(f"""
@@ -53,23 +54,28 @@ def generate(events: int) -> Path:
               arn: 'arn:aws:sts::{ACCOUNT}:assumed-role/node-role/i-0abc123def4567890',
               accountId: '{ACCOUNT}', accessKeyId: 'ASIAEXAMPLEKEY',
               sessionContext: {{sessionIssuer: {{type: 'Role', principalId: 'AROAEXAMPLEID',
-                arn: 'arn:aws:iam::{ACCOUNT}:role/node-role', accountId: '{ACCOUNT}', userName: 'node-role'}},
-                attributes: {{creationDate: '2026-10-01T00:00:00Z', mfaAuthenticated: 'false'}}}}}},
-            eventTime: strftime(TIMESTAMP '2026-10-01' + to_seconds((i * 7919) % 2678400), '%Y-%m-%dT%H:%M:%SZ'),
+                arn: 'arn:aws:iam::{ACCOUNT}:role/node-role', accountId: '{ACCOUNT}',
+                userName: 'node-role'}},
+                attributes: {{creationDate: '2026-10-01T00:00:00Z',
+                mfaAuthenticated: 'false'}}}}}},
+            eventTime: strftime(TIMESTAMP '2026-10-01' + to_seconds((i * 7919) % 2678400),
+              '%Y-%m-%dT%H:%M:%SZ'),
             eventSource: 'ecr.amazonaws.com',
             eventName: CASE WHEN i % 10 = 0 THEN 'BatchGetImage' ELSE 'GetDownloadUrlForLayer' END,
             awsRegion: 'us-east-1',
             sourceIPAddress: CASE WHEN i % 50 = 1 THEN 'ecr.amazonaws.com'
-              WHEN (i % {ADDRESSES}) % 5 = 0 THEN '18.34.' || ((i % {ADDRESSES}) // 256 % 32) || '.' || (i % 256)
+              WHEN (i % {ADDRESSES}) % 5 = 0
+                THEN '18.34.' || ((i % {ADDRESSES}) // 256 % 32) || '.' || (i % 256)
               WHEN (i % {ADDRESSES}) % 5 = 1 THEN '3.248.' || ((i % {ADDRESSES}) // 256) || '.' || (i % 256)
               ELSE '100.64.' || ((i % {ADDRESSES}) // 256) || '.' || (i % 256) END,
             userAgent: 'containerd/1.7.22',
             requestParameters: {{registryId: '{ACCOUNT}', repositoryName: 'repo-' || (i % {REPOS}),
-              layerDigest: CASE WHEN i % 10 <> 0 THEN {digest(f"(i % {REPOS}) * 1000 + (i // 7) % ({LAYERS} // {REPOS})")} END,
+              layerDigest: CASE WHEN i % 10 <> 0 THEN {LAYER} END,
               imageIds: CASE WHEN i % 10 = 0 THEN [{{imageTag: 'v' || ((i // 10) % 4)}}] END}},
             responseElements: NULL,
             requestID: uuid()::VARCHAR, eventID: uuid()::VARCHAR, readOnly: true,
-            resources: [{{accountId: '{ACCOUNT}', ARN: 'arn:aws:ecr:us-east-1:{ACCOUNT}:repository/repo-' || (i % {REPOS})}}],
+            resources: [{{accountId: '{ACCOUNT}',
+              ARN: 'arn:aws:ecr:us-east-1:{ACCOUNT}:repository/repo-' || (i % {REPOS})}}],
             eventType: 'AwsApiCall', managementEvent: true, recipientAccountId: '{ACCOUNT}',
             vpcEndpointId: CASE WHEN i % 3 = 0 THEN 'vpce-0a1b2c3d4e5f60789' END,
             eventCategory: 'Management'
@@ -93,7 +99,14 @@ def inventory(folder: Path) -> Path:
             images.append((ACCOUNT, "us-east-1", f"repo-{r}", image, 0, "2026-09-01T00:00:00Z", f"v{v}"))
             for j in range(per):
                 layers.append(
-                    (ACCOUNT, "us-east-1", f"repo-{r}", image, f"sha256:{r * 1000 + j:064x}", 1_000_000 * (1 + (j * 7) % 50))
+                    (
+                        ACCOUNT,
+                        "us-east-1",
+                        f"repo-{r}",
+                        image,
+                        f"sha256:{r * 1000 + j:064x}",
+                        1_000_000 * (1 + (j * 7) % 50),
+                    )
                 )
     cols = ["account_id", "region", "repository", "image_digest", "size_bytes", "pushed_at", "image_tags"]
     pd.DataFrame(images, columns=cols).to_csv(folder / "images.csv", index=False)
@@ -106,17 +119,34 @@ def ip_ranges(path: Path) -> Path:
     """AWS's layout with about as many prefixes as the real file (the benchmark's two real ones, and
     8,000 more /24s elsewhere)."""
     prefixes = [
-        {"ip_prefix": "18.34.0.0/19", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"},
-        {"ip_prefix": "3.248.0.0/13", "region": "eu-west-1", "service": "EC2", "network_border_group": "eu-west-1"},
+        {
+            "ip_prefix": "18.34.0.0/19",
+            "region": "us-east-1",
+            "service": "EC2",
+            "network_border_group": "us-east-1",
+        },
+        {
+            "ip_prefix": "3.248.0.0/13",
+            "region": "eu-west-1",
+            "service": "EC2",
+            "network_border_group": "eu-west-1",
+        },
     ]
     regions = ["us-west-2", "eu-central-1", "ap-southeast-1", "GLOBAL"]
     for i in range(8000):
         prefixes.append(
-            {"ip_prefix": f"52.{i // 256}.{i % 256}.0/24", "region": regions[i % 4], "service": "AMAZON",
-             "network_border_group": regions[i % 4]}
+            {
+                "ip_prefix": f"52.{i // 256}.{i % 256}.0/24",
+                "region": regions[i % 4],
+                "service": "AMAZON",
+                "network_border_group": regions[i % 4],
+            }
         )
-    path.write_text(json.dumps({"syncToken": "1", "createDate": "2026-10-28-00-00-00", "prefixes": prefixes,
-                                "ipv6_prefixes": []}))
+    path.write_text(
+        json.dumps(
+            {"syncToken": "1", "createDate": "2026-10-28-00-00-00", "prefixes": prefixes, "ipv6_prefixes": []}
+        )
+    )
     return path
 
 
@@ -134,7 +164,9 @@ def measure(what: str, events: int) -> dict[str, float]:
     """Run one side in a fresh process: its time and its own peak resident memory."""
     out = subprocess.run(
         [sys.executable, __file__, "--events", str(events), "--phase", what],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -154,13 +186,26 @@ def phase(what: str, events: int) -> None:
     folder = inventory(OUT / "pulls-inventory")
     ranges = ip_ranges(OUT / "ip-ranges.json")
     start = time.perf_counter()
-    result = read_trail(Options(inventory=folder, trail=str(trail), month="2026-10", ip_ranges=ranges, quiet=True))
+    result = read_trail(
+        Options(inventory=folder, trail=str(trail), month="2026-10", ip_ranges=ranges, quiet=True)
+    )
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     s = result.summary
-    print(json.dumps({"seconds": seconds, "rss_mib": rss, "downloads": s["download_events"],
-                      "pulls": s["pull_events"], "bytes": s["bytes"], "by_class": s["bytes_by_class"],
-                      "unclassified": s["unclassified_bytes"], "unknown": s["unknown_layer_events"]}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_mib": rss,
+                "downloads": s["download_events"],
+                "pulls": s["pull_events"],
+                "bytes": s["bytes"],
+                "by_class": s["bytes_by_class"],
+                "unclassified": s["unclassified_bytes"],
+                "unknown": s["unknown_layer_events"],
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -178,14 +223,25 @@ def main() -> None:
     ours = measure("pulls", args.events)
     yard = measure("plain", args.events)
     total = ours["bytes"]
-    print(f"events {args.events:,} in {len(files)} files, {size / 2**20:.0f} MiB gzipped (generated in {made:.1f} s)")
-    print(f"ecrcost pulls: {ours['seconds']:.1f} s ({args.events / ours['seconds'] / 1e6:.2f} M events/s), "
-          f"peak RSS {ours['rss_mib']:.0f} MiB")
-    print(f"plain DuckDB read_json_objects + from_json + unnest + count: {yard['seconds']:.1f} s "
-          f"({yard['records']:,} records), peak RSS {yard['rss_mib']:.0f} MiB; ratio {ours['seconds'] / yard['seconds']:.2f}")
-    print(f"downloads {ours['downloads']:,}, pulls {ours['pulls']:,}, bytes {total / 2**30:,.1f} GB: "
-          + ", ".join(f"{c} {100 * n / total:.1f}%" for c, n in ours["by_class"].items())
-          + f"; unclassified {100 * ours['unclassified'] / total:.2f}%; unknown-layer events {ours['unknown']:,}")
+    print(
+        f"events {args.events:,} in {len(files)} files, {size / 2**20:.0f} MiB gzipped "
+        f"(generated in {made:.1f} s)"
+    )
+    print(
+        f"ecrcost pulls: {ours['seconds']:.1f} s ({args.events / ours['seconds'] / 1e6:.2f} M events/s), "
+        f"peak RSS {ours['rss_mib']:.0f} MiB"
+    )
+    print(
+        f"plain DuckDB read_json_objects + from_json + unnest + count: {yard['seconds']:.1f} s "
+        f"({yard['records']:,} records), peak RSS {yard['rss_mib']:.0f} MiB; "
+        f"ratio {ours['seconds'] / yard['seconds']:.2f}"
+    )
+    print(
+        f"downloads {ours['downloads']:,}, pulls {ours['pulls']:,}, bytes {total / 2**30:,.1f} GB: "
+        + ", ".join(f"{c} {100 * n / total:.1f}%" for c, n in ours["by_class"].items())
+        + f"; unclassified {100 * ours['unclassified'] / total:.2f}%; "
+        + f"unknown-layer events {ours['unknown']:,}"
+    )
 
 
 if __name__ == "__main__":

@@ -171,7 +171,11 @@ class Front:
         import datetime as dt
 
         start, end = float(request.get("StartTime", 0)), float(request.get("EndTime", 1e12))
-        wanted = {a["AttributeValue"] for a in request.get("LookupAttributes", []) if a["AttributeKey"] == "EventSource"}
+        wanted = {
+            a["AttributeValue"]
+            for a in request.get("LookupAttributes", [])
+            if a["AttributeKey"] == "EventSource"
+        }
         events = []
         for record in self.trail_events.get(region, []):
             at = dt.datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")).timestamp()

@@ -132,8 +132,21 @@ def test_an_inventory_without_the_trails_month_or_ip_ranges_is_one_line_exit_2(m
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     no_ranges = runner.invoke(app, ["pulls", str(inventory), "--month", tf.MONTH, "--trail", str(trail)])
     assert no_ranges.exit_code == 2 and "ip-ranges.json" in no_ranges.stderr
-    other = run(inventory, trail).exit_code, runner.invoke(
-        app, ["pulls", str(inventory), "--month", "2026-09", "--trail", str(trail), "--ip-ranges", str(tf.IP_RANGES)]
+    other = (
+        run(inventory, trail).exit_code,
+        runner.invoke(
+            app,
+            [
+                "pulls",
+                str(inventory),
+                "--month",
+                "2026-09",
+                "--trail",
+                str(trail),
+                "--ip-ranges",
+                str(tf.IP_RANGES),
+            ],
+        ),
     )
     assert other[1].exit_code == 2 and "no trail files for 2026-09" in other[1].stderr
     bad = tmp_path / "ranges.json"
@@ -141,7 +154,9 @@ def test_an_inventory_without_the_trails_month_or_ip_ranges_is_one_line_exit_2(m
     wrong = runner.invoke(
         app, ["pulls", str(inventory), "--month", tf.MONTH, "--trail", str(trail), "--ip-ranges", str(bad)]
     )
-    assert wrong.exit_code == 2 and "prefixes[0].ip_prefix" in wrong.stderr and "Traceback" not in wrong.output
+    assert (
+        wrong.exit_code == 2 and "prefixes[0].ip_prefix" in wrong.stderr and "Traceback" not in wrong.output
+    )
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +195,14 @@ def test_lookup_events_are_paged_and_throttled_and_cover_the_last_90_days(front,
     front.front.throttle_every = 5
     inventory = tf.inventory(tmp_path)
     result = read_trail(
-        Options(inventory=inventory, trail="lookup-events", month=tf.MONTH, ip_ranges=tf.IP_RANGES, quiet=True, now=NOW)
+        Options(
+            inventory=inventory,
+            trail="lookup-events",
+            month=tf.MONTH,
+            ip_ranges=tf.IP_RANGES,
+            quiet=True,
+            now=NOW,
+        )
     )
     assert not result.partial, result.gaps
     assert by_class(inventory) == {k: D(v) / GB for k, v in tf.EXPECTED.items()}
@@ -198,7 +220,14 @@ def test_lookup_events_no_longer_hold_a_month_older_than_90_days(front, tmp_path
     front.front.reset()
     late = datetime(2027, 1, 20, tzinfo=UTC)  # 90 days back is 2026-10-22 at midnight
     result = read_trail(
-        Options(inventory=tf.inventory(tmp_path), trail="lookup-events", month=tf.MONTH, ip_ranges=tf.IP_RANGES, quiet=True, now=late)
+        Options(
+            inventory=tf.inventory(tmp_path),
+            trail="lookup-events",
+            month=tf.MONTH,
+            ip_ranges=tf.IP_RANGES,
+            quiet=True,
+            now=late,
+        )
     )
     assert result.partial
     missing = [g for g in result.gaps if g.error_code == "MissingDays"]
@@ -236,3 +265,29 @@ def test_the_readme_example_data_is_the_fixture_month():
         p.relative_to(tf.SAMPLE).as_posix(): p.read_bytes() for p in tf.SAMPLE.rglob("*") if p.is_file()
     }
     assert on_disk == tf.sample_files()
+
+
+def test_the_report_shows_where_pulls_go_and_the_most_pulled_images(month, tmp_path):
+    inventory, trail = month
+    assert run(inventory, trail).exit_code == 0
+    page = tmp_path / "report.html"
+    html = runner.invoke(app, ["report", str(inventory), "--month", tf.MONTH, "--html", str(page)])
+    assert html.exit_code == 0, html.output
+    text = page.read_text()
+    assert "<h2>Where pulls go</h2>" in text and "Most-pulled images" in text
+    assert 'alt="Where pulls go' in text  # the chart
+    shown = runner.invoke(app, ["report", str(inventory), "--month", tf.MONTH])
+    assert "Where pulls go, GB measured from CloudTrail" in shown.stdout
+
+    from ecrcost.analysis.pulls import where_pulls_go
+
+    usage = ecrcost.load(inventory)
+    est = ecrcost.estimate(usage, month=tf.MONTH)
+    where = where_pulls_go(usage.pulls, est).set_index("repository")
+    web = sum(v for (repo, _, _), v in tf.EXPECTED.items() if repo == "team-a/web")
+    assert where.loc["team-a/web", "total_gb"] == D(web) / GB
+    assert where.loc["team-a/tool", "aws_service_gb"] == D(tf.T1) / GB
+    # the dollars are the estimate's, rounded so that the rows add up to the report's transfer
+    assert sum(where["transfer_usd"]) == sum(
+        est.rounded(D("0.01")).set_index("repository").loc[["team-a/web", "team-a/tool"], "transfer_usd"]
+    )

@@ -52,7 +52,9 @@ def day_records(month: str = MONTH) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def key(day: str, org: str | None = None, account: str = ACCOUNT, region: str = REGION, suffix: str = ".json.gz") -> str:
+def key(
+    day: str, org: str | None = None, account: str = ACCOUNT, region: str = REGION, suffix: str = ".json.gz"
+) -> str:
     y, m, d = day.split("-")
     base = f"AWSLogs/{org + '/' if org else ''}{account}/CloudTrail/{region}/{y}/{m}/{d}/"
     return f"{base}{account}_CloudTrail_{region}_{y}{m}{d}T0005Z_{d}ab12cd34ef56{suffix}"

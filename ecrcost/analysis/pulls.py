@@ -29,25 +29,43 @@ def where_pulls_go(pulls: pd.DataFrame, est: Estimate) -> pd.DataFrame:
     """One row per repository with measured pulls (most bytes first): ``<class>_gb`` (exact Decimal),
     ``total_gb``, and ``internet_usd``, ``cross_region_usd``, ``transfer_usd`` (Decimal cents, the
     estimate's controlled rounding)."""
-    columns = [*KEY, *(f"{c}_gb" for c in CLASSES), "total_gb", "internet_usd", "cross_region_usd", "transfer_usd"]
+    columns = [
+        *KEY,
+        *(f"{c}_gb" for c in CLASSES),
+        "total_gb",
+        "internet_usd",
+        "cross_region_usd",
+        "transfer_usd",
+    ]
     if pulls is None or not len(pulls):
         return pd.DataFrame(columns=columns)
-    sums = pulls.groupby(KEY, sort=False)[[f"{c}_bytes" for c in CLASSES]].sum()
-    # rounded to the cent with the report's controlled rounding: the rows add up to the footer
-    exact = est.rounded(CENT).groupby(KEY)[["internet_usd", "cross_region_usd"]].agg(lambda s: sum(s, ZERO))
+    sums = pulls.groupby(KEY, sort=False)[[f"{c}_bytes" for c in CLASSES]].sum().reset_index()
+    money: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
+    rounded = est.rounded(CENT)
+    for *key, internet, cross in zip(  # one row per repository
+        rounded["account_id"],
+        rounded["region"],
+        rounded["repository"],
+        rounded["internet_usd"],
+        rounded["cross_region_usd"],
+        strict=True,
+    ):  # rounded to the cent with the report's controlled rounding: the rows add up to the footer
+        k = (str(key[0]), str(key[1]), str(key[2]))
+        before = money.get(k, (ZERO, ZERO))
+        money[k] = (before[0] + internet, before[1] + cross)
     rows = []
-    for key, r in sums.iterrows():  # one row per repository
-        row: dict[str, object] = dict(zip(KEY, key, strict=True))
+    for record in sums.to_dict("records"):  # one row per repository
+        k = (str(record["account_id"]), str(record["region"]), str(record["repository"]))
+        row: dict[str, object] = dict(zip(KEY, k, strict=True))
         total = 0
         for c in CLASSES:
-            n = int(r[f"{c}_bytes"])
+            n = int(record[f"{c}_bytes"])
             row[f"{c}_gb"] = Decimal(n) / GB
             total += n
         row["total_gb"] = Decimal(total) / GB
-        money = exact.loc[key] if key in exact.index else None
-        row["internet_usd"] = money["internet_usd"] if money is not None else ZERO
-        row["cross_region_usd"] = money["cross_region_usd"] if money is not None else ZERO
-        row["transfer_usd"] = row["internet_usd"] + row["cross_region_usd"]  # type: ignore[operator]
+        internet, cross = money.get(k, (ZERO, ZERO))
+        row["internet_usd"], row["cross_region_usd"] = internet, cross
+        row["transfer_usd"] = internet + cross
         rows.append(row)
     out = pd.DataFrame(rows, columns=columns)
     order = sorted(range(len(out)), key=lambda i: (-out["total_gb"][i], out["repository"][i]))

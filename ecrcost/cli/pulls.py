@@ -68,9 +68,7 @@ def pulls(
             raise typer.Exit(1) from None
     s = result.summary
     total = s["bytes"]
-    shares = ", ".join(
-        f"{c.replace('_', ' ')} {_gb(gb_text(s['bytes_by_class'][c]))} GB" for c in CLASSES
-    )
+    shares = ", ".join(f"{c.replace('_', ' ')} {_gb(gb_text(s['bytes_by_class'][c]))} GB" for c in CLASSES)
     ranges = s["ip_ranges"]
     say = [
         f"{s['download_events']} layer downloads ({_gb(gb_text(total))} GB) and {s['pull_events']} "
@@ -93,7 +91,9 @@ def pulls(
     for reason, n in sorted(s["skipped_events"].items()):
         say.append(f"skipped {n} event(s): {reason}")
     for kept in s["coverage"]["estimate_kept"]:
-        say.append(f"no trail for {kept['account_id']}/{kept['region']}: collect's estimate kept (basis estimate)")
+        say.append(
+            f"no trail for {kept['account_id']}/{kept['region']}: collect's estimate kept (basis estimate)"
+        )
     for line in say:
         typer.echo(one_line(line), err=True)
     if result.partial:

@@ -126,7 +126,11 @@ def report(
         team_of = teams(result.usage.repositories)
         shown: list[RenderableType] = [
             terminal.report(
-                result.estimate, top=top, namespace_depth=namespace_depth, team_of=team_of, pulls=result.usage.pulls
+                result.estimate,
+                top=top,
+                namespace_depth=namespace_depth,
+                team_of=team_of,
+                pulls=result.usage.pulls,
             )
         ]
         if (compare or history > 1) and result.over_time is not None:

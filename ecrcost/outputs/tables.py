@@ -14,7 +14,7 @@ from ..analysis import breakdown
 from ..core.charges import ECR, charges
 from ..core.estimate import Estimate
 from ..core.money import CENT, ZERO
-from .rows import GroupRow, MonthRow, RepositoryRow, TierRow
+from .rows import GroupRow, MonthRow, PulledImageRow, RepositoryRow, TierRow, WherePullsGoRow
 
 if TYPE_CHECKING:
     from ..analysis.timeline import Timeline
@@ -188,7 +188,7 @@ def where_pulls_go(where: pd.DataFrame, top: int = 10) -> Spec:
 
     rows = []
     shown = where.head(top)
-    for r in shown.itertuples(index=False):
+    for r in cast("Iterable[WherePullsGoRow]", shown.itertuples(index=False)):
         rows.append(
             [
                 r.repository,
@@ -203,8 +203,13 @@ def where_pulls_go(where: pd.DataFrame, top: int = 10) -> Spec:
     more = f" (top {top} of {len(where)})" if len(where) > top else ""
     return Spec(
         f"Where pulls go, GB measured from CloudTrail{more}",
-        [("Repository", "name"), ("Region", "text"), *((LABELS[c], "num") for c in CLASSES),
-         ("Total GB", "num"), ("Transfer", "num")],
+        [
+            ("Repository", "name"),
+            ("Region", "text"),
+            *((LABELS[c], "num") for c in CLASSES),
+            ("Total GB", "num"),
+            ("Transfer", "num"),
+        ],
         rows,
         ["Total", "", *(gb(t, 3) for t in total), gb(sum(total, ZERO), 3), usd(money)],
     )
@@ -224,11 +229,18 @@ def most_pulled(images: pd.DataFrame) -> Spec:
             LABELS.get(r.top_class, r.top_class),
             str(r.last_pull_at),
         ]
-        for r in images.itertuples(index=False)
+        for r in cast("Iterable[PulledImageRow]", images.itertuples(index=False))
     ]
     return Spec(
         "Most-pulled images",
-        [("Repository", "name"), ("Image", "name"), ("Pulls", "num"), ("Layer downloads", "num"),
-         ("GB", "num"), ("Mostly to", "text"), ("Last pull", "text")],
+        [
+            ("Repository", "name"),
+            ("Image", "name"),
+            ("Pulls", "num"),
+            ("Layer downloads", "num"),
+            ("GB", "num"),
+            ("Mostly to", "text"),
+            ("Last pull", "text"),
+        ],
         rows,
     )

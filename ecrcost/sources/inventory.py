@@ -254,7 +254,15 @@ PULLS_COUNTS = [
     "internet_bytes",
     "aws_service_bytes",
 ]
-PULLS_OPTIONAL = ["account_id", "region", "image_digest", *PULLS_COUNTS, "top_class", "first_pull_at", "last_pull_at"]
+PULLS_OPTIONAL = [
+    "account_id",
+    "region",
+    "image_digest",
+    *PULLS_COUNTS,
+    "top_class",
+    "first_pull_at",
+    "last_pull_at",
+]
 
 
 def _pulls(raw: RawTable) -> pd.DataFrame | None:

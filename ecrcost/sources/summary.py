@@ -115,24 +115,24 @@ def read_summary(folder: Path) -> Summary | None:
 def _trail_notes(trail: dict[str, Any], path: Path) -> list[str]:
     """What ``ecrcost pulls`` wants said: the basis, the days it could not read, bytes it could not
     size or place."""
-    notes = [f"Transfer measured from CloudTrail layer downloads ({trail.get('month')}, {trail.get('trail')})."]
+    notes = [
+        f"Transfer measured from CloudTrail layer downloads ({trail.get('month')}, {trail.get('trail')})."
+    ]
     coverage = trail.get("coverage", {})
     gaps = coverage.get("gaps", [])
     if gaps:
-        shown = "; ".join(
-            f"{_gap_label(g)} {g.get('message') or ''}".strip() for g in gaps[:5]
-        )
+        shown = "; ".join(f"{_gap_label(g)} {g.get('message') or ''}".strip() for g in gaps[:5])
         more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
-        notes.append(
-            f"Partial trail coverage, not extrapolated: {shown}{more}; see {path}."
-        )
+        notes.append(f"Partial trail coverage, not extrapolated: {shown}{more}; see {path}.")
     kept = coverage.get("estimate_kept", [])
     if isinstance(kept, list) and kept:
         where = ", ".join(f"{k.get('account_id')}/{k.get('region')}" for k in kept if isinstance(k, dict))
         notes.append(f"No trail for {where}: transfer there is collect's estimate from pull counts.")
     unknown = trail.get("unknown_layer_events") or 0
     if unknown:
-        notes.append(f"{unknown} layer download(s) of layers not in the inventory: bytes unknown, not counted.")
+        notes.append(
+            f"{unknown} layer download(s) of layers not in the inventory: bytes unknown, not counted."
+        )
     total, unclassified = trail.get("bytes") or 0, trail.get("unclassified_bytes") or 0
     if unclassified and isinstance(total, int) and isinstance(unclassified, int) and total:
         notes.append(

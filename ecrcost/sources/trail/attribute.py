@@ -38,7 +38,9 @@ class Attributed:
     pull_events: int
 
 
-def attribute(trail: Trail, images: pd.DataFrame, layers: pd.DataFrame, ranges: Ranges, priced: set[str]) -> Attributed:
+def attribute(
+    trail: Trail, images: pd.DataFrame, layers: pd.DataFrame, ranges: Ranges, priced: set[str]
+) -> Attributed:
     con = trail.con
     sizes = layers[["account_id", "region", "repository", "layer_digest", "size_bytes"]]
     tags = images[["account_id", "region", "repository", "image_digest", "image_tags"]]
@@ -83,10 +85,12 @@ def attribute(trail: Trail, images: pd.DataFrame, layers: pd.DataFrame, ranges: 
                 WHEN a.ip_region IN (SELECT region FROM priced) THEN 'cross_region'
                 ELSE 'internet' END AS class,
             CASE WHEN NOT d.endpoint AND a.ip_region IS NOT NULL AND a.ip_region <> d.region
-                AND a.ip_region IN (SELECT region FROM priced) THEN a.ip_region ELSE '' END AS destination_region,
+                AND a.ip_region IN (SELECT region FROM priced) THEN a.ip_region ELSE ''
+                END AS destination_region,
             NOT d.endpoint AND ((a.ip_region IS NOT NULL AND a.ip_region <> d.region
                 AND a.ip_region NOT IN (SELECT region FROM priced))
-                OR (NOT a.is_address AND NOT (d.source_ip LIKE '%.amazonaws.com' OR d.source_ip = 'AWS Internal')))
+                OR (NOT a.is_address
+                    AND NOT (d.source_ip LIKE '%.amazonaws.com' OR d.source_ip = 'AWS Internal')))
                 AS unclassified,
             coalesce(
                 CASE WHEN d.image_digest LIKE 'tag:%' THEN t.image_digest ELSE nullif(d.image_digest, '') END,
@@ -114,9 +118,7 @@ def attribute(trail: Trail, images: pd.DataFrame, layers: pd.DataFrame, ranges: 
     by_class = dict.fromkeys(CLASSES, 0)
     for cls, n in con.execute("SELECT class, sum(bytes)::BIGINT FROM sized GROUP BY class").fetchall():
         by_class[str(cls)] = int(n)
-    unknown = con.execute(
-        "SELECT coalesce(sum(events), 0)::BIGINT FROM sized WHERE unknown_layer"
-    ).fetchone()
+    unknown = con.execute("SELECT coalesce(sum(events), 0)::BIGINT FROM sized WHERE unknown_layer").fetchone()
     few = con.execute(
         """SELECT account_id, region, repository, layer_digest, sum(events)::BIGINT AS events FROM sized
         WHERE unknown_layer GROUP BY ALL ORDER BY events DESC, repository, layer_digest LIMIT 20"""
@@ -131,7 +133,7 @@ def attribute(trail: Trail, images: pd.DataFrame, layers: pd.DataFrame, ranges: 
         pulls=pulls,
         by_class=by_class,
         unknown_layer_events=int(unknown[0]) if unknown else 0,
-        unknown_layers=few.to_dict("records"),
+        unknown_layers=[{str(k): v for k, v in r.items()} for r in few.to_dict("records")],
         unclassified_bytes=int(unclassified),
         download_events=int(downloads),
         pull_events=int(manifests),
@@ -217,7 +219,8 @@ def _pulls(con: Any) -> pd.DataFrame:
         SELECT account_id, region, repository, digest AS image_digest,
             coalesce(p.pull_count, 0) AS pull_count, coalesce(d.layer_downloads, 0) AS layer_downloads,
             coalesce(d.bytes, 0) AS bytes, coalesce(same_region_bytes, 0) AS same_region_bytes,
-            coalesce(cross_region_bytes, 0) AS cross_region_bytes, coalesce(internet_bytes, 0) AS internet_bytes,
+            coalesce(cross_region_bytes, 0) AS cross_region_bytes,
+            coalesce(internet_bytes, 0) AS internet_bytes,
             coalesce(aws_service_bytes, 0) AS aws_service_bytes,
             least(p.first_at, d.first_at) AS first_pull_at, greatest(p.last_at, d.last_at) AS last_pull_at
         FROM p FULL JOIN d USING (account_id, region, repository, digest)
@@ -225,7 +228,9 @@ def _pulls(con: Any) -> pd.DataFrame:
     ).df()
     classes = frame[[f"{c}_bytes" for c in CLASSES]].to_numpy()
     top = pd.Series(CLASSES, dtype=object).to_numpy()[classes.argmax(axis=1)] if len(frame) else []
-    frame["top_class"] = [t if b else "" for t, b in zip(top, frame["bytes"], strict=True)] if len(frame) else []
+    frame["top_class"] = (
+        [t if b else "" for t, b in zip(top, frame["bytes"], strict=True)] if len(frame) else []
+    )
     for col in ("first_pull_at", "last_pull_at"):
         frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
     return frame[PULLS_TABLE]

@@ -3,7 +3,8 @@ sits in memory): layer downloads (``GetDownloadUrlForLayer``) and manifest fetch
 (``BatchGetImage``), each grouped by registry, repository, what was fetched, source address and
 endpoint. Each file is one JSON object read by DuckDB (``read_json_objects``), turned into typed
 columns by ``from_json`` with only the fields used (far faster than ``read_json`` with a schema on
-files that are one large object); nothing is read per record in Python. A file that cannot be read (truncated gzip, not JSON) is a gap, its records left out."""
+files that are one large object); nothing is read per record in Python. A file that cannot be read
+(truncated gzip, not JSON) is a gap, its records left out."""
 
 from __future__ import annotations
 

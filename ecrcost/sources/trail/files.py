@@ -86,7 +86,9 @@ def in_month(key: str, month: Month, found: Found, name: str) -> bool:
 def local_batches(folder: Path, month: Month, found: Found) -> Iterator[list[File]]:
     """The trail files under ``folder`` (any depth), in name order, in batches."""
     if not folder.is_dir():
-        raise InputError("no such folder (a trail is a folder, s3://bucket/prefix or lookup-events)", file=folder)
+        raise InputError(
+            "no such folder (a trail is a folder, s3://bucket/prefix or lookup-events)", file=folder
+        )
     paths = sorted(
         p
         for p in folder.rglob("*")
@@ -119,7 +121,9 @@ def s3_batches(
     try:
         keys = _month_keys(client, bucket, prefix, month)
     except AWS_ERRORS as exc:
-        raise InputError(f"S3 refused the listing ({error_code(exc)}): {message(exc)}", file=location) from None
+        raise InputError(
+            f"S3 refused the listing ({error_code(exc)}): {message(exc)}", file=location
+        ) from None
     keys = [(k, n) for k, n in keys if is_trail_file(k) and in_month(k, month, found, f"s3://{bucket}/{k}")]
     if not keys:
         raise InputError(f"no trail files for {month} under this prefix", file=location)
@@ -143,7 +147,9 @@ def s3_batches(
                 name = f"s3://{bucket}/{key}"
                 account, region, _ = layout_day(key) or ("", "", "")
                 found.failed.add(name)
-                found.gaps.append(Gap(account, region, "", "GetObject", error_code(exc), f"{name}: {message(exc)}"))
+                found.gaps.append(
+                    Gap(account, region, "", "GetObject", error_code(exc), f"{name}: {message(exc)}")
+                )
                 return None
             return (target, f"s3://{bucket}/{key}")
 
@@ -195,5 +201,3 @@ def _folders(client: Any, bucket: str, prefix: str) -> list[str]:
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
         out.extend(c["Prefix"] for c in page.get("CommonPrefixes", []))
     return out
-
-

@@ -74,8 +74,10 @@ def load(path: Path | None) -> Ranges:
 
 
 def _network(item: Any, field: str, where: str, path: Path) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    if not isinstance(item, dict) or not isinstance(item.get(field), str) or not isinstance(
-        item.get("region"), str
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get(field), str)
+        or not isinstance(item.get("region"), str)
     ):
         raise InputError(f"{where}: needs text '{field}' and 'region'", file=path)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ...core.period import Month
 from ..collect.coverage import AWS_ERRORS, Gap, error_code, message
 from ..collect.permissions import declare
-from ..collect.sessions import Account, Clients
+from ..collect.sessions import Clients
 from .files import File, Found
 
 declare("cloudtrail", "LookupEvents", when="pulls lookup-events")
@@ -83,4 +83,3 @@ def lookup_batches(
                 if not token:
                     found.days.update((account.account_id, region, d) for d in covered_days(start, end))
                     break
-

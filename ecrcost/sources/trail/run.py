@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 
 from ...core.errors import InputError
-from ...core.pricebook import PriceBook, load_pricebook
 from ...core.period import Month
+from ...core.pricebook import PriceBook, load_pricebook
 from ...outputs import folders, temps
 from ...outputs.failures import output_failure
 from ..collect.coverage import Gap
@@ -83,7 +83,9 @@ def read_trail(options: Options) -> Result:
     prices = options.prices or load_pricebook()
     usage = read_inventory(folder, prices)
     if usage.images is None or usage.layers is None:
-        raise InputError("the inventory has no layers table: layer sizes are what pulls are priced by", file=folder)
+        raise InputError(
+            "the inventory has no layers table: layer sizes are what pulls are priced by", file=folder
+        )
     ranges = load(options.ip_ranges)
     trail = Trail(month.start.isoformat(), month.end.isoformat())
     found = sources.Found({"trail": options.trail})
@@ -95,7 +97,9 @@ def read_trail(options: Options) -> Result:
     images = _plain(usage.images, ["account_id", "region", "repository", "image_digest", "image_tags"])
     layers = _plain(usage.layers, ["account_id", "region", "repository", "layer_digest", "size_bytes"])
     attributed = attribute(trail, images, layers, ranges, set(prices.regions))
-    registries = sorted({(str(a), str(r)) for a, r in zip(images["account_id"], images["region"], strict=True)})
+    registries = sorted(
+        {(str(a), str(r)) for a, r in zip(images["account_id"], images["region"], strict=True)}
+    )
     days = found.covered({name for name, _ in trail.bad_files}) | trail.covered_days()
     coverage, gaps = _coverage(registries, days, month, now, found, trail)
     summary = _summary(options, month, ranges, trail, attributed, coverage, gaps)
@@ -164,10 +168,17 @@ def _coverage(
         missing = [d for d in expected if d not in have]
         if not have:
             kept.append({"account_id": account, "region": region})
-            per_registry.append({"account_id": account, "region": region, "days_covered": 0, "missing_days": []})
+            per_registry.append(
+                {"account_id": account, "region": region, "days_covered": 0, "missing_days": []}
+            )
             continue
         per_registry.append(
-            {"account_id": account, "region": region, "days_covered": len(expected) - len(missing), "missing_days": missing}
+            {
+                "account_id": account,
+                "region": region,
+                "days_covered": len(expected) - len(missing),
+                "missing_days": missing,
+            }
         )
         if missing:
             gaps.append(Gap(account, region, "", "CloudTrail", "MissingDays", _days(missing)))
@@ -218,7 +229,9 @@ def _summary(
         "download_events": a.download_events,
         "pull_events": a.pull_events,
         "unknown_layer_events": a.unknown_layer_events,
-        "unknown_layers": [{k: (int(v) if k == "events" else str(v)) for k, v in u.items()} for u in a.unknown_layers],
+        "unknown_layers": [
+            {k: (int(v) if k == "events" else str(v)) for k, v in u.items()} for u in a.unknown_layers
+        ],
         "skipped_events": trail.skipped(),
         "bytes": total,
         "bytes_by_class": {c: a.by_class[c] for c in CLASSES},
