@@ -191,8 +191,8 @@ def test_lookup_events_are_paged_and_throttled_and_cover_the_last_90_days(front,
     front.front.reset()
     records = [r for recs in tf.day_records().values() for r in recs]
     front.front.trail_events["us-east-1"] = records
-    front.front.page_size = 4
-    front.front.throttle_every = 5
+    front.front.page_size = 10
+    front.front.throttle_every = 4
     inventory = tf.inventory(tmp_path)
     result = read_trail(
         Options(
@@ -206,7 +206,7 @@ def test_lookup_events_are_paged_and_throttled_and_cover_the_last_90_days(front,
     )
     assert not result.partial, result.gaps
     assert by_class(inventory) == {k: D(v) / GB for k, v in tf.EXPECTED.items()}
-    pages_us = -(-len(records) // 4)
+    pages_us = -(-len(records) // 10)
     assert front.front.throttled >= 1
     # every page of us-east-1, eu-west-1's one empty page, and each throttled call again
     assert front.front.requests["LookupEvents"] == pages_us + 1 + front.front.throttled
