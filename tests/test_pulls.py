@@ -291,3 +291,35 @@ def test_the_report_shows_where_pulls_go_and_the_most_pulled_images(month, tmp_p
     assert sum(where["transfer_usd"]) == sum(
         est.rounded(D("0.01")).set_index("repository").loc[["team-a/web", "team-a/tool"], "transfer_usd"]
     )
+
+
+def test_a_parquet_inventory_gets_parquet_tables_and_a_second_run_gives_the_same(tmp_path):
+    from ecrcost.sources.collect.writer import write_table
+
+    source = tf.inventory(tmp_path / "csv")
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    for name in ("images", "layers", "transfer"):
+        write_table(
+            pd.read_csv(source / f"{name}.csv", dtype=str, keep_default_na=False), inventory, name, "parquet"
+        )
+    (inventory / "collection.json").write_bytes((source / "collection.json").read_bytes())
+    trail = tf.write_trail(tmp_path / "trail")
+    first = run(inventory, trail)
+    assert first.exit_code == 0, first.output
+    assert {p.name for p in inventory.iterdir()} == {
+        "images.parquet",
+        "layers.parquet",
+        "transfer.parquet",
+        "pulls.parquet",
+        "collection.json",
+    }
+    once = pd.read_parquet(inventory / "transfer.parquet")
+    assert run(inventory, trail).exit_code == 0
+    again = pd.read_parquet(inventory / "transfer.parquet")
+    pd.testing.assert_frame_equal(once, again)
+    assert sorted(again["basis"]) == ["cloudtrail"] * 3 + ["estimate"]
+    est = ecrcost.estimate(ecrcost.load(inventory), month=tf.MONTH)
+    web = est.exact.set_index("repository").loc["team-a/web"]
+    # Parquet holds GB as decimals of 9 places (a nano-GB is about a byte); CSV keeps every digit
+    assert abs(web["cross_region_out_gb"] - D(tf.V1) / GB) < D("1e-9")
