@@ -239,7 +239,12 @@ def test_the_iam_policy_adds_exactly_what_pulls_reads_with():
         doc = json.loads(runner.invoke(app, ["iam-policy", *args]).stdout)
         return {a for s in doc["Statement"] for a in s["Action"]}
 
-    assert actions("--pulls") - actions() == {"s3:GetObject", "s3:ListBucket", "cloudtrail:LookupEvents"}
+    assert actions("--pulls") - actions() == {
+        "s3:GetObject",
+        "s3:ListBucket",
+        "cloudtrail:LookupEvents",
+        "ec2:DescribeNatGateways",
+    }
 
 
 def test_a_json_trail_file_anywhere_in_a_folder_is_read_and_dated_by_its_events(tmp_path):
@@ -323,3 +328,41 @@ def test_a_parquet_inventory_gets_parquet_tables_and_a_second_run_gives_the_same
     web = est.exact.set_index("repository").loc["team-a/web"]
     # Parquet holds GB as decimals of 9 places (a nano-GB is about a byte); CSV keeps every digit
     assert abs(web["cross_region_out_gb"] - D(tf.V1) / GB) < D("1e-9")
+
+
+def test_downloads_from_a_nat_gateway_count_as_nat_processing(front, tmp_path, monkeypatch):
+    aws_env(monkeypatch, front.url)
+    front.front.reset()
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")
+    ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation["AllocationId"])
+    ip = allocation["PublicIp"]
+    # the cached-base pull of v2 comes from the NAT gateway's address, one of us-east-1's
+    ranges = json.loads(tf.IP_RANGES.read_text())
+    ranges["prefixes"].append({"ip_prefix": f"{ip}/32", "region": "us-east-1", "service": "EC2"})
+    ranges_file = tmp_path / "ip-ranges.json"
+    ranges_file.write_text(json.dumps(ranges))
+    trail = tf.write_trail(tmp_path / "trail")
+    day = trail / tf.key("2026-10-12")
+    text = gzip.decompress(day.read_bytes()).decode().replace('"18.34.5.6"', json.dumps(ip))
+    day.write_bytes(gzip.compress(text.encode()))
+    inventory = tf.inventory(tmp_path)
+    args = [
+        "pulls",
+        str(inventory),
+        "--month",
+        tf.MONTH,
+        "--trail",
+        str(trail),
+        "--ip-ranges",
+        str(ranges_file),
+    ]
+    result = runner.invoke(app, [*args, "--nat-gateways", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert by_class(inventory) == {k: D(v) / GB for k, v in tf.EXPECTED.items()}  # still same region
+    est = ecrcost.estimate(ecrcost.load(inventory), month=tf.MONTH)
+    network = est.network.set_index("repository")
+    assert network.loc["team-a/web", "nat_gateway_gb"] == D(tf.C2 + tf.A4) / GB
+    assert est.network_usd > 0

@@ -167,7 +167,7 @@ def iam_policy(
         typer.Option(
             "--pulls",
             help="Include what pulls reads CloudTrail with: s3:ListBucket, s3:GetObject, "
-            "cloudtrail:LookupEvents.",
+            "cloudtrail:LookupEvents, ec2:DescribeNatGateways.",
         ),
     ] = False,
 ) -> None:

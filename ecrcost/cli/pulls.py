@@ -36,6 +36,14 @@ def pulls(
     ] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (boto3 chain).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel S3 downloads.")] = 8,
+    nat_gateways: Annotated[
+        bool,
+        typer.Option(
+            "--nat-gateways",
+            help="Read the account's NAT gateway addresses (ec2 DescribeNatGateways): downloads from them "
+            "also count as NAT processing (billed under VPC, reported apart).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Measure transfer from CloudTrail: each GetDownloadUrlForLayer is one layer download, sized from
@@ -60,6 +68,7 @@ def pulls(
             profile=profile,
             workers=workers,
             quiet=quiet,
+            nat_gateways=nat_gateways,
         )
         try:
             result = read_trail(options)
@@ -82,6 +91,8 @@ def pulls(
             f"unclassified: {_gb(gb_text(s['unclassified_bytes']))} GB ({share:.2f}%) from AWS addresses of "
             "no priced region or no address at all, counted as internet"
         )
+    if s["nat_gateways"]:
+        say.append(f"through NAT gateways: {_gb(gb_text(s['nat_gateway_bytes']))} GB (NAT processing)")
     if s["unknown_layer_events"]:
         first = s["unknown_layers"][0]
         say.append(

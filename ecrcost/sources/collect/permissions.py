@@ -46,7 +46,7 @@ def declare(service: str, *names: str, when: str = "", action_prefix: str | None
 def _load_all() -> None:
     # Importing the callers runs their declarations.
     from ..bill import costexplorer, locate  # noqa: F401  (reconcile's bill sources)
-    from ..trail import files, lookup  # noqa: F401  (ecrcost pulls' trail sources)
+    from ..trail import files, lookup, nat  # noqa: F401  (ecrcost pulls' trail sources)
     from . import metrics, reader, regions, sessions  # noqa: F401
 
 

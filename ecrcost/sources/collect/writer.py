@@ -50,7 +50,7 @@ INTEGERS = {
 }
 # Typed in Parquet (CSV holds their text): timestamps as UTC timestamps, GB as exact decimals.
 TIMESTAMPS = {"pushed_at", "last_pulled_at", "first_pull_at", "last_pull_at"}
-DECIMALS = {"internet_out_gb", "cross_region_out_gb", "same_region_out_gb"}
+DECIMALS = {"internet_out_gb", "cross_region_out_gb", "same_region_out_gb", "nat_gateway_gb"}
 NANO = Decimal("1e-9")
 MARKERS = ("collection.json", "images.parquet", "images.csv")
 

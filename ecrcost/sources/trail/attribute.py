@@ -34,13 +34,21 @@ class Attributed:
     unknown_layer_events: int
     unknown_layers: list[dict[str, Any]]  # a few, for the message
     unclassified_bytes: int
+    nat_gateway_bytes: int
     download_events: int
     pull_events: int
 
 
 def attribute(
-    trail: Trail, images: pd.DataFrame, layers: pd.DataFrame, ranges: Ranges, priced: set[str]
+    trail: Trail,
+    images: pd.DataFrame,
+    layers: pd.DataFrame,
+    ranges: Ranges,
+    priced: set[str],
+    nat: list[str] | None = None,
 ) -> Attributed:
+    """``nat``: the public addresses of NAT gateways (``--nat-gateways``); downloads from them also
+    count as NAT processing."""
     con = trail.con
     sizes = layers[["account_id", "region", "repository", "layer_digest", "size_bytes"]]
     tags = images[["account_id", "region", "repository", "image_digest", "image_tags"]]
@@ -48,6 +56,7 @@ def attribute(
     con.register("inv_images", tags)
     con.register("ranges_raw", ranges.table)
     con.register("priced", pd.DataFrame({"region": sorted(priced)}))
+    con.register("nat", pd.DataFrame({"source_ip": pd.Series(nat or [], dtype=object)}))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE layer_size AS
         SELECT account_id, region, repository, layer_digest, max(size_bytes)::BIGINT AS size_bytes
@@ -77,6 +86,7 @@ def attribute(
     con.execute(
         """CREATE OR REPLACE TEMP TABLE sized AS
         SELECT d.*, l.size_bytes IS NULL AS unknown_layer, coalesce(l.size_bytes, 0) * d.events AS bytes,
+            d.source_ip IN (SELECT source_ip FROM nat) AS nat,
             CASE
                 WHEN d.endpoint THEN 'same_region'
                 WHEN NOT a.is_address AND (d.source_ip LIKE '%.amazonaws.com' OR d.source_ip = 'AWS Internal')
@@ -126,6 +136,9 @@ def attribute(
     (unclassified,) = con.execute(
         "SELECT coalesce(sum(bytes), 0)::BIGINT FROM sized WHERE unclassified"
     ).fetchone() or (0,)
+    (nat_bytes,) = con.execute("SELECT coalesce(sum(bytes), 0)::BIGINT FROM sized WHERE nat").fetchone() or (
+        0,
+    )
     (downloads,) = con.execute("SELECT coalesce(sum(events), 0)::BIGINT FROM downloads").fetchone() or (0,)
     (manifests,) = con.execute("SELECT coalesce(sum(events), 0)::BIGINT FROM manifests").fetchone() or (0,)
     return Attributed(
@@ -135,6 +148,7 @@ def attribute(
         unknown_layer_events=int(unknown[0]) if unknown else 0,
         unknown_layers=[{str(k): v for k, v in r.items()} for r in few.to_dict("records")],
         unclassified_bytes=int(unclassified),
+        nat_gateway_bytes=int(nat_bytes),
         download_events=int(downloads),
         pull_events=int(manifests),
     )
@@ -153,11 +167,21 @@ def _transfer(con: Any) -> pd.DataFrame:
         """SELECT account_id, region, repository, destination_region,
             sum(bytes) FILTER (WHERE class = 'internet')::BIGINT,
             sum(bytes) FILTER (WHERE class = 'cross_region')::BIGINT,
-            sum(bytes) FILTER (WHERE class IN ('same_region', 'aws_service'))::BIGINT
+            sum(bytes) FILTER (WHERE class IN ('same_region', 'aws_service'))::BIGINT,
+            sum(bytes) FILTER (WHERE nat)::BIGINT
         FROM sized GROUP BY ALL ORDER BY ALL"""
     ).fetchall()
     out = []
-    for account, region, repo, dest, internet, cross, same in rows:  # one row per repository × region pair
+    for (
+        account,
+        region,
+        repo,
+        dest,
+        internet,
+        cross,
+        same,
+        nat,
+    ) in rows:  # one row per repository × region pair
         out.append(
             {
                 "account_id": account,
@@ -168,6 +192,7 @@ def _transfer(con: Any) -> pd.DataFrame:
                 "internet_out_gb": gb_text(internet or 0),
                 "cross_region_out_gb": gb_text(cross or 0),
                 "same_region_out_gb": gb_text(same or 0),
+                "nat_gateway_gb": gb_text(nat or 0),
                 "basis": "cloudtrail",
             }
         )
@@ -183,6 +208,7 @@ TRANSFER_TABLE = [
     "internet_out_gb",
     "cross_region_out_gb",
     "same_region_out_gb",
+    "nat_gateway_gb",
     "basis",
 ]
 PULLS_TABLE = [

@@ -39,6 +39,7 @@ from .attribute import CLASSES, PULLS_TABLE, TRANSFER_TABLE, Attributed, attribu
 from .events import Trail
 from .ipranges import Ranges, load
 from .lookup import RATE, lookup_batches
+from .nat import nat_addresses
 
 LOOKUP = "lookup-events"
 
@@ -59,6 +60,7 @@ class Options:
     quiet: bool = False
     prices: PriceBook | None = None
     now: datetime | None = None
+    nat_gateways: bool = False  # read the account's NAT gateway addresses (ec2 DescribeNatGateways)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,13 @@ def read_trail(options: Options) -> Result:
             bars.advance("trail files", len(batch))
     images = _plain(usage.images, ["account_id", "region", "repository", "image_digest", "image_tags"])
     layers = _plain(usage.layers, ["account_id", "region", "repository", "layer_digest", "size_bytes"])
-    attributed = attribute(trail, images, layers, ranges, set(prices.regions))
+    nat: list[str] = []
+    if options.nat_gateways:
+        clients = Clients(options.profile, options.max_attempts)
+        clients.check_credentials()
+        nat, nat_gaps = nat_addresses(clients, sorted({str(r) for r in images["region"]}))
+        found.gaps.extend(nat_gaps)
+    attributed = attribute(trail, images, layers, ranges, set(prices.regions), nat)
     registries = sorted(
         {(str(a), str(r)) for a, r in zip(images["account_id"], images["region"], strict=True)}
     )
@@ -236,6 +244,8 @@ def _summary(
         "bytes": total,
         "bytes_by_class": {c: a.by_class[c] for c in CLASSES},
         "unclassified_bytes": a.unclassified_bytes,
+        "nat_gateways": options.nat_gateways,
+        "nat_gateway_bytes": a.nat_gateway_bytes,
         "coverage": coverage,
     }
 
