@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (register the commands)
     prices,
     reconcile,
     report,
+    workloads,
 )
 from .main import app, main
 

@@ -1,0 +1,116 @@
+"""Which stored images the workloads use (the ``workloads`` table of an inventory), and how many running
+tasks, pods and functions that is.
+
+A workload row matches images this way:
+
+- by digest (what the runtime resolved, or a ``repo@sha256:…`` reference): every image with that
+  digest, in any repository and registry that stores it (a digest is the content, wherever it lives);
+- by tag, when no digest is known (a task definition of a scheduled task or a service without running
+  tasks): the images of that repository carrying the tag, in the reference's registry when it names
+  an ECR one;
+- a multi-arch index is in use when any of its children is, and the children of an index in use are in
+  use too (a pull picks one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.lifecycle.evaluate import text_values
+
+REPO = ["account_id", "region", "repository"]
+# One workload: what the chargeback and the counts group by (an ECS service's definition and its
+# running tasks are one workload).
+IDENTITY = ["family", "account_id", "region", "cluster", "namespace", "workload"]
+
+
+def uses(images: pd.DataFrame, workloads: pd.DataFrame | None) -> pd.DataFrame:
+    """(``image``, ``workload``): row positions in ``images`` and ``workloads`` of every image a workload
+    uses (see the module docstring), without duplicates."""
+    empty = pd.DataFrame({"image": pd.Series([], dtype=np.int64), "workload": pd.Series([], dtype=np.int64)})
+    if workloads is None or not len(workloads) or not len(images):
+        return empty
+    img = pd.DataFrame(
+        {
+            "image": np.arange(len(images), dtype=np.int64),
+            "img_account": text_values(images["account_id"]) if "account_id" in images else "",
+            "img_region": text_values(images["region"]) if "region" in images else "",
+            "img_repository": text_values(images["repository"]),
+            "digest": text_values(images["image_digest"]),
+            "parent": text_values(images["parent_digest"]) if "parent_digest" in images else "",
+        }
+    )
+    wl = pd.DataFrame(
+        {
+            "workload": np.arange(len(workloads), dtype=np.int64),
+            "ref_account": workloads["registry_account_id"].astype(str).to_numpy(),
+            "ref_region": workloads["registry_region"].astype(str).to_numpy(),
+            "ref_repository": workloads["repository"].astype(str).to_numpy(),
+            "tag": workloads["image_tag"].astype(str).to_numpy(),
+            "digest": workloads["image_digest"].astype(str).to_numpy(),
+        }
+    )
+    by_digest = wl[wl["digest"] != ""].merge(img, on="digest")[["image", "workload"]]
+    tagged = wl[(wl["digest"] == "") & (wl["tag"] != "")].drop(columns="digest")
+    pairs = [by_digest]
+    if len(tagged):
+        tags = pd.Series(text_values(images["image_tags"])).str.split().explode().dropna()
+        exploded = img.iloc[tags.index.to_numpy()].assign(tag=tags.to_numpy())
+        m = tagged.merge(exploded, left_on=["ref_repository", "tag"], right_on=["img_repository", "tag"])
+        same = ((m["ref_account"] == "") | (m["ref_account"] == m["img_account"])) & (
+            (m["ref_region"] == "") | (m["ref_region"] == m["img_region"])
+        )
+        pairs.append(m.loc[same, ["image", "workload"]])
+    used = pd.concat(pairs, ignore_index=True)
+    if not len(used):
+        return empty
+    keyed = img[["image", "img_account", "img_region", "img_repository", "digest", "parent"]]
+    found = used.merge(keyed, on="image")
+    # children of a used index (same repository), and the index of a used child
+    children = found.merge(
+        keyed,
+        left_on=["img_account", "img_region", "img_repository", "digest"],
+        right_on=["img_account", "img_region", "img_repository", "parent"],
+        suffixes=("_used", ""),
+    )[["image", "workload"]]
+    with_parent = found[found["parent"] != ""]
+    parents = with_parent.merge(
+        keyed,
+        left_on=["img_account", "img_region", "img_repository", "parent"],
+        right_on=["img_account", "img_region", "img_repository", "digest"],
+        suffixes=("_used", ""),
+    )[["image", "workload"]]
+    out = pd.concat([used, children, parents], ignore_index=True).drop_duplicates()
+    return out.sort_values(["image", "workload"]).reset_index(drop=True).astype(np.int64)
+
+
+def identities(workloads: pd.DataFrame) -> pd.DataFrame:
+    """``workloads`` with ``family`` (ecs, lambda, kubernetes) and ``label``: one name per workload,
+    e.g. ``ecs prod/web``, ``lambda resize``, ``kubernetes eks-1/shop/Deployment/api``."""
+    out = workloads.copy()
+    out["family"] = out["kind"].astype(str).str.split("-").str[0]
+    parts = out[["cluster", "namespace", "workload"]].astype(str)
+    path = (
+        parts.apply(lambda r: "/".join(p for p in r if p), axis=1) if len(out) else pd.Series([], dtype=str)
+    )
+    out["label"] = out["family"] + " " + path
+    return out
+
+
+def instances(workloads: pd.DataFrame) -> pd.Series:
+    """Running tasks, pods or functions per workload (IDENTITY index): per container the tasks summed
+    over its images, the most of any container; at least 1 (a scheduled task or a definition counts as
+    one)."""
+    ids = identities(workloads)
+    per_container = ids.groupby([*IDENTITY, "container"], sort=True)["tasks"].sum()
+    return per_container.groupby(level=list(range(len(IDENTITY)))).max().clip(lower=1)
+
+
+def running_count(workloads: pd.DataFrame, rows: np.ndarray) -> int:
+    """Running tasks, pods and functions of the workloads among ``rows`` (positions)."""
+    if not len(rows):
+        return 0
+    chosen = identities(workloads.iloc[np.unique(rows)])
+    wanted = pd.MultiIndex.from_frame(chosen[IDENTITY]).unique()
+    return int(instances(workloads).reindex(wanted).fillna(1).sum())
