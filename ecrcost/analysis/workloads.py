@@ -8,8 +8,8 @@ A workload row matches images this way:
 - by tag, when no digest is known (a task definition of a scheduled task or a service without running
   tasks): the images of that repository carrying the tag, in the reference's registry when it names
   an ECR one;
-- a multi-arch index is in use when any of its children is, and the children of an index in use are in
-  use too (a pull picks one).
+- a multi-arch index is in use when any of its children is, and every child of an index in use is in
+  use too (a pull on another platform picks another child).
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis.lifecycle.evaluate import text_values
-
 REPO = ["account_id", "region", "repository"]
 # One workload: what the chargeback and the counts group by (an ECS service's definition and its
 # running tasks are one workload).
 IDENTITY = ["family", "account_id", "region", "cluster", "namespace", "workload"]
+
+
+def text_values(column: pd.Series) -> np.ndarray:
+    """A text column (plain or categorical, blanks as NaN or "") as an array of str."""
+    return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
 
 
 def uses(images: pd.DataFrame, workloads: pd.DataFrame | None) -> pd.DataFrame:
@@ -66,20 +69,16 @@ def uses(images: pd.DataFrame, workloads: pd.DataFrame | None) -> pd.DataFrame:
     if not len(used):
         return empty
     keyed = img[["image", "img_account", "img_region", "img_repository", "digest", "parent"]]
+    repo = ["img_account", "img_region", "img_repository"]
     found = used.merge(keyed, on="image")
-    # children of a used index (same repository), and the index of a used child
-    children = found.merge(
-        keyed,
-        left_on=["img_account", "img_region", "img_repository", "digest"],
-        right_on=["img_account", "img_region", "img_repository", "parent"],
-        suffixes=("_used", ""),
+    # the index of a used child, then the children of every used index (an index in use keeps them all:
+    # a node of another platform pulls its child)
+    parents = found[found["parent"] != ""].merge(
+        keyed, left_on=[*repo, "parent"], right_on=[*repo, "digest"], suffixes=("_used", "")
     )[["image", "workload"]]
-    with_parent = found[found["parent"] != ""]
-    parents = with_parent.merge(
-        keyed,
-        left_on=["img_account", "img_region", "img_repository", "parent"],
-        right_on=["img_account", "img_region", "img_repository", "digest"],
-        suffixes=("_used", ""),
+    indexes = pd.concat([used, parents], ignore_index=True).merge(keyed, on="image")
+    children = indexes.merge(
+        keyed, left_on=[*repo, "digest"], right_on=[*repo, "parent"], suffixes=("_used", "")
     )[["image", "workload"]]
     out = pd.concat([used, children, parents], ignore_index=True).drop_duplicates()
     return out.sort_values(["image", "workload"]).reset_index(drop=True).astype(np.int64)

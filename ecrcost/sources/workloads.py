@@ -180,7 +180,34 @@ def read_workloads(folder: Path) -> pd.DataFrame | None:
         first = int(bad.to_numpy().argmax())
         raise raw.error(f"'{out['kind'].iloc[first]}' is not one of {', '.join(KINDS)}", first, "kind")
     out["tasks"] = checks.byte_count(raw, "tasks") if "tasks" in raw.frame else 0
+    _resolve_blanks(out, raw)
     return out[COLUMNS].reset_index(drop=True)
+
+
+def _resolve_blanks(out: pd.DataFrame, raw: Any) -> None:
+    """A hand-written table may give only the image: its registry, repository, tag (and a digest it
+    pins) come from the reference, once per distinct image."""
+    blank = (out["repository"] == "") & (out["image_digest"] == "")
+    blank |= out["repository"] == ""
+    if not blank.any():
+        return
+    parsed: dict[str, ImageRef] = {}
+    for position, image in zip(blank.to_numpy().nonzero()[0], out.loc[blank, "image"], strict=True):
+        if image not in parsed:
+            ref = parse_image(image)
+            if ref is None:
+                raise raw.error(f"'{image}' is not an image reference", int(position), "image")
+            parsed[image] = ref
+    refs = out.loc[blank, "image"].map(parsed)
+    for column, attr in (
+        ("registry_account_id", "account_id"),
+        ("registry_region", "region"),
+        ("repository", "repository"),
+        ("image_tag", "tag"),
+    ):
+        out.loc[blank, column] = [getattr(r, attr) for r in refs]
+    pinned = blank & (out["image_digest"] == "")
+    out.loc[pinned, "image_digest"] = [parsed[i].digest for i in out.loc[pinned, "image"]]
 
 
 def table_bytes(table: pd.DataFrame, fmt: str) -> bytes:
