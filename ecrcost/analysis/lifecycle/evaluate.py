@@ -27,7 +27,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ..workloads import text_values
+from ..workloads import text_values as text_values  # re-exported: the lifecycle modules use it
 from .policy import Policy, Rule, wildcard_matches
 
 KEEP, EXPIRE, TRANSITION = "keep", "expire", "transition"
