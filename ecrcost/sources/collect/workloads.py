@@ -267,10 +267,10 @@ def _rules(
             names += [str(n) for n in items]
     except FAILURES as exc:
         _gap(out, "ListRuleNamesByTarget", exc, _name(cluster))
-    _count(out, "events.ListRuleNamesByTarget", 1)
+    _count(out, "eventbridge.ListRuleNamesByTarget", 1)  # botocore names the service so
     found: list[tuple[str, str]] = []
     for rule in names:
-        _count(out, "events.ListTargetsByRule", 1)
+        _count(out, "eventbridge.ListTargetsByRule", 1)
         try:
             for targets in pages(
                 "ListTargetsByRule",
