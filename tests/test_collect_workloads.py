@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
@@ -15,10 +17,11 @@ from typer.testing import CliRunner
 from ecrcost.cli import app
 from ecrcost.sources.collect import collect
 from ecrcost.sources.collect.permissions import actions
-from ecrcost.sources.workloads import read_workloads
+from ecrcost.sources.workloads import KEY, read_workloads
 from tests.collect_seed import ACCOUNT_A, ACCOUNT_B, aws_env, options, sha, text
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
 HOST_A = f"{ACCOUNT_A}.dkr.ecr.us-east-1.amazonaws.com"
 HOST_B = f"{ACCOUNT_B}.dkr.ecr.us-east-1.amazonaws.com"
 OLD_WEB = sha(text("docker-v2.json"))  # team-a/web:v1 until the tag moved
@@ -187,3 +190,24 @@ def test_calls_per_thousand_tasks_and_only_declared_read_actions(run):
     policy = CliRunner().invoke(app, ["iam-policy", "--workloads"])
     granted = {a for s in json.loads(policy.stdout)["Statement"] for a in s["Action"]}
     assert declared <= granted and not any(a.startswith("eks:") for a in granted)
+
+
+def test_later_collections_keep_imported_pods_and_first_seen(run, aws, monkeypatch, tmp_path):
+    from ecrcost.app.workloads import add_kubectl
+
+    folder = tmp_path / "inventory"
+    shutil.copytree(run.folder, folder)
+    add_kubectl(folder, ROOT / "data" / "examples" / "kubectl-pods.json", "eks-1")
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    aws.front.faults["DescribeTasks"] = with_digests
+    first = run.table.set_index(KEY)["first_seen"]
+    for workloads in (False, True):  # without --workloads the table stays; with, the pods stay
+        result = collect(options(tmp_path, regions=("us-east-1",), workloads=workloads, force=True))
+        assert result.replaced
+        table = read_workloads(folder)
+        assert table is not None
+        assert set(table.loc[table["kind"] == "kubernetes", "cluster"]) == {"eks-1"}
+        ecs = table[table["kind"] != "kubernetes"].set_index(KEY)["first_seen"]
+        assert ecs.reindex(first.index).equals(first)
+    aws.front.reset()

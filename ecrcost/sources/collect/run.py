@@ -175,7 +175,12 @@ def _collect(
             rows += pods
             gaps.extend(kube_gaps)
             minimum["kubernetes.ListPods"] = gets
-        tables["workloads"] = _carried(output, rows)
+        read = {(a.account_id, r) for a in accounts for r in regions}
+        tables["workloads"] = _carried(output, rows, read, {c.label for c in kube})
+    else:  # what an earlier --workloads or `ecrcost workloads` recorded stays as it was
+        earlier = _previous_workloads(output)
+        if earlier is not None:
+            tables["workloads"] = _records(earlier)
     summary = _summary(options, started, month, accounts, regions, registries, repos, clients, minimum)
     schema1 = sum(r.schema1 for r in repos)
     if schema1:
@@ -239,16 +244,42 @@ def _workloads(
     return [j.result() for j in jobs]
 
 
-def _carried(output: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The workloads rows as one table, first_seen carried over from the inventory being replaced."""
+def _previous_workloads(output: Path) -> Any:
+    """The workloads table of the inventory being replaced; None without one (or unreadable)."""
     from .. import workloads as table
 
     try:
-        previous = table.read_workloads(output) if output.is_dir() else None
+        return table.read_workloads(output) if output.is_dir() else None
     except InputError:  # an unreadable earlier table: nothing to carry over
-        previous = None
-    records: list[dict[str, Any]] = table.carry(previous, table.frame(rows)).to_dict("records")  # type: ignore[assignment]
+        return None
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = frame.to_dict("records")
     return records
+
+
+def _carried(
+    output: Path, rows: list[dict[str, Any]], read: set[tuple[str, str]], clusters: set[str]
+) -> list[dict[str, Any]]:
+    """This run's workloads rows as one table, first_seen carried over from the inventory being
+    replaced, whose rows this run did not read again stay: pods of clusters not read live (added from
+    a kubectl file) and ECS or Lambda rows of accounts and regions not read this time."""
+    import pandas as pd
+
+    from .. import workloads as table
+
+    previous = _previous_workloads(output)
+    current = table.carry(previous, table.frame(rows))
+    if previous is None or not len(previous):
+        return _records(current)
+    pods = previous["kind"] == "kubernetes"
+    where = pd.Series(
+        list(zip(previous["account_id"], previous["region"], strict=True)), index=previous.index
+    )
+    stay = (pods & ~previous["cluster"].isin(clusters)) | (~pods & ~where.isin(read))
+    both = pd.concat([previous[stay], current], ignore_index=True)
+    return _records(both.sort_values(table.KEY, kind="stable"))
 
 
 def _assumptions(options: Options) -> Assumptions:
