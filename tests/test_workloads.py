@@ -328,3 +328,16 @@ def test_a_context_that_is_refused_is_a_gap_not_an_empty_cluster(tmp_path, api_s
     assert rows == [] and [g.error_code for g in gaps] == ["HTTP 401"]
     with pytest.raises(ecrcost.InputError, match="no context named nope"):
         kube.contexts(path, ["nope"])
+
+
+def test_the_focus_export_tags_each_repository_with_the_workloads_that_run_it(tmp_path):
+    folder = estate(tmp_path / "inv")
+    add_pods(folder)
+    out = tmp_path / "focus.csv"
+    result = runner.invoke(app, ["export", str(folder), "--month", "2026-11", "--format", "focus", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False)
+    tags = {r: json.loads(t)["ecrcost:workloads"] for r, t in zip(rows["ResourceName"], rows["Tags"]) if t}
+    assert tags["team-a/web"] == "ecs prod/web; kubernetes eks-1/shop/Deployment/api"
+    assert tags["shared/base"] == "kubernetes eks-1/tools/StatefulSet/base-tool"
+    assert "idle/old" not in tags

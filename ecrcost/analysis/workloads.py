@@ -113,3 +113,18 @@ def running_count(workloads: pd.DataFrame, rows: np.ndarray) -> int:
     chosen = identities(workloads.iloc[np.unique(rows)])
     wanted = pd.MultiIndex.from_frame(chosen[IDENTITY]).unique()
     return int(instances(workloads).reindex(wanted).fillna(1).sum())
+
+
+def labels_by_repository(
+    images: pd.DataFrame, workloads: pd.DataFrame | None
+) -> dict[tuple[str, str, str], str]:
+    """Per (account_id, region, repository): the labels of the workloads using its images, sorted and
+    joined by "; " (repositories nobody uses are absent)."""
+    pairs = uses(images, workloads)
+    if workloads is None or not len(pairs):
+        return {}
+    labels = identities(workloads)["label"].to_numpy(dtype=object)
+    repo = images[REPO].astype(str).to_numpy()[pairs["image"].to_numpy()]
+    frame = pd.DataFrame(repo, columns=REPO).assign(label=labels[pairs["workload"].to_numpy()])
+    grouped = frame.drop_duplicates().groupby(REPO, sort=True)["label"]
+    return {(str(k[0]), str(k[1]), str(k[2])): "; ".join(sorted(v)) for k, v in grouped}
