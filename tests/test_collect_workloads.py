@@ -129,6 +129,7 @@ def rows(table: pd.DataFrame, **where: str) -> pd.DataFrame:
 
 def test_running_tasks_carry_the_digest_ecs_resolved_even_after_the_tag_moved(run):
     assert not run.result.partial, [g.label() for g in run.result.gaps]
+    assert run.result.summary["workloads"] == len(run.table) == 8
     tasks = rows(run.table, account_id=ACCOUNT_A, kind="ecs-task", cluster="prod", workload="web")
     web = tasks[tasks["repository"] == "team-a/web"].iloc[0]
     assert (web["image_digest"], web["image_tag"], web["tasks"]) == (OLD_WEB, "v1", 2)

@@ -157,6 +157,13 @@ def collect(
             ),
             err=True,
         )
+        if workloads:
+            typer.echo(
+                one_line(
+                    f"{result.summary.get('workloads', 0)} workload rows (ECS, Lambda, pods) → workloads"
+                ),
+                err=True,
+            )
         if result.partial:
             for gap in result.gaps[:20]:
                 typer.echo(one_line(f"not read: {gap.label()}"), err=True)

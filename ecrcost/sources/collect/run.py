@@ -188,6 +188,8 @@ def _collect(
     summary["notes"] = notes
     summary["coverage"] = {"complete": not gaps, "gaps": [g.as_dict() for g in gaps]}
     summary["transfer"] = assumptions.as_dict()
+    if options.workloads:
+        summary["workloads"] = len(tables["workloads"])
     previous = previous_images(output)
     if keeps_previous(summary["images"], previous, gaps, options.force):
         return Collection(options.output, summary, tuple(gaps), replaced=False, previous_images=previous)
