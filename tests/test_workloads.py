@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import threading
 from decimal import Decimal as D
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -334,10 +335,40 @@ def test_the_focus_export_tags_each_repository_with_the_workloads_that_run_it(tm
     folder = estate(tmp_path / "inv")
     add_pods(folder)
     out = tmp_path / "focus.csv"
-    result = runner.invoke(app, ["export", str(folder), "--month", "2026-11", "--format", "focus", "-o", str(out)])
+    result = runner.invoke(
+        app, ["export", str(folder), "--month", "2026-11", "--format", "focus", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     rows = pd.read_csv(out, dtype=str, keep_default_na=False)
-    tags = {r: json.loads(t)["ecrcost:workloads"] for r, t in zip(rows["ResourceName"], rows["Tags"]) if t}
+    tags = {
+        r: json.loads(t)["ecrcost:workloads"]
+        for r, t in zip(rows["ResourceName"], rows["Tags"], strict=True)
+        if t
+    }
     assert tags["team-a/web"] == "ecs prod/web; kubernetes eks-1/shop/Deployment/api"
     assert tags["shared/base"] == "kubernetes eks-1/tools/StatefulSet/base-tool"
     assert "idle/old" not in tags
+
+
+def test_an_exec_credential_plugin_gives_the_token_as_for_eks(tmp_path, api_server):
+    path = kubeconfig(tmp_path, api_server)
+    plugin = tmp_path / "get-token.py"
+    credential = {"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1beta1"}
+    plugin.write_text(
+        f"import json; print(json.dumps({credential!r} | {{'status': {{'token': '{PodsAPI.token}'}}}}))"
+    )
+    exec_user = (
+        "  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        f"      command: {sys.executable}\n      args: ['{plugin}']\n"
+    )
+    path.write_text(path.read_text().replace(f"  user: {{token: {PodsAPI.token}}}\n", exec_user))
+    rows, gaps, calls = kube.read_contexts(kube.contexts(path, ["eks-1"]), "")
+    assert not gaps and calls == 3 and rows
+
+
+def test_a_kubeconfig_without_workloads_or_a_missing_one_is_one_line(tmp_path):
+    out = str(tmp_path / "inv")
+    result = runner.invoke(app, ["collect", "-o", out, "--kubeconfig", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "--workloads" in result.stderr
+    result = runner.invoke(app, ["collect", "-o", out, "--workloads", "--kubeconfig", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "nope" in result.stderr and "Traceback" not in result.output

@@ -185,7 +185,12 @@ def contexts(path: Path, wanted: list[str] | None = None) -> list[Context]:
         c.key_file = _file(c, user, "client-key", path)
         c.token = user.get("token")
         if not c.token and user.get("tokenFile"):
-            c.token = Path(user["tokenFile"]).read_text(encoding="utf-8").strip()
+            try:
+                c.token = Path(user["tokenFile"]).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(
+                    f"context '{name}': cannot read its tokenFile ({exc})", file=path, field="kubeconfig"
+                ) from None
         c.exec_spec = user.get("exec")
         out.append(c)
     missing = sorted(set(wanted or ()) - {c.name for c in out})
