@@ -89,10 +89,8 @@ def identities(workloads: pd.DataFrame) -> pd.DataFrame:
     e.g. ``ecs prod/web``, ``lambda resize``, ``kubernetes eks-1/shop/Deployment/api``."""
     out = workloads.copy()
     out["family"] = out["kind"].astype(str).str.split("-").str[0]
-    parts = out[["cluster", "namespace", "workload"]].astype(str)
-    path = (
-        parts.apply(lambda r: "/".join(p for p in r if p), axis=1) if len(out) else pd.Series([], dtype=str)
-    )
+    parts = [out[c].astype(str) for c in ("cluster", "namespace", "workload")]
+    path = (parts[0] + "/" + parts[1] + "/" + parts[2]).str.replace(r"/{2,}", "/", regex=True).str.strip("/")
     out["label"] = out["family"] + " " + path
     return out
 
