@@ -83,64 +83,83 @@ def _weights(
 ) -> tuple[dict[tuple[str, str, str], dict[str, Decimal]], dict[tuple[str, str, str], dict[str, int]]]:
     """Per repository: storage weight per workload label (bytes of the layers its images hold, each
     layer shared evenly among its holders) and "idle" (the layers nobody's image holds); transfer
-    weight per workload label (its running instances)."""
+    weight per workload label (its running instances). Integer keys throughout (the metering's own):
+    only the layers of repositories some workload uses are looked at."""
     images = usage.images
     if images is None or usage.workloads is None or not len(usage.workloads):
         return {}, {}
-    images = images.reset_index(drop=True)
+    keys = usage.keys
     ids = identities(usage.workloads)
-    pairs = uses(images, usage.workloads)
+    pairs = uses(images.reset_index(drop=True), usage.workloads)
     labels = ids["label"].to_numpy(dtype=object)
     held = pd.DataFrame({"image": pairs["image"], "label": labels[pairs["workload"].to_numpy()]})
     held = held.drop_duplicates()
-    blobs = _blobs(usage, images)
-    # distinct layers per repository, and which labels hold each
-    layer_key = [*REPO, "layer_digest"]
-    distinct = blobs.drop_duplicates(layer_key)[[*layer_key, "size_bytes"]]
-    holders = blobs.merge(held, on="image")[[*layer_key, "label"]].drop_duplicates()
-    counts = holders.groupby(layer_key, sort=False).size().rename("holders").reset_index()
-    shared = holders.merge(counts, on=layer_key).merge(distinct, on=layer_key)
-    per = shared.groupby([*REPO, "label", "holders"], sort=False)["size_bytes"].sum().reset_index()
+    held["repo"] = keys.repo[held["image"].to_numpy()]
+    blobs = _blobs(usage, np.unique(held["repo"].to_numpy()))
+    names = keys.repos[list(REPO)].astype(str).to_numpy()
+
+    def name(repo: int) -> tuple[str, str, str]:
+        a, r, n = names[repo]
+        return (str(a), str(r), str(n))
+
     storage: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(dict)
-    for a, r, repo, label, n, size in per.itertuples(index=False):
-        key = (str(a), str(r), str(repo))
+    holders = blobs.merge(held[["image", "label"]], on="image")[["repo", "blob", "label", "size"]]
+    holders = holders.drop_duplicates(["repo", "blob", "label"])
+    counts = holders.groupby(["repo", "blob"], sort=False).size().rename("holders").reset_index()
+    shared = holders.merge(counts, on=["repo", "blob"])
+    per = shared.groupby(["repo", "label", "holders"], sort=False)["size"].sum().reset_index()
+    for repo, label, n, size in per.itertuples(index=False):
+        key = name(int(repo))
         storage[key][label] = storage[key].get(label, ZERO) + Decimal(int(size)) / Decimal(int(n))
-    alone = distinct.merge(counts, on=layer_key, how="left")
-    unheld = alone[alone["holders"].isna()].groupby(list(REPO), sort=False)["size_bytes"].sum().reset_index()
-    for a, r, repo, size in unheld.itertuples(index=False):
-        storage[(str(a), str(r), str(repo))][IDLE] = Decimal(int(size))
+    distinct = blobs.drop_duplicates(["repo", "blob"])
+    total = distinct.groupby("repo", sort=False)["size"].sum()
+    taken = shared.drop_duplicates(["repo", "blob"]).groupby("repo", sort=False)["size"].sum()
+    idle = total.sub(taken, fill_value=0)
+    for repo, size in idle[idle > 0].rename("size").reset_index().itertuples(index=False):
+        storage[name(int(repo))][IDLE] = Decimal(int(size))
     # transfer: running instances of each workload using the repository
     running = instances(usage.workloads)
     ident_of = pd.MultiIndex.from_frame(ids[IDENTITY])
     per_label = dict(zip(labels, running.reindex(ident_of).fillna(1).astype(np.int64), strict=True))
-    repo_of = images[list(REPO)].astype(str).to_numpy()
     transfer: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    for image, label in held.itertuples(index=False):
-        a, r, repo = repo_of[image]
-        transfer[(a, r, repo)][label] = int(per_label[label])
+    for repo, label in held[["repo", "label"]].drop_duplicates().itertuples(index=False):
+        transfer[name(int(repo))][label] = int(per_label[label])
     return storage, transfer
 
 
-def _blobs(usage: Usage, images: pd.DataFrame) -> pd.DataFrame:
-    """(account_id, region, repository, layer_digest, size_bytes, image): each image's blobs; an image
-    without layer rows is one blob of its own size."""
-    base = (
-        images[list(REPO)]
-        .astype(str)
-        .assign(image=np.arange(len(images)), image_digest=images["image_digest"].astype(str))
+def _blobs(usage: Usage, repos: np.ndarray) -> pd.DataFrame:
+    """(repo, blob, size, image) of every blob of the images of ``repos`` (repository ids); an image
+    without layer rows is one blob of its own size (a negative id of its own)."""
+    keys = usage.keys
+    images = usage.images
+    assert images is not None
+    in_repos = np.isin(keys.repo, repos)
+    with_layers = np.zeros(len(images), dtype=bool)
+    parts = []
+    if usage.layers is not None and keys.layer_image is not None and keys.blob is not None:
+        image = keys.layer_image
+        known = image >= 0
+        with_layers[image[known]] = True
+        mine = known & in_repos[np.where(known, image, 0)]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "repo": keys.repo[image[mine]].astype(np.int64),
+                    "blob": keys.blob[mine].astype(np.int64),
+                    "size": usage.layers["size_bytes"].to_numpy(dtype=np.int64)[mine],
+                    "image": image[mine].astype(np.int64),
+                }
+            )
+        )
+    alone = np.flatnonzero(in_repos & ~with_layers)
+    parts.append(
+        pd.DataFrame(
+            {
+                "repo": keys.repo[alone].astype(np.int64),
+                "blob": -(alone.astype(np.int64) + 1),
+                "size": images["size_bytes"].to_numpy(dtype=np.int64)[alone],
+                "image": alone.astype(np.int64),
+            }
+        )
     )
-    own = base.assign(layer_digest=base["image_digest"], size_bytes=images["size_bytes"].astype(np.int64))
-    if usage.layers is None or not len(usage.layers):
-        return own[[*REPO, "layer_digest", "size_bytes", "image"]]
-    layers = usage.layers[[*REPO, "image_digest", "layer_digest", "size_bytes"]].astype(
-        {"account_id": str, "region": str, "repository": str, "image_digest": str, "layer_digest": str}
-    )
-    found = layers.merge(base, on=[*REPO, "image_digest"])
-    missing = own[~own["image"].isin(found["image"])]
-    out = pd.concat(
-        [
-            found[[*REPO, "layer_digest", "size_bytes", "image"]],
-            missing[[*REPO, "layer_digest", "size_bytes", "image"]],
-        ]
-    )
-    return out.astype({"size_bytes": np.int64})
+    return pd.concat(parts, ignore_index=True)

@@ -28,22 +28,36 @@ def text_values(column: pd.Series) -> np.ndarray:
     return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
 
 
+def _column(images: pd.DataFrame, name: str) -> pd.Series:
+    return images[name] if name in images else pd.Series("", index=images.index)
+
+
+def _frame(images: pd.DataFrame, rows: np.ndarray, tags: bool = False) -> pd.DataFrame:
+    """The text columns matching needs, for the image ``rows`` only (a few of millions, usually)."""
+    sub = images.iloc[rows]
+    out = pd.DataFrame(
+        {
+            "image": rows.astype(np.int64),
+            "img_account": text_values(_column(sub, "account_id")),
+            "img_region": text_values(_column(sub, "region")),
+            "img_repository": text_values(sub["repository"]),
+            "digest": text_values(sub["image_digest"]),
+            "parent": text_values(_column(sub, "parent_digest")),
+        }
+    )
+    if tags:
+        out["tags"] = text_values(_column(sub, "image_tags"))
+    return out
+
+
 def uses(images: pd.DataFrame, workloads: pd.DataFrame | None) -> pd.DataFrame:
     """(``image``, ``workload``): row positions in ``images`` and ``workloads`` of every image a workload
-    uses (see the module docstring), without duplicates."""
+    uses (see the module docstring), without duplicates. Only the images a workload may name are
+    turned into text (``isin`` on the columns as stored picks them)."""
     empty = pd.DataFrame({"image": pd.Series([], dtype=np.int64), "workload": pd.Series([], dtype=np.int64)})
     if workloads is None or not len(workloads) or not len(images):
         return empty
-    img = pd.DataFrame(
-        {
-            "image": np.arange(len(images), dtype=np.int64),
-            "img_account": text_values(images["account_id"]) if "account_id" in images else "",
-            "img_region": text_values(images["region"]) if "region" in images else "",
-            "img_repository": text_values(images["repository"]),
-            "digest": text_values(images["image_digest"]),
-            "parent": text_values(images["parent_digest"]) if "parent_digest" in images else "",
-        }
-    )
+    images = images.reset_index(drop=True)
     wl = pd.DataFrame(
         {
             "workload": np.arange(len(workloads), dtype=np.int64),
@@ -54,12 +68,16 @@ def uses(images: pd.DataFrame, workloads: pd.DataFrame | None) -> pd.DataFrame:
             "digest": workloads["image_digest"].astype(str).to_numpy(),
         }
     )
-    by_digest = wl[wl["digest"] != ""].merge(img, on="digest")[["image", "workload"]]
     tagged = wl[(wl["digest"] == "") & (wl["tag"] != "")].drop(columns="digest")
-    pairs = [by_digest]
+    digests = set(wl["digest"]) - {""}
+    candidates = images["image_digest"].isin(digests) | images["repository"].isin(
+        set(tagged["ref_repository"])
+    )
+    img = _frame(images, np.flatnonzero(candidates.to_numpy(dtype=bool)), tags=len(tagged) > 0)
+    pairs = [wl[wl["digest"] != ""].merge(img, on="digest")[["image", "workload"]]]
     if len(tagged):
-        tags = pd.Series(text_values(images["image_tags"])).str.split().explode().dropna()
-        exploded = img.iloc[tags.index.to_numpy()].assign(tag=tags.to_numpy())
+        tags = img["tags"].str.split().explode().dropna()
+        exploded = img.loc[tags.index].assign(tag=tags.to_numpy())
         m = tagged.merge(exploded, left_on=["ref_repository", "tag"], right_on=["img_repository", "tag"])
         same = ((m["ref_account"] == "") | (m["ref_account"] == m["img_account"])) & (
             (m["ref_region"] == "") | (m["ref_region"] == m["img_region"])
@@ -68,11 +86,17 @@ def uses(images: pd.DataFrame, workloads: pd.DataFrame | None) -> pd.DataFrame:
     used = pd.concat(pairs, ignore_index=True)
     if not len(used):
         return empty
-    keyed = img[["image", "img_account", "img_region", "img_repository", "digest", "parent"]]
-    repo = ["img_account", "img_region", "img_repository"]
-    found = used.merge(keyed, on="image")
     # the index of a used child, then the children of every used index (an index in use keeps them all:
     # a node of another platform pulls its child)
+    rows = np.unique(used["image"].to_numpy())
+    first = _frame(images, rows)
+    parent_digests = set(first["parent"]) - {""}
+    family = images["image_digest"].isin(parent_digests) | _column(images, "parent_digest").isin(
+        set(first["digest"]) | parent_digests
+    )
+    keyed = _frame(images, np.union1d(rows, np.flatnonzero(family.to_numpy(dtype=bool))))
+    repo = ["img_account", "img_region", "img_repository"]
+    found = used.merge(keyed, on="image")
     parents = found[found["parent"] != ""].merge(
         keyed, left_on=[*repo, "parent"], right_on=[*repo, "digest"], suffixes=("_used", "")
     )[["image", "workload"]]
