@@ -212,3 +212,25 @@ def test_later_collections_keep_imported_pods_and_first_seen(run, aws, monkeypat
         ecs = table[table["kind"] != "kubernetes"].set_index(KEY)["first_seen"]
         assert ecs.reindex(first.index).equals(first)
     aws.front.reset()
+
+
+def test_a_bad_answer_is_a_gap_and_the_rest_is_kept(aws, monkeypatch, tmp_path):
+    from tests.fakeaws import truncated
+
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    aws.front.faults["DescribeTasks"] = truncated  # every answer cut short: asked twice, then a gap
+    try:
+        result = collect(options(tmp_path, regions=("us-east-1",), workloads=True))
+    finally:
+        aws.front.reset()
+    gaps = {(g.account_id, g.repository, g.operation, g.error_code) for g in result.gaps}
+    assert gaps == {
+        (ACCOUNT_A, "prod", "DescribeTasks", "BadAnswer"),
+        (ACCOUNT_A, "bulk", "DescribeTasks", "BadAnswer"),
+    }
+    table = read_workloads(tmp_path / "inventory")
+    assert table is not None and "ecs-task" not in set(table["kind"])
+    assert {"ecs-service", "ecs-scheduled", "lambda"} <= set(table["kind"])
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "inventory"), "--by", "workload"])
+    assert result.exit_code == 0 and "DescribeTasks" in result.stdout
