@@ -107,7 +107,7 @@ class Usage:
 
     def __repr__(self) -> str:
         parts = [f"source={self.source!r}"] if self.source else []
-        for name in ("images", "layers", "storage", "transfer", "repositories"):
+        for name in ("images", "layers", "storage", "transfer", "repositories", "workloads"):
             table = getattr(self, name)
             if table is not None and len(table):
                 parts.append(f"{name}={len(table):,} rows")
