@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (register the commands)
     reconcile,
     report,
     scenario,
+    workloads,
 )
 from .main import app, main
 

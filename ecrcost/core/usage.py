@@ -96,6 +96,8 @@ class Usage:
         None  # tags, lifecycle policies, encryption: reports, what-ifs, mounting
     )
     registries: pd.DataFrame | None = None  # what collect found per registry (blob mounting)
+    # what runs where (collect --workloads, ecrcost workloads): lifecycle protection, chargeback
+    workloads: pd.DataFrame | None = None
     source: str = ""
     notes: tuple[str, ...] = ()  # what the source wants said next to the totals (e.g. collect coverage)
     # what the source assumed, carried into Estimate.assumptions (e.g. collect's pull-size model)
@@ -105,7 +107,7 @@ class Usage:
 
     def __repr__(self) -> str:
         parts = [f"source={self.source!r}"] if self.source else []
-        for name in ("images", "layers", "storage", "transfer", "repositories"):
+        for name in ("images", "layers", "storage", "transfer", "repositories", "workloads"):
             table = getattr(self, name)
             if table is not None and len(table):
                 parts.append(f"{name}={len(table):,} rows")

@@ -100,10 +100,13 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         else None
     )
     notes, assumptions = collection_summary(folder)
+    from .workloads import read_workloads
+
     usage = Usage(
         images=images,
         layers=layers,
         repositories=repositories,
+        workloads=read_workloads(folder),
         registries=registry_settings(folder),
         source=str(folder),
         notes=notes,

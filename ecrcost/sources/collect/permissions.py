@@ -38,14 +38,17 @@ def declare(service: str, *names: str, when: str = "", action_prefix: str | None
 def _load_all() -> None:
     # Importing the callers runs their declarations.
     from ..bill import costexplorer, locate  # noqa: F401  (reconcile's bill sources)
-    from . import metrics, reader, regions, sessions  # noqa: F401
+    from . import metrics, reader, regions, sessions, workloads  # noqa: F401
 
 
-def actions(roles: bool = False, all_regions: bool = False, reconcile: bool = False) -> list[str]:
+def actions(
+    roles: bool = False, all_regions: bool = False, reconcile: bool = False, workloads: bool = False
+) -> list[str]:
     """Sorted IAM actions a collection with these options needs (``reconcile``: and reading bills from
-    S3 and Cost Explorer)."""
+    S3 and Cost Explorer; ``workloads``: and reading ECS, EventBridge, Scheduler and Lambda)."""
     _load_all()
     wanted = {""} | ({"--role-arn"} if roles else set()) | ({"--all-regions"} if all_regions else set())
+    wanted |= {"--workloads"} if workloads else set()
     return sorted(
         {
             op.action
@@ -55,10 +58,12 @@ def actions(roles: bool = False, all_regions: bool = False, reconcile: bool = Fa
     )
 
 
-def policy(roles: bool = False, all_regions: bool = False, reconcile: bool = False) -> dict[str, Any]:
+def policy(
+    roles: bool = False, all_regions: bool = False, reconcile: bool = False, workloads: bool = False
+) -> dict[str, Any]:
     """The least-privilege IAM policy document (one read-only statement per service)."""
     by_service: dict[str, list[str]] = {}
-    for action in actions(roles, all_regions, reconcile):
+    for action in actions(roles, all_regions, reconcile, workloads):
         by_service.setdefault(action.split(":")[0], []).append(action)
     return {
         "Version": "2012-10-17",
@@ -69,5 +74,7 @@ def policy(roles: bool = False, all_regions: bool = False, reconcile: bool = Fal
     }
 
 
-def policy_json(roles: bool = False, all_regions: bool = False, reconcile: bool = False) -> str:
-    return json.dumps(policy(roles, all_regions, reconcile), indent=2) + "\n"
+def policy_json(
+    roles: bool = False, all_regions: bool = False, reconcile: bool = False, workloads: bool = False
+) -> str:
+    return json.dumps(policy(roles, all_regions, reconcile, workloads), indent=2) + "\n"
