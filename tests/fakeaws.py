@@ -1,5 +1,6 @@
 """moto over real HTTP, with a small WSGI layer in front that does what moto does not: it pages
-DescribeRepositories / DescribeImages (honouring maxResults, emitting nextToken) and Cost Explorer's
+DescribeRepositories / DescribeImages and ECS's ListClusters / ListServices / ListTasks (honouring
+maxResults, emitting nextToken) and Cost Explorer's
 GetCostAndUsage (``page_size`` groups a page, emitting NextPageToken), answers a share of
 calls with ThrottlingException, denies ECR in chosen regions (AccessDeniedException), and spoils chosen
 answers (``faults``): a truncated or empty body, wrong types, out-of-range numbers, a changed manifest.
@@ -33,6 +34,9 @@ logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
 
 PAGED = {"DescribeRepositories": "repositories", "DescribeImages": "imageDetails"}
 ECR_TARGET = "AmazonEC2ContainerRegistry_V20150921."
+# ECS lists that moto answers in one page whatever maxResults asks
+ECS_TARGET = "AmazonEC2ContainerServiceV20141113."
+ECS_PAGED = {"ListClusters": "clusterArns", "ListServices": "serviceArns", "ListTasks": "taskArns"}
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 Fault = Callable[[bytes, dict[str, Any]], bytes]
@@ -103,15 +107,17 @@ class Front:
             return _raw(start_response, *self._lookup_page(region, request))
         fault = self.faults.get(op)
         cost_pages = op == "GetCostAndUsage" and bool(self.page_size)
-        if not fault and not cost_pages and not (target.startswith(ECR_TARGET) and op in PAGED):
+        paged = PAGED.get(op) if target.startswith(ECR_TARGET) else None
+        paged = ECS_PAGED.get(op) if target.startswith(ECS_TARGET) else paged
+        if not fault and not cost_pages and not paged:
             return self.inner(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         data = environ["wsgi.input"].read(length)
         request = json.loads(data or b"{}")
         if cost_pages:
             status, body = self._cost_page(environ, request)
-        elif target.startswith(ECR_TARGET) and op in PAGED:
-            status, body = self._page(environ, request, PAGED[op])
+        elif paged:
+            status, body = self._page(environ, request, paged)
         else:
             status, body = self._forward(environ, data)
         if fault and status.startswith("200"):

@@ -154,7 +154,9 @@ def test_lifecycle_fail_on_unsafe_exits_5_after_the_output(tmp_path):
 
 def test_json_zeros_are_plain_numbers_and_tiers_are_numbers():
     text = run("estimate", SCENARIO, "--month", "2026-10", "-f", "json").stdout
-    assert "E-" not in text and '"archive_gb_month": 0.000000000' in text
+    assert "E-" not in text and '"archive_gb_month": 0.000000,' in text
+    quantities = re.findall(r'"(?:quantity|\w+_gb(?:_month)?)": (-?[\d.]+)', text)
+    assert quantities and all(len(q.split(".")[1]) == 6 for q in quantities)  # six decimals, as documented
     doc = json.loads(text)
     tiers = {item["tier"] for item in doc["line_items"]}
     assert 1 in tiers and "1" not in tiers and "free" in tiers

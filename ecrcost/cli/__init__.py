@@ -12,6 +12,8 @@ from . import (  # noqa: F401  (register the commands)
     pulls,
     reconcile,
     report,
+    scenario,
+    workloads,
 )
 from .main import app, main
 

@@ -80,6 +80,31 @@ def collect(
             "fewer than half as many images as DIR holds (default: keep DIR as it is, exit 3).",
         ),
     ] = False,
+    workloads: Annotated[
+        bool,
+        typer.Option(
+            "--workloads",
+            help="Also record what runs where (workloads table): ECS services, tasks and scheduled "
+            "tasks, Lambda image functions, and the pods of --kubeconfig / --context.",
+        ),
+    ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            metavar="FILE",
+            help="With --workloads: read the pods of every context of this kubeconfig (GET /api/v1/pods).",
+        ),
+    ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            metavar="NAME",
+            help="With --workloads: only this kubeconfig context (repeatable; the kubeconfig is "
+            "--kubeconfig, else $KUBECONFIG, else ~/.kube/config).",
+        ),
+    ] = None,
 ) -> None:
     """Read live AWS accounts into an inventory folder (read-only API calls only).
 
@@ -112,6 +137,9 @@ def collect(
             max_attempts=max_attempts,
             quiet=quiet,
             force=force,
+            workloads=workloads,
+            kubeconfig=kubeconfig,
+            contexts=tuple(context or ()),
         )
         try:
             result = run_collect(options)
@@ -129,6 +157,13 @@ def collect(
             ),
             err=True,
         )
+        if workloads:
+            typer.echo(
+                one_line(
+                    f"{result.summary.get('workloads', 0)} workload rows (ECS, Lambda, pods) → workloads"
+                ),
+                err=True,
+            )
         if result.partial:
             for gap in result.gaps[:20]:
                 typer.echo(one_line(f"not read: {gap.label()}"), err=True)
@@ -162,6 +197,13 @@ def iam_policy(
             help="Include what reconcile reads bills with: ce:GetCostAndUsage, s3:ListBucket, s3:GetObject.",
         ),
     ] = False,
+    workloads: Annotated[
+        bool,
+        typer.Option(
+            "--workloads",
+            help="Include what collect --workloads reads: ECS, EventBridge, EventBridge Scheduler, Lambda.",
+        ),
+    ] = False,
     pulls: Annotated[
         bool,
         typer.Option(
@@ -175,5 +217,11 @@ def iam_policy(
     from ..sources.collect import policy_json
 
     sys.stdout.write(
-        policy_json(roles=assume_role, all_regions=all_regions, reconcile=reconcile, pulls=pulls)
+        policy_json(
+            roles=assume_role,
+            all_regions=all_regions,
+            reconcile=reconcile,
+            workloads=workloads,
+            pulls=pulls,
+        )
     )

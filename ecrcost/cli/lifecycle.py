@@ -88,7 +88,7 @@ def lifecycle(
         typer.Option(
             "--fail-on-unsafe",
             help="Exit 5 (after the output) when any policy would expire or archive a protected image "
-            "(--in-use, --keep-tags).",
+            "(an image the inventory's workloads table says runs, --in-use, --keep-tags).",
         ),
     ] = False,
     prices: Prices = None,
@@ -99,6 +99,8 @@ def lifecycle(
 
     Before and after: the images stored at --as-of, priced as if stored all --month
     (a monthly run-rate). Bytes freed count only layers no kept image still uses.
+    Images the inventory's workloads table says run (collect --workloads, ecrcost workloads) are
+    protected automatically: kept in the after state, so the saving excludes them.
     Exit 5 with --fail-on-unsafe when a policy is not safe."""
     from ..analysis.lifecycle import read_in_use, read_policy
     from ..app.lifecycle import what_if

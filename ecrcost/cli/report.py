@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..core.errors import one_line
+from ..core.errors import InputError, one_line
 from .common import (
     Billing,
     Blob,
@@ -28,6 +29,10 @@ from .main import app
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+
+
+class By(StrEnum):
+    workload = "workload"
 
 
 @app.command()
@@ -76,6 +81,14 @@ def report(
             metavar="PATH",
             help="Cost-over-time chart: other inventories (repeatable), e.g. earlier snapshots, each priced "
             "for the month in its collection.json (else --month); replaces --history.",
+        ),
+    ] = None,
+    by: Annotated[
+        By | None,
+        typer.Option(
+            "--by",
+            help="Also a chargeback table: workload = each repository's cost split among the workloads "
+            "that run its images (the inventory's workloads table; the rest is idle).",
         ),
     ] = None,
     quiet: Quiet = False,
@@ -133,6 +146,18 @@ def report(
                 pulls=result.usage.pulls,
             )
         ]
+        if by is By.workload:
+            from ..analysis.chargeback import by_workload
+            from ..outputs.tables import by_workload as workload_table
+
+            if result.usage.workloads is None:
+                raise InputError(
+                    "no workloads table in this inventory: collect --workloads or ecrcost workloads "
+                    "--from-kubectl writes one",
+                    file=result.usage.source or None,
+                    field="by",
+                )
+            shown.append(terminal.rich_table(workload_table(by_workload(result.estimate, result.usage))))
         if (compare or history > 1) and result.over_time is not None:
             shown.append(terminal.over_time(result.over_time))
         if result.reconciliation is not None:

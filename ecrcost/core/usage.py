@@ -98,6 +98,8 @@ class Usage:
     registries: pd.DataFrame | None = None  # what collect found per registry (blob mounting)
     # per image, what ``ecrcost pulls`` measured from CloudTrail (reports only, never priced)
     pulls: pd.DataFrame | None = None
+    # what runs where (collect --workloads, ecrcost workloads): lifecycle protection, chargeback
+    workloads: pd.DataFrame | None = None
     source: str = ""
     notes: tuple[str, ...] = ()  # what the source wants said next to the totals (e.g. collect coverage)
     # what the source assumed, carried into Estimate.assumptions (e.g. collect's pull-size model)
@@ -107,7 +109,7 @@ class Usage:
 
     def __repr__(self) -> str:
         parts = [f"source={self.source!r}"] if self.source else []
-        for name in ("images", "layers", "storage", "transfer", "repositories"):
+        for name in ("images", "layers", "storage", "transfer", "repositories", "workloads"):
             table = getattr(self, name)
             if table is not None and len(table):
                 parts.append(f"{name}={len(table):,} rows")

@@ -60,6 +60,8 @@ def _policy(s: Simulation) -> dict[str, Any]:
         "restore_usd_per_gb": {r: number(v) for r, v in sorted(s.restore_usd_per_gb.items())},
         "restore_usd": number(s.restore_usd),
         "safe": s.safe,
+        "running_images_hit": s.running[0],
+        "running_instances": s.running[1],
         "protected": [
             {
                 "repository": str(r.repository),
@@ -100,6 +102,14 @@ def _policy(s: Simulation) -> dict[str, Any]:
 _TEXT = {"account_id", "region", "repository", "policy"}
 
 
+def running_line(s: Simulation) -> str:
+    """What a policy would do to images that run (the inventory's workloads table)."""
+    return (
+        f"{s.name}: would expire {s.running[0]:,} image(s) that {s.running[1]:,} running "
+        "task(s)/pod(s)/function(s) use; kept here (the saving excludes them), but ECR would delete them"
+    )
+
+
 def to_json(sims: Sequence[Simulation]) -> str:
     return dumps(to_dict(sims)) + "\n"
 
@@ -133,6 +143,7 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         ("Archive 90-day minimum charge", [usd(s.archive_minimum_usd) for s in sims]),
         ("Restore everything archived", [usd(s.restore_usd) for s in sims]),
         ("Protected images hit", [f"{len(s.protected):,}" for s in sims]),
+        ("Running images hit (kept)", [f"{s.running[0]:,}" for s in sims]),
         ("Orphaned children", [f"{len(s.orphans):,}" for s in sims]),
         ("Repositories emptied", [f"{len(s.emptied):,}" for s in sims]),
     ]
@@ -142,7 +153,8 @@ def comparison(sims: Sequence[Simulation]) -> RenderableType:
         plain("Safe"), *(Text("yes", style="green") if s.safe else Text("NO", style="bold red") for s in sims)
     )
     parts: list[RenderableType] = [heading, summary, _by_repository(sims)]
-    hits = [
+    hits = [running_line(s) for s in sims if s.running[0]]
+    hits += [
         f"{s.name}: would {r.action} {r.repository}@{str(r.image_digest)[:19]}… ({r.protected})"
         for s in sims
         for r in s.protected.head(10).itertuples()

@@ -32,14 +32,15 @@ REPOSITORY_KEYS = [
     "total_usd",
     *PARTS,
 ]
-QUANTITY = Decimal("0.000000001")
+QUANTITY = Decimal("0.000001")  # GB and GB-month: six decimals, a millionth of a GB (docs/formats.md)
+UNIT_PRICE = Decimal("0.000000001")  # list prices to nine decimals: some are finer than a micro-dollar
 
 
 class Number:
     """A Decimal that JSON output writes as a number literal with every one of its decimals."""
 
     def __init__(self, value: Decimal, quantum: Decimal = MICRO) -> None:
-        self.text = format(CONTEXT.quantize(value, quantum), "f")  # 0.000000000, never 0E-9
+        self.text = format(CONTEXT.quantize(value, quantum), "f")  # 0.000000, never 0E-9
 
 
 def number(value: Any, quantum: Decimal = MICRO) -> Any:
@@ -128,7 +129,7 @@ def line_items(est: Estimate) -> list[dict[str, Any]]:
             "tier": tier(r.tier),
             "destination_region": r.destination_region,
             "quantity": number(r.quantity, QUANTITY),
-            "unit_price_usd": number(r.unit_price, QUANTITY),
+            "unit_price_usd": number(r.unit_price, UNIT_PRICE),
             "cost_usd": number(r.cost_rounded),
         }
         for r in lines.itertuples(index=False)

@@ -25,7 +25,7 @@ LABELS = {
     "rounding": "rounding",
     "unexplained": "unexplained",
 }
-QUANTITY = Decimal("0.000000001")
+QUANTITY = Decimal("0.000001")  # GB and GB-month, as in every machine output
 
 
 def usd(value: Decimal) -> str:

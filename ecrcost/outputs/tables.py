@@ -244,3 +244,25 @@ def most_pulled(images: pd.DataFrame) -> Spec:
         ],
         rows,
     )
+
+
+def by_workload(table: pd.DataFrame) -> Spec:
+    """The chargeback by workload (:func:`ecrcost.analysis.chargeback.by_workload`), with its total."""
+    rows = [
+        [str(w), f"{n:,}", usd(s), usd(t), usd(a)]
+        for w, n, s, t, a in zip(
+            table["workload"],
+            table["repositories"],
+            table["storage_usd"],
+            table["transfer_usd"],
+            table["total_usd"],
+            strict=True,
+        )
+    ]
+    totals = [sum(table[c], ZERO) for c in ("storage_usd", "transfer_usd", "total_usd")]
+    return Spec(
+        "Cost by workload (what no workload uses: idle)",
+        [("Workload", "name"), ("Repos", "num"), ("Storage", "num"), ("Transfer", "num"), ("Total", "num")],
+        rows,
+        ["Total", "", *(usd(t) for t in totals)],
+    )

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -123,8 +124,9 @@ def read_table(
             del col
             pa.default_memory_pool().release_unused()
         return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
-    names = [n.lower() for n in _csv_header(path)] if fold_header else _csv_header(path)
-    _check_header(path, names, required, optional, header_row=1, extra=extra)
+    header = _csv_header(path)
+    names = [n.lower() for n in header] if fold_header else header
+    _check_header(path, names, required, optional, header_row=comments(path)[0] + 1, extra=extra)
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
 
 
@@ -323,18 +325,51 @@ def _sniff_text(path: Path) -> None:
         raise InputError("binary file: expected CSV text (UTF-8)", file=path)
 
 
+def comments(path: Path) -> tuple[int, int]:
+    """The comment block a CSV may open with (a starter file's guide): lines starting with ``#``, and
+    blank lines among and after them, before the header. Its number of lines and of bytes; (0, 0)
+    without one. Only the first 1 MiB is looked at: a guide is short."""
+    lines = size = 0
+    commented = False
+    with path.open("rb") as fh:
+        while size < 2**20:
+            line = fh.readline(2**20)
+            text = line.removeprefix(b"\xef\xbb\xbf") if lines == 0 else line
+            if text.lstrip(b" \t").startswith(b"#"):
+                commented = True
+            elif text.strip() or not line:
+                break
+            lines, size = lines + 1, size + len(line)
+    return (lines, size) if commented else (0, 0)
+
+
+def _skip_comments(fh: TextIO, path: Path) -> int:
+    """Move a text handle past the comment block; its number of lines."""
+    lines = comments(path)[0]
+    for _ in range(lines):
+        fh.readline()
+    return lines
+
+
 def _csv_header(path: Path) -> list[str]:
     _sniff_text(path)
+    skipped = 0
     try:
         with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-            header = next(csv.reader(fh, strict=True))
+            skipped = _skip_comments(fh, path)
+            header = next(csv.reader(fh, strict=True), [])
     except csv.Error as exc:
-        raise InputError(f"malformed header ({exc})", file=path, row=1) from None
+        raise InputError(f"malformed header ({exc})", file=path, row=skipped + 1) from None
     if not header:
-        raise InputError("the first line is blank: expected the header row", file=path, row=1)
+        what = (
+            "no header row after the comments"
+            if skipped
+            else "the first line is blank: expected the header row"
+        )
+        raise InputError(what, file=path, row=skipped + 1)
     bad = [i for i, name in enumerate(header) if _SURROGATE.search(name)]
     if bad:
-        raise _not_utf8(path, 1, None, header[bad[0]])
+        raise _not_utf8(path, skipped + 1, None, header[bad[0]])
     return [h.strip() for h in header]
 
 
@@ -356,9 +391,14 @@ def _read_csv(path: Path, names: list[str], max_rows: int | None = None) -> dict
     raw text of the whole file is never in memory."""
     parts: dict[str, list[pa.DictionaryArray]] = {name: [] for name in names}
     rows = 0
+    skip = comments(path)[1]
+    source: Path | pa.NativeFile = path
+    if skip:  # start past the comment block (a BOM, if any, is inside it)
+        source = pa.OSFile(str(path))
+        source.seek(skip)
     try:
         reader = pacsv.open_csv(
-            path,
+            source,
             read_options=pacsv.ReadOptions(
                 column_names=names, skip_rows=1, encoding="utf8", block_size=BLOCK
             ),
@@ -381,6 +421,9 @@ def _read_csv(path: Path, names: list[str], max_rows: int | None = None) -> dict
         if error is None and found == 0:  # a header without a line break after it
             return {name: categorical(pa.array([], pa.string())) for name in names}
         raise (error or InputError("malformed CSV", file=path)) from None
+    finally:
+        if isinstance(source, pa.NativeFile):
+            source.close()
     columns = {}
     for name in names:
         chunks = pa.chunked_array(parts.pop(name), type=_TEXT).unify_dictionaries()
@@ -393,12 +436,13 @@ def _read_csv(path: Path, names: list[str], max_rows: int | None = None) -> dict
 def _locate_csv_error(path: Path, names: list[str]) -> tuple[InputError | None, int]:
     """The first line a strict CSV reader rejects, and how many data rows it read (only called after
     the fast reader failed). Streams the file: one row in memory at a time."""
-    end, rows, header = 0, 0, True
+    rows, header = 0, True
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        end = skipped = _skip_comments(fh, path)
         reader = csv.reader(fh, strict=True)
         try:
             for row in reader:
-                start, end = end + 1, reader.line_num
+                start, end = end + 1, skipped + reader.line_num
                 if not row:
                     continue
                 bad = [i for i, cell in enumerate(row) if _SURROGATE.search(cell)]
@@ -425,14 +469,15 @@ def _csv_line_of(path: Path, index: int) -> int:
     """The line number where data row ``index`` (0-based) starts, counting quoted newlines and
     skipping blank lines as the reader does."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
+        skipped = _skip_comments(fh, path)
         reader = csv.reader(fh)
         next(reader, None)
-        end, i = reader.line_num, 0
+        end, i = skipped + reader.line_num, 0
         for row in reader:
-            start, end = end + 1, reader.line_num
+            start, end = end + 1, skipped + reader.line_num
             if not row:
                 continue
             if i == index:
                 return start
             i += 1
-    return index + 2
+    return skipped + index + 2

@@ -102,10 +102,13 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
     )
     notes, assumptions = collection_summary(folder)
     pulls_path = find_table(folder, "pulls", False)
+    from .workloads import read_workloads
+
     usage = Usage(
         images=images,
         layers=layers,
         repositories=repositories,
+        workloads=read_workloads(folder),
         registries=registry_settings(folder),
         source=str(folder),
         notes=notes,

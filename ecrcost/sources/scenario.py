@@ -80,9 +80,16 @@ def read_scenario(path: Path, prices: PriceBook) -> Usage:
             "destination '{value}' is the source region: same-region transfer goes in same_region_out_gb",
         ),
         (
-            f.duplicated([*KEY, "storage_class"]),
+            f.duplicated([*KEY, "storage_class", "destination_region"]),
             "repository",
-            "repository '{value}' appears twice with the same account, region, registry and storage class",
+            "repository '{value}' appears twice with the same account, region, registry, storage class "
+            "and destination region",
+        ),
+        (
+            (f["storage_gb"] > 0) & f[[*KEY, "storage_class"]].where(f["storage_gb"] > 0).duplicated(),
+            "storage_gb",
+            "storage of this repository and storage class is on an earlier row already: give it once "
+            "(a row for a further destination region takes storage_gb 0)",
         ),
     ]
     for bad, column, message in checks_first:
@@ -93,8 +100,11 @@ def read_scenario(path: Path, prices: PriceBook) -> Usage:
 
     tagged = ["team", *tag_columns] if "team" in raw.frame else tag_columns
     notes = (f"Columns kept as repository tags: {', '.join(tag_columns)}.",) if tag_columns else ()
+    # One storage row per repository and class: of rows for several destinations, the one with storage.
+    empty_last = f.assign(_empty=f["storage_gb"] == 0).sort_values("_empty", kind="stable")
+    storage = empty_last.drop_duplicates([*KEY, "storage_class"]).sort_index()
     return Usage(
-        storage=f[STORAGE_COLUMNS].reset_index(drop=True),
+        storage=storage[STORAGE_COLUMNS].reset_index(drop=True),
         transfer=f[TRANSFER_COLUMNS].reset_index(drop=True),
         repositories=_tags(raw, f, tagged) if tagged else None,
         source=str(path),

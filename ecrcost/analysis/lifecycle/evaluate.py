@@ -27,6 +27,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from ..workloads import text_values as text_values  # re-exported: the lifecycle modules use it
 from .policy import Policy, Rule, wildcard_matches
 
 KEEP, EXPIRE, TRANSITION = "keep", "expire", "transition"
@@ -79,11 +80,6 @@ def _utc(column: pd.Series) -> pd.Series:
 def _utc_ts(value: datetime | str) -> pd.Timestamp:
     ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def text_values(column: pd.Series) -> np.ndarray:
-    """A text column (plain or categorical, blanks as NaN or "") as an array of str."""
-    return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
 
 
 def _selects(rule: Rule, tagged: np.ndarray, exploded: pd.Series, n: int) -> np.ndarray:

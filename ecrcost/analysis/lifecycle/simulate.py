@@ -33,6 +33,7 @@ from ...core.pricing import price
 from ...core.quantities import of_stored
 from ...core.units import GB
 from ...core.usage import Usage
+from ..workloads import running_count, uses
 from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate, locate, text_values
 from .policy import Policy, Rule
 from .protect import Reference, in_use, keeps_tags
@@ -79,8 +80,21 @@ def simulate(
 
     use = in_use(now_images, in_use_refs)
     tags = keeps_tags(now_images, keep_tags)
+    pairs = uses(now_images, usage.workloads)
+    running = np.zeros(len(now_images), dtype=bool)
+    running[pairs["image"].to_numpy()] = True
     hit = action != KEEP
-    protected = np.where(hit & use, "in use", np.where(hit & tags, "keep-tags", ""))
+    protected = np.where(
+        hit & running, "running", np.where(hit & use, "in use", np.where(hit & tags, "keep-tags", ""))
+    )
+    # What runs stays: the after state keeps it, so the saving never counts it.
+    expired[rows[running]] = False
+    moved[rows[running]] = False
+    hit_rows = pairs["workload"].to_numpy()[(hit & running)[pairs["image"].to_numpy()]]
+    running_hits = (
+        int((hit & running).sum()),
+        running_count(usage.workloads, hit_rows) if usage.workloads is not None else 0,
+    )
     decisions = now_images[
         [*REPO, "image_digest", "image_tags", "size_bytes", "pushed_at", "image_status"]
     ].copy()
@@ -140,6 +154,7 @@ def simulate(
         restore_usd_per_gb=restore,
         archive_minimum_usd=minimum,
         notes=notes,
+        running=running_hits,
     )
 
 

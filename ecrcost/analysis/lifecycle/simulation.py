@@ -24,8 +24,9 @@ class Simulation:
 
     ``decisions``: one row per image stored at ``as_of``: account_id, region, repository, image_digest,
     image_tags, size_bytes, pushed_at, image_status, policy (its name, "" = repository has none), action
-    (keep | expire | transition), rule_priority, reason, protected ("" | "in use" | "keep-tags": a
-    protected image the policy would expire or archive), orphan (a kept child of an expired index).
+    (keep | expire | transition), rule_priority, reason, protected ("" | "running" | "in use" |
+    "keep-tags": a protected image the policy would expire or archive; "running" images, which the
+    inventory's workloads use, are kept in ``after``), orphan (a kept child of an expired index).
     ``bytes``: per repository, stored bytes (unique layers) before and after, and bytes newly archived.
     ``before`` / ``after``: :class:`Estimate` of a whole ``period`` in each state (storage only).
     """
@@ -41,6 +42,9 @@ class Simulation:
     restore_usd_per_gb: dict[str, Decimal]
     archive_minimum_usd: Decimal
     notes: tuple[str, ...] = field(default=())
+    # (images in use by workloads the policy would expire or archive, running tasks/pods/functions
+    # using them): those images are kept in the after state (protected "running")
+    running: tuple[int, int] = (0, 0)
 
     def __repr__(self) -> str:
         return (

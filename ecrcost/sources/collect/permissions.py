@@ -47,16 +47,22 @@ def _load_all() -> None:
     # Importing the callers runs their declarations.
     from ..bill import costexplorer, locate  # noqa: F401  (reconcile's bill sources)
     from ..trail import files, lookup, nat  # noqa: F401  (ecrcost pulls' trail sources)
-    from . import metrics, reader, regions, sessions  # noqa: F401
+    from . import metrics, reader, regions, sessions, workloads  # noqa: F401
 
 
 def actions(
-    roles: bool = False, all_regions: bool = False, reconcile: bool = False, pulls: bool = False
+    roles: bool = False,
+    all_regions: bool = False,
+    reconcile: bool = False,
+    workloads: bool = False,
+    pulls: bool = False,
 ) -> list[str]:
     """Sorted IAM actions a collection with these options needs (``reconcile``: and reading bills from
-    S3 and Cost Explorer; ``pulls``: and reading CloudTrail from S3 or LookupEvents)."""
+    S3 and Cost Explorer; ``workloads``: and reading ECS, EventBridge, Scheduler and Lambda;
+    ``pulls``: and reading CloudTrail from S3 or LookupEvents)."""
     _load_all()
     wanted = {""} | ({"--role-arn"} if roles else set()) | ({"--all-regions"} if all_regions else set())
+    wanted |= {"--workloads"} if workloads else set()
     prefixes = tuple(p for p, on in (("reconcile", reconcile), ("pulls", pulls)) if on)
 
     def needed(op: Operation) -> bool:
@@ -67,11 +73,15 @@ def actions(
 
 
 def policy(
-    roles: bool = False, all_regions: bool = False, reconcile: bool = False, pulls: bool = False
+    roles: bool = False,
+    all_regions: bool = False,
+    reconcile: bool = False,
+    workloads: bool = False,
+    pulls: bool = False,
 ) -> dict[str, Any]:
     """The least-privilege IAM policy document (one read-only statement per service)."""
     by_service: dict[str, list[str]] = {}
-    for action in actions(roles, all_regions, reconcile, pulls):
+    for action in actions(roles, all_regions, reconcile, workloads, pulls):
         by_service.setdefault(action.split(":")[0], []).append(action)
     return {
         "Version": "2012-10-17",
@@ -83,6 +93,10 @@ def policy(
 
 
 def policy_json(
-    roles: bool = False, all_regions: bool = False, reconcile: bool = False, pulls: bool = False
+    roles: bool = False,
+    all_regions: bool = False,
+    reconcile: bool = False,
+    workloads: bool = False,
+    pulls: bool = False,
 ) -> str:
-    return json.dumps(policy(roles, all_regions, reconcile, pulls), indent=2) + "\n"
+    return json.dumps(policy(roles, all_regions, reconcile, workloads, pulls), indent=2) + "\n"

@@ -35,6 +35,7 @@ from .reader import Registry, Repository, read_registry, read_repository
 from .sessions import Account, Clients, Hook
 from .shapes import FAILURES, BadAnswer
 from .transfer import Assumptions, average_image_bytes, transfer_row
+from .workloads import Workloads, read_workloads
 from .writer import check_inventory_folder, previous_images, write_inventory
 
 # No answer at all (no network, a wrong endpoint): not the credentials' fault.
@@ -69,6 +70,11 @@ class Options:
     quiet: bool = False
     hooks: Sequence[Hook] = ()
     force: bool = False
+    # What runs where (the workloads table): ECS and Lambda in every account-region read, and the pods
+    # of the ``contexts`` of ``kubeconfig`` (every context when only ``kubeconfig`` is given).
+    workloads: bool = False
+    kubeconfig: Path | None = None
+    contexts: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -106,13 +112,25 @@ def collect(options: Options) -> Collection:
     output = Path(os.path.realpath(options.output)) if options.output.is_symlink() else options.output
     check_inventory_folder(output)
     roles = _roles(options)
+    kube = _kube_contexts(options)
     clients = Clients(options.profile, options.max_attempts, options.rate, options.hooks)
     clients.check_credentials()
     region_list.check(clients, options.regions, options.all_regions)
     with folders.locked(output):
         folders.recover(output)
         check_inventory_folder(output)
-        return _collect(options, output, clients, roles, month, assumptions, started)
+        return _collect(options, output, clients, roles, month, assumptions, started, kube)
+
+
+def _kube_contexts(options: Options) -> list[Any]:
+    """The kubeconfig contexts to read (none unless --kubeconfig or --context was given)."""
+    if not (options.kubeconfig or options.contexts):
+        return []
+    if not options.workloads:
+        raise InputError("a kubeconfig is read for workloads only: add --workloads", field="kubeconfig")
+    from ..kube import contexts, kubeconfig_path
+
+    return contexts(kubeconfig_path(options.kubeconfig), list(options.contexts) or None)
 
 
 def _collect(
@@ -123,6 +141,7 @@ def _collect(
     month: Month,
     assumptions: Assumptions,
     started: datetime,
+    kube: Sequence[Any] = (),
 ) -> Collection:
     regions, notes = region_list.resolve(clients, options.regions, options.all_regions)
     cache = ManifestCache(options.cache_dir or default_dir())
@@ -134,12 +153,34 @@ def _collect(
             registries, repos, pulls = _crawl(clients, accounts, regions, month, cache, pool, bars)
         finally:
             cache.close()
-    parts: tuple[Registry | Repository | Pulls, ...] = (*registries, *repos, *pulls.values())
+        seen = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        running = _workloads(clients, accounts, regions, pool, seen) if options.workloads else []
+    parts: tuple[Registry | Repository | Pulls | Workloads, ...] = (
+        *registries,
+        *repos,
+        *pulls.values(),
+        *running,
+    )
     for part in parts:
         gaps.extend(part.gaps)
         for op, n in part.minimum.items():
             minimum[op] = minimum.get(op, 0) + n
     tables = _tables(repos, pulls, assumptions, registries)
+    if options.workloads:
+        rows = [r for w in running for r in w.rows]
+        if kube:
+            from ..kube import read_contexts
+
+            pods, kube_gaps, gets = read_contexts(list(kube), seen)
+            rows += pods
+            gaps.extend(kube_gaps)
+            minimum["kubernetes.ListPods"] = gets
+        read = {(a.account_id, r) for a in accounts for r in regions}
+        tables["workloads"] = _carried(output, rows, read, {c.label for c in kube})
+    else:  # what an earlier --workloads or `ecrcost workloads` recorded stays as it was
+        earlier = _previous_workloads(output)
+        if earlier is not None:
+            tables["workloads"] = _records(earlier)
     summary = _summary(options, started, month, accounts, regions, registries, repos, clients, minimum)
     schema1 = sum(r.schema1 for r in repos)
     if schema1:
@@ -147,6 +188,8 @@ def _collect(
     summary["notes"] = notes
     summary["coverage"] = {"complete": not gaps, "gaps": [g.as_dict() for g in gaps]}
     summary["transfer"] = assumptions.as_dict()
+    if options.workloads:
+        summary["workloads"] = len(tables["workloads"])
     previous = previous_images(output)
     if keeps_previous(summary["images"], previous, gaps, options.force):
         return Collection(options.output, summary, tuple(gaps), replaced=False, previous_images=previous)
@@ -194,6 +237,51 @@ def _crawl(
                 repos.append(result)
                 bars.advance("repositories")
     return registries, repos, pulls
+
+
+def _workloads(
+    clients: Clients, accounts: list[Account], regions: list[str], pool: ThreadPoolExecutor, seen: str
+) -> list[Workloads]:
+    jobs = [pool.submit(read_workloads, clients, a, r, seen) for a in accounts for r in regions]
+    return [j.result() for j in jobs]
+
+
+def _previous_workloads(output: Path) -> Any:
+    """The workloads table of the inventory being replaced; None without one (or unreadable)."""
+    from .. import workloads as table
+
+    try:
+        return table.read_workloads(output) if output.is_dir() else None
+    except InputError:  # an unreadable earlier table: nothing to carry over
+        return None
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = frame.to_dict("records")
+    return records
+
+
+def _carried(
+    output: Path, rows: list[dict[str, Any]], read: set[tuple[str, str]], clusters: set[str]
+) -> list[dict[str, Any]]:
+    """This run's workloads rows as one table, first_seen carried over from the inventory being
+    replaced, whose rows this run did not read again stay: pods of clusters not read live (added from
+    a kubectl file) and ECS or Lambda rows of accounts and regions not read this time."""
+    import pandas as pd
+
+    from .. import workloads as table
+
+    previous = _previous_workloads(output)
+    current = table.carry(previous, table.frame(rows))
+    if previous is None or not len(previous):
+        return _records(current)
+    pods = previous["kind"] == "kubernetes"
+    where = pd.Series(
+        list(zip(previous["account_id"], previous["region"], strict=True)), index=previous.index
+    )
+    stay = (pods & ~previous["cluster"].isin(clusters)) | (~pods & ~where.isin(read))
+    both = pd.concat([previous[stay], current], ignore_index=True)
+    return _records(both.sort_values(table.KEY, kind="stable"))
 
 
 def _assumptions(options: Options) -> Assumptions:

@@ -18,6 +18,7 @@ from ...core.usage import IMAGE_COLUMNS, LAYER_COLUMNS
 from ...outputs import folders, temps
 from ...outputs.failures import output_failure
 from ..inventory import REPOSITORIES_TABLE
+from ..workloads import COLUMNS as WORKLOADS
 
 # What collect knows of each image: the inventory columns, less deleted_at (a live registry only
 # lists what is stored).
@@ -40,6 +41,7 @@ INTEGERS = {
     "size_bytes",
     "image_count",
     "pull_count",
+    "tasks",
     # ecrcost pulls' per-image table
     "layer_downloads",
     "bytes",
@@ -96,8 +98,8 @@ def previous_images(folder: Path) -> int | None:
 def write_inventory(
     folder: Path, tables: dict[str, list[dict[str, Any]]], collection: dict[str, Any], fmt: str
 ) -> None:
-    """Write ``tables`` (images, layers, repositories, pulls, transfer) and ``collection.json`` into
-    ``folder``, replacing an earlier inventory there in one step. Call while holding
+    """Write ``tables`` (images, layers, repositories, pulls, transfer; workloads when given) and
+    ``collection.json`` into ``folder``, replacing an earlier inventory there in one step. Call while holding
     :func:`ecrcost.outputs.folders.locked` for ``folder``."""
     check_inventory_folder(folder)
     columns = {
@@ -107,6 +109,8 @@ def write_inventory(
         "pulls": PULLS,
         "transfer": TRANSFER,
     }
+    if "workloads" in tables:  # collect --workloads: what runs where
+        columns["workloads"] = WORKLOADS
     existed = folder.is_dir()
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
