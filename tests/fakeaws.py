@@ -56,6 +56,8 @@ class Front:
         self.page_size: int | None = None
         self.faults: dict[str, Fault] = {}
         self.pull_through: dict[str, list[str]] = {}  # region -> pull-through cache rule prefixes
+        # region -> CloudTrail records LookupEvents answers with (moto's LookupEvents knows no events)
+        self.trail_events: dict[str, list[dict[str, Any]]] = {}
         self.requests: Counter[str] = Counter()
         self.faulted: Counter[str] = Counter()
         self.throttled = 0
@@ -69,6 +71,7 @@ class Front:
             self.throttle_every, self.denied_regions, self.throttled, self.count = 0, set(), 0, 0
             self.page_size = None
             self.pull_through.clear()
+            self.trail_events.clear()
             self.faults.clear()
             self.faulted.clear()
             self.requests.clear()
@@ -98,6 +101,10 @@ class Front:
                 for p in self.pull_through.get(region, [])
             ]
             return _raw(start_response, "200 OK", json.dumps({"pullThroughCacheRules": rules}).encode())
+        if op == "LookupEvents" and op not in self.faults:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            return _raw(start_response, *self._lookup_page(region, request))
         fault = self.faults.get(op)
         cost_pages = op == "GetCostAndUsage" and bool(self.page_size)
         paged = PAGED.get(op) if target.startswith(ECR_TARGET) else None
@@ -161,6 +168,45 @@ class Front:
             with self.lock:
                 self.pages[token] = (key, items[size:])
             out["nextToken"] = token
+        return "200 OK", json.dumps(out).encode()
+
+    def _lookup_page(self, region: str, request: dict) -> tuple[str, bytes]:
+        """CloudTrail's LookupEvents over ``trail_events``: EventSource attribute, StartTime/EndTime
+        (epoch seconds, as botocore sends them), newest first, pages of MaxResults (at most 50, and at
+        most ``page_size``) with a NextToken."""
+        import datetime as dt
+
+        start, end = float(request.get("StartTime", 0)), float(request.get("EndTime", 1e12))
+        wanted = {
+            a["AttributeValue"]
+            for a in request.get("LookupAttributes", [])
+            if a["AttributeKey"] == "EventSource"
+        }
+        events = []
+        for record in self.trail_events.get(region, []):
+            at = dt.datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")).timestamp()
+            if start <= at < end and (not wanted or record.get("eventSource") in wanted):
+                events.append((at, record))
+        events.sort(key=lambda e: -e[0])
+        size = min(int(request.get("MaxResults", 50)), 50, self.page_size or 50)
+        offset = int(request.get("NextToken") or 0)
+        page = events[offset : offset + size]
+        out: dict[str, Any] = {
+            "Events": [
+                {
+                    "EventId": r.get("eventID", ""),
+                    "EventName": r["eventName"],
+                    "ReadOnly": "true",
+                    "EventTime": at,
+                    "EventSource": r["eventSource"],
+                    "Resources": [],
+                    "CloudTrailEvent": json.dumps(r),
+                }
+                for at, r in page
+            ]
+        }
+        if offset + size < len(events):
+            out["NextToken"] = str(offset + size)
         return "200 OK", json.dumps(out).encode()
 
     def _cost_page(self, environ: dict, request: dict) -> tuple[str, bytes]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 from factories import GiB, Inventory, MiB, write_csv
 from matplotlib.colors import to_hex
@@ -108,8 +109,32 @@ def test_long_names_keep_the_namespace_and_the_end():
 def test_period_and_assumptions_are_written_on_every_figure(sample):
     usage, _ = sample
     est = ecrcost.estimate(usage, month=MONTH, free_internet_gb="100", blob_mounting=True)
+    first = est.exact.iloc[0]
+    pulled = pd.DataFrame(  # what ecrcost pulls would have measured for one repository
+        [
+            {
+                "account_id": first["account_id"],
+                "region": first["region"],
+                "repository": first["repository"],
+                "image_digest": "sha256:" + "1" * 64,
+                "pull_count": 3,
+                "layer_downloads": 9,
+                "bytes": 3 * 2**30,
+                "same_region_bytes": 2**30,
+                "cross_region_bytes": 0,
+                "internet_bytes": 2 * 2**30,
+                "aws_service_bytes": 0,
+                "top_class": "internet",
+                "first_pull_at": "",
+                "last_pull_at": "",
+            }
+        ]
+    )
     figs = charts.figures(
-        est, aging.stored_by_age(usage, est.period, True), timeline.projection(usage, est.period, horizon=2)
+        est,
+        aging.stored_by_age(usage, est.period, True),
+        timeline.projection(usage, est.period, horizon=2),
+        pulls=pulled,
     )
     assert list(figs) == charts.NAMES
     for name, fig in figs.items():

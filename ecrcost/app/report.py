@@ -86,7 +86,9 @@ def report(
     with step("Drawing charts"):
         by_age, over_time = _analyses(usage, est, history, compare, options)
         team_of = teams(usage.repositories)
-        files = _files(est, by_age, over_time, html, charts, top, namespace_depth, team_of, full_source, rec)
+        files = _files(
+            est, by_age, over_time, html, charts, top, namespace_depth, team_of, full_source, rec, usage.pulls
+        )
     return Report(usage, est, by_age, over_time, tuple(files), rec)
 
 
@@ -139,6 +141,7 @@ def _files(
     team_of: Teams,
     full_source: bool = False,
     rec: Reconciliation | None = None,
+    pulls: pd.DataFrame | None = None,
 ) -> list[tuple[Path, bytes]]:
     import matplotlib
 
@@ -146,14 +149,14 @@ def _files(
     from ..outputs import charts
     from ..outputs import html as html_report
 
-    figures = charts.figures(est, by_age, over_time, top, namespace_depth)
+    figures = charts.figures(est, by_age, over_time, top, namespace_depth, pulls)
     files: list[tuple[Path, bytes]] = []
     if charts_dir is not None:
         for name, fig in figures.items():
             files += [(charts_dir / f"{name}.{fmt}", charts.render(fig, fmt)) for fmt in ("png", "svg")]
     if html is not None:
         text = html_report.report_html(
-            est, figures, by_age, over_time, top, namespace_depth, team_of, full_source, rec
+            est, figures, by_age, over_time, top, namespace_depth, team_of, full_source, rec, pulls
         )
         files.append((html, text.encode("utf-8")))
     return files

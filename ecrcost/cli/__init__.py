@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (register the commands)
     export,
     lifecycle,
     prices,
+    pulls,
     reconcile,
     report,
     scenario,

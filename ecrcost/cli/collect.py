@@ -204,10 +204,24 @@ def iam_policy(
             help="Include what collect --workloads reads: ECS, EventBridge, EventBridge Scheduler, Lambda.",
         ),
     ] = False,
+    pulls: Annotated[
+        bool,
+        typer.Option(
+            "--pulls",
+            help="Include what pulls reads CloudTrail with: s3:ListBucket, s3:GetObject, "
+            "cloudtrail:LookupEvents, ec2:DescribeNatGateways.",
+        ),
+    ] = False,
 ) -> None:
     """Print the least-privilege IAM policy that `collect` needs, generated from the code's declarations."""
     from ..sources.collect import policy_json
 
     sys.stdout.write(
-        policy_json(roles=assume_role, all_regions=all_regions, reconcile=reconcile, workloads=workloads)
+        policy_json(
+            roles=assume_role,
+            all_regions=all_regions,
+            reconcile=reconcile,
+            workloads=workloads,
+            pulls=pulls,
+        )
     )

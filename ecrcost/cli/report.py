@@ -138,7 +138,13 @@ def report(
         )
         team_of = teams(result.usage.repositories)
         shown: list[RenderableType] = [
-            terminal.report(result.estimate, top=top, namespace_depth=namespace_depth, team_of=team_of)
+            terminal.report(
+                result.estimate,
+                top=top,
+                namespace_depth=namespace_depth,
+                team_of=team_of,
+                pulls=result.usage.pulls,
+            )
         ]
         if by is By.workload:
             from ..analysis.chargeback import by_workload

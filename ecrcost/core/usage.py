@@ -96,6 +96,8 @@ class Usage:
         None  # tags, lifecycle policies, encryption: reports, what-ifs, mounting
     )
     registries: pd.DataFrame | None = None  # what collect found per registry (blob mounting)
+    # per image, what ``ecrcost pulls`` measured from CloudTrail (reports only, never priced)
+    pulls: pd.DataFrame | None = None
     # what runs where (collect --workloads, ecrcost workloads): lifecycle protection, chargeback
     workloads: pd.DataFrame | None = None
     source: str = ""

@@ -37,6 +37,7 @@ CAPTIONS = {
     "top-repositories": "Where the money goes: the most expensive repositories, storage and transfer.",
     "namespaces": "Cost by namespace (team).",
     "egress-tiers": "Internet egress by price tier, with the rate of each tier.",
+    "where-pulls-go": "Where pulls go: GB pulled per repository by destination, measured from CloudTrail.",
     "idle-storage": "Stored volume by age of the newest image holding it: where the money sits idle.",
     "cost-over-time": "Monthly cost over time (hatched bars are a projection, not an estimate).",
 }
@@ -190,13 +191,15 @@ def report_html(
     team_of: breakdown.Teams | None = None,
     full_source: bool = False,
     reconciliation: Reconciliation | None = None,
+    pulls: pd.DataFrame | None = None,
 ) -> str:
     """The report as one HTML document (str). ``figures`` default to :func:`ecrcost.charts.figures` of
     the same inputs; ``aging`` (:func:`ecrcost.aging.stored_by_age`) and ``timeline``
     (:mod:`ecrcost.timeline`) add their charts and tables when given, ``team_of`` a table by team. The
-    input is named by its file or folder name (``full_source``: its path as given)."""
+    input is named by its file or folder name (``full_source``: its path as given). ``pulls`` (the
+    inventory's table from ``ecrcost pulls``) adds where pulls go and the most-pulled images."""
     if figures is None:
-        figures = charts.figures(est, aging, timeline, top, namespace_depth)
+        figures = charts.figures(est, aging, timeline, top, namespace_depth, pulls)
     source = str(est.assumptions.get("source") or "input")
     source = source if full_source else Path(source).name  # not the local path: pages travel
     title = f"ECR cost report, {est.period}"
@@ -230,6 +233,14 @@ def report_html(
         "<h2>Internet egress</h2>",
         spec_table(tiers) if tiers else '<p class="muted">No internet transfer in this input.</p>',
     ]
+    if pulls is not None and len(pulls):
+        from ..analysis.pulls import most_pulled, where_pulls_go
+
+        parts += [
+            "<h2>Where pulls go</h2>",
+            spec_table(tables.where_pulls_go(where_pulls_go(pulls, est), top)),
+            spec_table(tables.most_pulled(most_pulled(pulls, top))),
+        ]
     if aging is not None and len(aging):
         parts += ["<h2>Storage by image age</h2>", _aging(aging)]
     if timeline is not None and len(timeline.table):

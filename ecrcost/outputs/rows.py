@@ -129,3 +129,28 @@ class PriceRow(Protocol):
     confidence: str
     as_of: str
     source: str
+
+
+class WherePullsGoRow(Protocol):
+    """A row of ``analysis.pulls.where_pulls_go``."""
+
+    region: str
+    repository: str
+    same_region_gb: Decimal
+    cross_region_gb: Decimal
+    internet_gb: Decimal
+    aws_service_gb: Decimal
+    total_gb: Decimal
+    transfer_usd: Decimal
+
+
+class PulledImageRow(Protocol):
+    """A row of the inventory's ``pulls`` table (``ecrcost pulls``)."""
+
+    repository: str
+    image_digest: str
+    pull_count: int
+    layer_downloads: int
+    bytes: int
+    top_class: str
+    last_pull_at: str

@@ -14,7 +14,7 @@ from ..analysis import breakdown
 from ..core.charges import ECR, charges
 from ..core.estimate import Estimate
 from ..core.money import CENT, ZERO
-from .rows import GroupRow, MonthRow, RepositoryRow, TierRow
+from .rows import GroupRow, MonthRow, PulledImageRow, RepositoryRow, TierRow, WherePullsGoRow
 
 if TYPE_CHECKING:
     from ..analysis.timeline import Timeline
@@ -180,6 +180,70 @@ def price_book(est: Estimate) -> str:
     digest = str(book.get("hash", "")).removeprefix("sha256:")[:12]
     parts = [str(book.get("version", "")), str(book.get("date", "")), f"sha256:{digest}" if digest else ""]
     return "price book " + ", ".join(p for p in parts if p)
+
+
+def where_pulls_go(where: pd.DataFrame, top: int = 10) -> Spec:
+    """GB by destination class and what the transfer costs, per repository (from ``ecrcost pulls``)."""
+    from ..analysis.pulls import CLASSES, LABELS
+
+    rows = []
+    shown = where.head(top)
+    for r in cast("Iterable[WherePullsGoRow]", shown.itertuples(index=False)):
+        rows.append(
+            [
+                r.repository,
+                r.region,
+                *(gb(getattr(r, f"{c}_gb"), 3) for c in CLASSES),
+                gb(r.total_gb, 3),
+                usd(r.transfer_usd),
+            ]
+        )
+    total = [sum(where[f"{c}_gb"], ZERO) for c in CLASSES]
+    money = sum(where["transfer_usd"], ZERO)
+    more = f" (top {top} of {len(where)})" if len(where) > top else ""
+    return Spec(
+        f"Where pulls go, GB measured from CloudTrail{more}",
+        [
+            ("Repository", "name"),
+            ("Region", "text"),
+            *((LABELS[c], "num") for c in CLASSES),
+            ("Total GB", "num"),
+            ("Transfer", "num"),
+        ],
+        rows,
+        ["Total", "", *(gb(t, 3) for t in total), gb(sum(total, ZERO), 3), usd(money)],
+    )
+
+
+def most_pulled(images: pd.DataFrame) -> Spec:
+    """The most-pulled images: pulls, layer downloads, GB and where most of it went."""
+    from ..analysis.pulls import LABELS
+
+    rows = [
+        [
+            r.repository,
+            r.image_digest[:19] + "…",
+            f"{int(r.pull_count):,}",
+            f"{int(r.layer_downloads):,}",
+            gb(Decimal(int(r.bytes)) / Decimal(2**30), 3),
+            LABELS.get(r.top_class, r.top_class),
+            str(r.last_pull_at),
+        ]
+        for r in cast("Iterable[PulledImageRow]", images.itertuples(index=False))
+    ]
+    return Spec(
+        "Most-pulled images",
+        [
+            ("Repository", "name"),
+            ("Image", "name"),
+            ("Pulls", "num"),
+            ("Layer downloads", "num"),
+            ("GB", "num"),
+            ("Mostly to", "text"),
+            ("Last pull", "text"),
+        ],
+        rows,
+    )
 
 
 def by_workload(table: pd.DataFrame) -> Spec:

@@ -127,8 +127,14 @@ def _tiers(est: Estimate) -> RenderableType:
 
 
 def report(
-    est: Estimate, top: int = 10, namespace_depth: int = 1, team_of: breakdown.Teams | None = None
+    est: Estimate,
+    top: int = 10,
+    namespace_depth: int = 1,
+    team_of: breakdown.Teams | None = None,
+    pulls: pd.DataFrame | None = None,
 ) -> Group:
+    """The terminal report; ``pulls`` (from ``ecrcost pulls``) adds where pulls go and the most-pulled
+    images."""
     by_team = tables.teams(est, team_of or {})
     parts: list[RenderableType] = [
         _summary(est),
@@ -138,6 +144,11 @@ def report(
         rich_table(tables.regions(est)),
         _tiers(est),
     ]
+    if pulls is not None and len(pulls):
+        from ..analysis.pulls import most_pulled, where_pulls_go
+
+        parts.append(rich_table(tables.where_pulls_go(where_pulls_go(pulls, est), top)))
+        parts.append(rich_table(tables.most_pulled(most_pulled(pulls, top))))
     notes = notes_panel(est)
     if notes:
         parts.append(notes)

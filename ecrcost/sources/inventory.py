@@ -46,7 +46,8 @@ IMAGES_OPTIONAL = [
 LAYERS_REQUIRED = ["repository", "image_digest", "layer_digest", "size_bytes"]
 LAYERS_OPTIONAL = ["region", "account_id", "media_type"]
 TRANSFER_REQUIRED = ["repository"]
-TRANSFER_OPTIONAL = ["region", "account_id", "registry", "destination_region", *TRANSFER_GB]
+# basis: estimate (collect's pull-count model) or cloudtrail (ecrcost pulls): shown, not priced
+TRANSFER_OPTIONAL = ["region", "account_id", "registry", "destination_region", *TRANSFER_GB, "basis"]
 # What collect writes per repository; only the repository is required of a person.
 REPOSITORIES_TABLE = [
     "account_id",
@@ -100,6 +101,7 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         else None
     )
     notes, assumptions = collection_summary(folder)
+    pulls_path = find_table(folder, "pulls", False)
     from .workloads import read_workloads
 
     usage = Usage(
@@ -111,6 +113,7 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         source=str(folder),
         notes=notes,
         assumptions=assumptions,
+        pulls=_pulls(read_table(pulls_path, ["repository"], PULLS_OPTIONAL)) if pulls_path else None,
     )
     if transfer_path:
         transfer = _transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices)
@@ -135,7 +138,10 @@ def collection_summary(folder: Path) -> tuple[tuple[str, ...], dict[str, Any]]:
     summary = read_summary(folder)
     if summary is None:
         return (), {}
-    return summary.notes(), ({"transfer_estimate": summary.transfer} if summary.transfer else {})
+    if not summary.transfer:
+        return summary.notes(), {}
+    measured = str(summary.transfer.get("basis", "")).startswith("cloudtrail")
+    return summary.notes(), {"transfer_measured" if measured else "transfer_estimate": summary.transfer}
 
 
 def _images(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
@@ -240,6 +246,42 @@ def _transfer(raw: RawTable, prices: PriceBook) -> pd.DataFrame:
     for col in ("account_id", "region", "repository", "destination_region"):
         out[col] = checks.plain(out[col])  # compared and concatenated with scenario rows downstream
     return out[TRANSFER_COLUMNS]
+
+
+PULLS_COUNTS = [
+    "pull_count",
+    "layer_downloads",
+    "bytes",
+    "same_region_bytes",
+    "cross_region_bytes",
+    "internet_bytes",
+    "aws_service_bytes",
+]
+PULLS_OPTIONAL = [
+    "account_id",
+    "region",
+    "image_digest",
+    *PULLS_COUNTS,
+    "top_class",
+    "first_pull_at",
+    "last_pull_at",
+]
+
+
+def _pulls(raw: RawTable) -> pd.DataFrame | None:
+    """``ecrcost pulls``' per-image table, for the report; collect's per-repository pull counts (no
+    ``same_region_bytes``) are not shown: None."""
+    if "same_region_bytes" not in raw.frame:
+        return None
+    out = pd.DataFrame(index=raw.frame.index)
+    for column in ("account_id", "region", "repository", "image_digest", "top_class"):
+        out[column] = checks.plain(checks.text(raw, column))
+    for column in PULLS_COUNTS:
+        out[column] = checks.byte_count(raw, column) if column in raw.frame else 0
+    for column in ("first_pull_at", "last_pull_at"):
+        stamps = checks.timestamp(raw, column, required=False)
+        out[column] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    return out.reset_index(drop=True)
 
 
 def _repositories(raw: RawTable, prices: PriceBook) -> pd.DataFrame:

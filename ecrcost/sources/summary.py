@@ -27,6 +27,8 @@ class Summary:
     transfer: dict[str, Any] = field(default_factory=dict)
     # per registry collect read: account_id, region, blob_mounting (ENABLED / DISABLED / unknown)
     registries: tuple[dict[str, str], ...] = ()
+    # what ``ecrcost pulls`` read from CloudTrail (its coverage): the ``pulls`` section
+    trail: dict[str, Any] = field(default_factory=dict)
 
     def notes(self) -> tuple[str, ...]:
         """What a reader of the totals must know: partial coverage, estimated transfer."""
@@ -38,7 +40,9 @@ class Summary:
             notes.append(
                 f"Partial coverage: {count} item(s) could not be read ({shown}{more}); see {self.path}."
             )
-        if self.transfer:
+        if self.trail:
+            notes.extend(_trail_notes(self.trail, self.path))
+        if self.transfer and not str(self.transfer.get("basis", "")).startswith("cloudtrail"):
             t = self.transfer
             notes.append(
                 f"Transfer is an estimate from pull counts: bytes per pull {t.get('bytes_per_pull')}, "
@@ -94,7 +98,48 @@ def read_summary(folder: Path) -> Summary | None:
         found.append(
             {"account_id": registry["account_id"], "region": registry["region"], "blob_mounting": setting}
         )
-    return Summary(path, month, tuple(gaps), transfer, tuple(found))
+    trail = doc.get("pulls", {})
+    if not isinstance(trail, dict):
+        raise fail("pulls", "must be a JSON object")
+    for key in ("month", "trail", "bytes", "unclassified_bytes", "unknown_layer_events"):
+        if key in trail and not isinstance(trail[key], _SCALAR):
+            raise fail(f"pulls.{key}", "must be text or a number")
+    trail_coverage = trail.get("coverage", {})
+    if not isinstance(trail_coverage, dict) or not isinstance(trail_coverage.get("gaps", []), list):
+        raise fail("pulls.coverage", "must be a JSON object with a gaps list")
+    for i, gap in enumerate(trail_coverage.get("gaps", [])):
+        _flat(gap, f"pulls.coverage.gaps[{i}]", fail)
+    return Summary(path, month, tuple(gaps), transfer, tuple(found), trail)
+
+
+def _trail_notes(trail: dict[str, Any], path: Path) -> list[str]:
+    """What ``ecrcost pulls`` wants said: the basis, the days it could not read, bytes it could not
+    size or place."""
+    notes = [
+        f"Transfer measured from CloudTrail layer downloads ({trail.get('month')}, {trail.get('trail')})."
+    ]
+    coverage = trail.get("coverage", {})
+    gaps = coverage.get("gaps", [])
+    if gaps:
+        shown = "; ".join(f"{_gap_label(g)} {g.get('message') or ''}".strip() for g in gaps[:5])
+        more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
+        notes.append(f"Partial trail coverage, not extrapolated: {shown}{more}; see {path}.")
+    kept = coverage.get("estimate_kept", [])
+    if isinstance(kept, list) and kept:
+        where = ", ".join(f"{k.get('account_id')}/{k.get('region')}" for k in kept if isinstance(k, dict))
+        notes.append(f"No trail for {where}: transfer there is collect's estimate from pull counts.")
+    unknown = trail.get("unknown_layer_events") or 0
+    if unknown:
+        notes.append(
+            f"{unknown} layer download(s) of layers not in the inventory: bytes unknown, not counted."
+        )
+    total, unclassified = trail.get("bytes") or 0, trail.get("unclassified_bytes") or 0
+    if unclassified and isinstance(total, int) and isinstance(unclassified, int) and total:
+        notes.append(
+            f"{100 * unclassified / total:.2f}% of pulled bytes came from AWS addresses of no priced region "
+            "(or no address): counted as internet."
+        )
+    return notes
 
 
 def _flat(value: Any, where: str, fail: Fail) -> None:

@@ -20,10 +20,11 @@ from ...core.estimate import Estimate
 from .costs import by_namespace, top_repositories
 from .egress import egress_tiers
 from .idle import idle_storage
+from .pulls import where_pulls_go
 from .style import dollars, shorten
 from .trend import cost_over_time
 
-NAMES = ["top-repositories", "namespaces", "egress-tiers", "idle-storage", "cost-over-time"]
+NAMES = ["top-repositories", "namespaces", "egress-tiers", "where-pulls-go", "idle-storage", "cost-over-time"]
 
 
 def figures(
@@ -32,16 +33,21 @@ def figures(
     timeline: Timeline | None = None,
     top: int = 10,
     namespace_depth: int = 1,
+    pulls: pd.DataFrame | None = None,
 ) -> dict[str, Figure]:
     """Every chart that has something to show, by name (``NAMES`` order): the egress chart needs
-    internet transfer, the storage-by-age chart an inventory (``aging``), the cost-over-time chart a
-    ``timeline``."""
+    internet transfer, the where-pulls-go chart the ``pulls`` table of ``ecrcost pulls``, the
+    storage-by-age chart an inventory (``aging``), the cost-over-time chart a ``timeline``."""
     out = {
         "top-repositories": top_repositories(est, top),
         "namespaces": by_namespace(est, namespace_depth),
     }
     if len(est.internet_tiers):
         out["egress-tiers"] = egress_tiers(est)
+    if pulls is not None and len(pulls):
+        from ...analysis.pulls import where_pulls_go as where
+
+        out["where-pulls-go"] = where_pulls_go(where(pulls, est), est, top)
     if aging is not None and len(aging) and any(v for v in aging["byte_us"]):
         out["idle-storage"] = idle_storage(aging, est)
     if timeline is not None and len(timeline.table):
@@ -70,4 +76,5 @@ __all__ = [
     "render",
     "shorten",
     "top_repositories",
+    "where_pulls_go",
 ]

@@ -118,6 +118,9 @@ def shorten(name: str, width: int = 30) -> str:
 def transfer_basis(est: Estimate) -> str:
     """Where the transfer figures come from: the pull-size assumption of ``collect`` when it estimated
     them from pull counts, else the input's own figures."""
+    measured = est.assumptions.get("transfer_measured")
+    if measured:
+        return f"transfer measured from CloudTrail layer downloads ({measured.get('month')})"
     pulls = est.assumptions.get("transfer_estimate")
     if pulls:
         return (

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import InputError
-from ..collect.permissions import OPERATIONS, Operation
+from ..collect.permissions import Operation, register
 
 # Read-only, declared beside the calls (IAM names ListObjectsV2's permission s3:ListBucket).
 for _op in (
     Operation("s3", "ListObjectsV2", "s3:ListBucket", "reconcile s3://"),
     Operation("s3", "GetObject", "s3:GetObject", "reconcile s3://"),
 ):
-    OPERATIONS[(_op.service, _op.name)] = _op
+    register(_op)
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 Part = tuple[Path, str]  # the file to read, and the name to show in messages
 

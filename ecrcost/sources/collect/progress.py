@@ -15,7 +15,7 @@ PARTS = ("registries", "repositories", "images")
 class Bars:
     """``grow(part, n)`` when more work is found, ``advance(part, n)`` when done. Thread-safe."""
 
-    def __init__(self, enabled: bool | None = None) -> None:
+    def __init__(self, enabled: bool | None = None, parts: tuple[str, ...] = PARTS) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.lock = threading.Lock()
         self.progress: Progress | None = None
@@ -29,7 +29,7 @@ class Bars:
                 console=Console(stderr=True),
                 transient=True,
             )
-            self.tasks = {p: self.progress.add_task(p, total=0) for p in PARTS}
+            self.tasks = {p: self.progress.add_task(p, total=0) for p in parts}
 
     def __enter__(self) -> Bars:
         if self.progress:

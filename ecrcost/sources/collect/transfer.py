@@ -65,6 +65,7 @@ def transfer_row(base: dict[str, Any], pulls: int, bytes_per_pull: int, a: Assum
         "internet_out_gb": _text(internet),
         "cross_region_out_gb": _text(cross),
         "same_region_out_gb": _text(total - internet - cross),
+        "basis": "estimate",
     }
 
 

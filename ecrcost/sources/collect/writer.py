@@ -35,11 +35,24 @@ TRANSFER = [
     "internet_out_gb",
     "cross_region_out_gb",
     "same_region_out_gb",
+    "basis",  # estimate (collect: pull counts × bytes per pull) or cloudtrail (ecrcost pulls)
 ]
-INTEGERS = {"size_bytes", "image_count", "pull_count", "tasks"}
+INTEGERS = {
+    "size_bytes",
+    "image_count",
+    "pull_count",
+    "tasks",
+    # ecrcost pulls' per-image table
+    "layer_downloads",
+    "bytes",
+    "same_region_bytes",
+    "cross_region_bytes",
+    "internet_bytes",
+    "aws_service_bytes",
+}
 # Typed in Parquet (CSV holds their text): timestamps as UTC timestamps, GB as exact decimals.
-TIMESTAMPS = {"pushed_at", "last_pulled_at"}
-DECIMALS = {"internet_out_gb", "cross_region_out_gb", "same_region_out_gb"}
+TIMESTAMPS = {"pushed_at", "last_pulled_at", "first_pull_at", "last_pull_at"}
+DECIMALS = {"internet_out_gb", "cross_region_out_gb", "same_region_out_gb", "nat_gateway_gb"}
 NANO = Decimal("1e-9")
 MARKERS = ("collection.json", "images.parquet", "images.csv")
 
@@ -106,15 +119,9 @@ def write_inventory(
         raise output_failure(exc, folder, kept=existed) from None
     try:
         for name, cols in columns.items():
-            frame = pd.DataFrame(tables.get(name, []), columns=cols)
-            for c in cols:
-                frame[c] = frame[c].astype("int64") if c in INTEGERS else frame[c].fillna("").astype(str)
-            if fmt == "csv":
-                frame.to_csv(tmp / f"{name}.csv", index=False)
-            else:
-                _typed_parquet(frame, tmp / f"{name}.parquet")
+            write_table(pd.DataFrame(tables.get(name, []), columns=cols), tmp, name, fmt)
         (tmp / "collection.json").write_text(json.dumps(collection, indent=2) + "\n", encoding="utf-8")
-        _sync_files(tmp)
+        sync_files(tmp)
         folders.swap_in(tmp, folder)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -122,6 +129,18 @@ def write_inventory(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_table(frame: pd.DataFrame, folder: Path, name: str, fmt: str) -> None:
+    """One table as ``folder/name.csv`` or ``.parquet``: :data:`INTEGERS` as integers, the rest as
+    text (typed in Parquet, see :func:`_typed_parquet`)."""
+    frame = frame.copy()
+    for c in frame.columns:
+        frame[c] = frame[c].astype("int64") if c in INTEGERS else frame[c].fillna("").astype(str)
+    if fmt == "csv":
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    else:
+        _typed_parquet(frame, folder / f"{name}.parquet")
 
 
 def _typed_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -144,7 +163,7 @@ def _typed_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(pa.table(columns), path)
 
 
-def _sync_files(tmp: Path) -> None:
+def sync_files(tmp: Path) -> None:
     """Every table on disk before the swap: after a crash the name never holds empty files."""
     for path in [*tmp.iterdir(), tmp]:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
