@@ -112,7 +112,14 @@ def read_table(
         if max_rows is not None and parquet.metadata.num_rows > max_rows:
             raise _too_many(path, max_rows, max_rows + 1, "row")
         columns, nulls = {}, {}
-        for name, original in zip(names, stored, strict=True):  # one column's raw text in memory at once
+        for name, original in zip(names, stored, strict=True):  # one column in memory at once
+            kind = parquet.schema_arrow.field(original).type
+            if _is_text(kind, name in lists):  # a batch of raw text at a time, encoded as it comes
+                columns[name], null = _parquet_text(parquet, original, name, path, name in lists)
+                if null is not None:
+                    nulls[name] = null
+                pa.default_memory_pool().release_unused()
+                continue
             col = _plain_column(_read_parquet_column(parquet, original, path), name, path, name in lists)
             if col.null_count:
                 nulls[name] = col.is_null().to_numpy(zero_copy_only=False)
@@ -132,12 +139,68 @@ def _too_many(path: Path, max_rows: int, row: int, label: str) -> InputError:
     return InputError(f"too many rows: at most {max_rows:,} are allowed", file=path, row=row, row_label=label)
 
 
-def _plain_column(col: pa.ChunkedArray, name: str, path: Path, joinable: bool) -> pa.ChunkedArray:
+# Rows of a Parquet text column decoded at a time: memory holds one batch of raw text (~70 MB of digests),
+# plus the column's codes and its dictionary, never the whole column's text (7 GB at 100M layer rows).
+PARQUET_BATCH = 1_000_000
+
+
+def _is_text(kind: pa.DataType, joinable: bool) -> bool:
+    """Whether a Parquet column of type ``kind`` becomes a categorical of text."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if joinable and (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+        kind = kind.value_type
+    return any(
+        check(kind)
+        for check in (
+            pa.types.is_string,
+            pa.types.is_large_string,
+            pa.types.is_binary,
+            pa.types.is_large_binary,
+            pa.types.is_fixed_size_binary,
+        )
+    )
+
+
+def _parquet_text(
+    parquet: pq.ParquetFile, original: str, name: str, path: Path, joinable: bool
+) -> tuple[pd.Categorical, np.ndarray | None]:
+    """A Parquet text column as a categorical, read ``PARQUET_BATCH`` rows at a time: each batch is
+    checked (UTF-8, lists joined), dictionary-encoded, and the batches' dictionaries unified at the
+    end. Also the null mask (None without nulls)."""
+    parts: list[pa.DictionaryArray] = []
+    null_parts: list[np.ndarray] = []
+    has_null, start = False, 0
+    try:
+        batches = parquet.iter_batches(batch_size=PARQUET_BATCH, columns=[original], use_threads=True)
+        for batch in batches:
+            col = batch.column(0)
+            if pa.types.is_dictionary(col.type):
+                col = col.dictionary_decode()
+            col = _plain_column(pa.chunked_array([col]), name, path, joinable, start)
+            null = col.is_null().to_numpy(zero_copy_only=False)
+            has_null = has_null or bool(null.any())
+            null_parts.append(null)
+            for chunk in col.chunks:
+                parts.append(pc.dictionary_encode(chunk.cast(pa.large_string())))
+            start += batch.num_rows
+            del batch, col
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _parquet_error(path, exc) from None
+    chunks = pa.chunked_array(parts, type=_TEXT).unify_dictionaries()
+    del parts
+    encoded = _from_dictionary(chunks, start)
+    return encoded, (np.concatenate(null_parts) if has_null else None)
+
+
+def _plain_column(
+    col: pa.ChunkedArray, name: str, path: Path, joinable: bool, start: int = 0
+) -> pa.ChunkedArray:
     """A Parquet column as a flat type the checks know: binary decoded as UTF-8, a list of text
     joined by spaces where ``joinable``; other nested types are refused."""
     kind = col.type
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
-        return _decoded(col, name, path)
+        return _decoded(col, name, path, start)
     listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
     if (
         joinable
@@ -160,9 +223,10 @@ def _joined(chunk: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.binary_join(filled, " "))
 
 
-def _decoded(col: pa.ChunkedArray, name: str, path: Path) -> pa.ChunkedArray:
-    """Binary cells as UTF-8 text; the first cell that is not UTF-8 is an error naming its row."""
-    chunks, start = [], 0
+def _decoded(col: pa.ChunkedArray, name: str, path: Path, start: int = 0) -> pa.ChunkedArray:
+    """Binary cells as UTF-8 text; the first cell that is not UTF-8 is an error naming its row
+    (``start``: the file row of the column's first cell, 0-based)."""
+    chunks = []
     for chunk in col.chunks:
         try:
             chunks.append(
