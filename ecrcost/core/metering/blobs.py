@@ -182,12 +182,17 @@ class Metering:
         bare = np.flatnonzero(~has_layers & ~has_children).astype(np.int32)
         n_blob = int(keys.blob.max(initial=-1)) + 1
         blob_type = np.int32 if n_blob + n < 2**31 else np.int64
+        layer_size = layers["size_bytes"].to_numpy(dtype=np.int64)
+        if bool(known.all()) and not len(bare) and rows.dtype == np.int32 and keys.blob.dtype == blob_type:
+            # Every layer row placed, no image billed by its own size: the key columns as they are
+            # (no copy: at 100M layer rows each copy is 400-800 MB).
+            return Holdings(rows, keys.repo[rows], keys.blob, layer_size, "layers", bare)
         image = np.concatenate([rows[known], bare]).astype(np.int32)
         return Holdings(
             image,
             keys.repo[image],
             np.concatenate([keys.blob[known].astype(blob_type), (n_blob + bare).astype(blob_type)]),
-            np.concatenate([layers["size_bytes"].to_numpy(dtype=np.int64)[known], size[bare]]),
+            np.concatenate([layer_size[known], size[bare]]),
             "layers",
             bare,
         )
@@ -271,7 +276,8 @@ class Metering:
         scopes = self.scopes(mounting)
         mounted = bool((scopes >= len(scopes)).any())
         columns = {
-            "scope": scopes[repo],
+            # without blob mounting a blob's scope is its repository: no column of its own
+            "scope": scopes[repo].astype(np.int32 if len(scopes) < 2**30 else np.int64) if mounted else repo,
             "repo": repo,
             "blob": take(h.blob),
             "size_bytes": take(h.size),
