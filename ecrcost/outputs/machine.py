@@ -7,8 +7,8 @@ import json
 import re
 import threading
 from collections.abc import Iterable
-from functools import cache
 from decimal import Decimal
+from functools import cache
 from typing import Any, cast
 
 import pandas as pd
