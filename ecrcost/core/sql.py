@@ -42,7 +42,7 @@ def settings() -> dict[str, str]:
 
 @cache
 def _database() -> duckdb.DuckDBPyConnection:
-    config = settings()
+    config: dict[str, str | bool | int | float | list[str]] = dict(settings())
     try:
         return duckdb.connect(":memory:", config=config)
     except duckdb.Error as exc:  # a limit DuckDB cannot parse, a temporary folder it cannot use

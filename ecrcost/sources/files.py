@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import difflib
 import re
@@ -50,6 +51,8 @@ class RawTable:
     kind: str  # "csv" or "parquet"
     # Parquet: where a column stores null (absent for columns without nulls). A CSV has blanks instead.
     nulls: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # Rows read from several files (a partitioned inventory): each file, its kind and its first row.
+    parts: tuple[tuple[Path, str, int], ...] = ()
 
     def null(self, column: str) -> pd.Series:
         """True where a Parquet cell is null (never for CSV: blanks there are empty strings)."""
@@ -59,9 +62,14 @@ class RawTable:
         return pd.Series(mask, index=self.frame.index)
 
     def error(self, message: str, index: int | None = None, column: str | None = None) -> InputError:
-        """An InputError for data row ``index`` (0-based) of this file."""
+        """An InputError for data row ``index`` (0-based) of this file (of the file holding it, for rows
+        of several files)."""
         if index is None:
             return InputError(message, file=self.path, column=column)
+        if self.parts:
+            at = bisect.bisect_right([start for _, _, start in self.parts], index) - 1
+            path, kind, start = self.parts[at]
+            return RawTable(path, self.frame.iloc[:0], kind).error(message, index - start, column)
         if self.kind == "parquet":
             return InputError(message, file=self.path, row=index + 1, column=column, row_label="row")
         return InputError(message, file=self.path, row=_csv_line_of(self.path, index), column=column)
@@ -111,7 +119,8 @@ def read_table(
         _check_header(path, names, required, optional, header_row=None, extra=extra)
         if max_rows is not None and parquet.metadata.num_rows > max_rows:
             raise _too_many(path, max_rows, max_rows + 1, "row")
-        columns, nulls = {}, {}
+        columns: dict[str, pd.Series | pd.Categorical] = {}
+        nulls = {}
         for name, original in zip(names, stored, strict=True):  # one column in memory at once
             kind = parquet.schema_arrow.field(original).type
             if _is_text(kind, name in lists):  # a batch of raw text at a time, encoded as it comes
@@ -133,6 +142,61 @@ def read_table(
     names = [n.lower() for n in _csv_header(path)] if fold_header else _csv_header(path)
     _check_header(path, names, required, optional, header_row=1, extra=extra)
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
+
+
+def concatenated(tables: list[RawTable], path: Path, constants: list[dict[str, str]]) -> RawTable:
+    """The rows of several files of one table as one RawTable whose errors name each row's own file
+    (a partitioned inventory). ``constants``: per table, columns its folder names (``account_id=…``)
+    that the file may omit (then every row takes the value) or hold (then every row must equal it).
+    Every file has the same columns."""
+    for table, values in zip(tables, constants, strict=True):
+        for name, value in values.items():
+            if name not in table.frame:
+                continue
+            col = table.frame[name].astype("str").str.strip()
+            bad = (col != value).to_numpy() & ~table.null(name).to_numpy()
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise table.error(
+                    f"'{col.iloc[i]}' in a folder of {name}={value}: a row belongs in its partition's folder",
+                    i,
+                    name,
+                )
+    names = list(tables[0].frame.columns) + [c for c in constants[0] if c not in tables[0].frame]
+    for table, values in zip(tables, constants, strict=True):
+        have = list(table.frame.columns) + [c for c in values if c not in table.frame]
+        if sorted(have) != sorted(names):
+            odd = sorted(set(have) ^ set(names))
+            raise InputError(
+                f"the partitions' files differ in their columns ({', '.join(odd)}): write each with the same "
+                f"columns (as in {tables[0].path})",
+                file=table.path,
+                column=odd[0],
+            )
+    columns: dict[str, pd.Series | pd.Categorical] = {}
+    nulls: dict[str, np.ndarray] = {}
+    for name in names:
+        pieces = [
+            t.frame[name]
+            if name in t.frame
+            else pd.Series(
+                pd.Categorical.from_codes(np.zeros(len(t.frame), np.int8), categories=pd.Index([v[name]]))
+            )
+            for t, v in zip(tables, constants, strict=True)
+        ]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces):
+            union = pd.api.types.union_categoricals(pieces)
+            values = pa.array(union.categories.array, pa.large_string())  # 64-bit offsets: safe to combine
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            columns[name] = pd.Categorical.from_codes(union.codes, dtype=unique_categories(values))
+        else:
+            columns[name] = pd.concat(pieces, ignore_index=True)
+        if any(name in t.nulls for t in tables):
+            nulls[name] = np.concatenate([t.null(name).to_numpy() for t in tables])
+    starts = np.cumsum([0] + [len(t.frame) for t in tables[:-1]])
+    parts = tuple((t.path, t.kind, int(at)) for t, at in zip(tables, starts, strict=True))
+    return RawTable(path, pd.DataFrame(columns), tables[0].kind, nulls, parts)
 
 
 def _too_many(path: Path, max_rows: int, row: int, label: str) -> InputError:
