@@ -267,6 +267,11 @@ def _layers(raw: RawTable, images: pd.DataFrame) -> tuple[pd.DataFrame, StorageK
             orphan,
             "image_digest",
         )
+    digest = images["image_digest"]
+    if isinstance(digest.dtype, pd.CategoricalDtype):
+        # Each layer row's image digest is its image's: one dictionary for both (a million digests less).
+        codes = digest.cat.codes.to_numpy()[keys.layer_image]
+        out["image_digest"] = pd.Categorical.from_codes(codes, dtype=digest.dtype)
     return out, keys
 
 
