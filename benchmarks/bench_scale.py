@@ -58,17 +58,39 @@ def _argv(command: str, folder: Path, out: Path, month: str) -> list[str]:
     raise ValueError(command)
 
 
-def _run(argv: list[str]) -> tuple[float, float]:
-    """(wall s, peak RSS MiB) of one child process; exits on failure."""
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _run(argv: list[str], max_rss_mb: float | None = None) -> tuple[float, float]:
+    """(wall s, peak RSS MiB) of one child process; exits on failure. With ``max_rss_mb``, a child
+    whose RSS passes it is killed (a shared machine must not run out of memory) and reported as such."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err_file:
         proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=err_file)
-        _, status, usage = os.wait4(proc.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if max_rss_mb is not None and _rss_mb(proc.pid) > max_rss_mb:
+                proc.kill()
+                proc.wait()
+                sys.exit(
+                    f"{' '.join(argv[2:5])}: killed above {max_rss_mb:,.0f} MiB "
+                    f"after {time.perf_counter() - t0:.0f} s"
+                )
+            time.sleep(0.2)
         wall = time.perf_counter() - t0
         err_file.seek(0)
         err = err_file.read().decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
-    if code not in (0,):
+    if code != 0:
         sys.exit(f"{' '.join(argv[2:5])} failed (exit {code}):\n{err[-3000:]}")
     return wall, usage.ru_maxrss / 1024
 
@@ -82,6 +104,7 @@ def main() -> None:
         "--commands", nargs="+", default=["estimate", "export", "report", "lifecycle"], help="which commands"
     )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument("--max-rss-gb", type=float, help="kill (and stop at) a child whose RSS passes this")
     args = parser.parse_args()
     meta = args.folder / "generator.json"
     images = json.loads(meta.read_text())["images"] if meta.is_file() else None
@@ -90,7 +113,8 @@ def main() -> None:
     try:
         for _ in range(args.repeat):
             for command in runs:
-                runs[command].append(_run(_argv(command, args.folder, out, args.month)))
+                limit = args.max_rss_gb * 1024 if args.max_rss_gb else None
+                runs[command].append(_run(_argv(command, args.folder, out, args.month), limit))
                 print(
                     f"  {command}: {runs[command][-1][0]:.2f} s, {runs[command][-1][1]:,.0f} MiB", flush=True
                 )
