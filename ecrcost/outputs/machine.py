@@ -55,14 +55,16 @@ def number(value: Any, quantum: Decimal = MICRO) -> Any:
     return value
 
 
-def dumps(doc: Any) -> str:
+def dumps(doc: Any, end: str = "") -> str:
     """JSON with Decimal amounts as exact number literals (``12.500000``), never via binary floats.
 
     The text of ``json.dumps(doc, indent=2)``, written faster: ``json`` indents in pure Python (one
     call per value), so a list of a million digests or of flat records (a lifecycle's per-image lists)
-    is written one C-encoded line per item instead, each indented by the separator."""
+    is written one C-encoded line per item instead, each indented by the separator. ``end`` follows
+    the text (a final newline)."""
     out: list[str] = []
     _write(doc, 0, out)
+    out.append(end)  # here, not added to the text after: a lifecycle's text is hundreds of MB
     return "".join(out)
 
 
