@@ -68,12 +68,12 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _run(argv: list[str], max_rss_mb: float | None = None) -> tuple[float, float]:
+def _run(argv: list[str], max_rss_mb: float | None = None, code: Path | None = None) -> tuple[float, float]:
     """(wall s, peak RSS MiB) of one child process; exits on failure. With ``max_rss_mb``, a child
     whose RSS passes it is killed (a shared machine must not run out of memory) and reported as such."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err_file:
-        proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=err_file)
+        proc = subprocess.Popen(argv, env=_env(code), stdout=subprocess.DEVNULL, stderr=err_file)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -104,6 +104,9 @@ def main() -> None:
         "--commands", nargs="+", default=["estimate", "export", "report", "lifecycle"], help="which commands"
     )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument(
+        "--ecrcost-path", type=Path, help="measure the ecrcost package in this folder (first on PYTHONPATH)"
+    )
     parser.add_argument("--max-rss-gb", type=float, help="kill (and stop at) a child whose RSS passes this")
     args = parser.parse_args()
     meta = args.folder / "generator.json"
@@ -114,7 +117,8 @@ def main() -> None:
         for _ in range(args.repeat):
             for command in runs:
                 limit = args.max_rss_gb * 1024 if args.max_rss_gb else None
-                runs[command].append(_run(_argv(command, args.folder, out, args.month), limit))
+                argv = _argv(command, args.folder, out, args.month)
+                runs[command].append(_run(argv, limit, args.ecrcost_path))
                 print(
                     f"  {command}: {runs[command][-1][0]:.2f} s, {runs[command][-1][1]:,.0f} MiB", flush=True
                 )
