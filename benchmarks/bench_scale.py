@@ -68,12 +68,12 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _run(argv: list[str], max_rss_mb: float | None = None, code: Path | None = None) -> tuple[float, float]:
+def _run(argv: list[str], max_rss_mb: float | None = None, package: Path | None = None) -> tuple[float, float]:
     """(wall s, peak RSS MiB) of one child process; exits on failure. With ``max_rss_mb``, a child
     whose RSS passes it is killed (a shared machine must not run out of memory) and reported as such."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err_file:
-        proc = subprocess.Popen(argv, env=_env(code), stdout=subprocess.DEVNULL, stderr=err_file)
+        proc = subprocess.Popen(argv, env=_env(package), stdout=subprocess.DEVNULL, stderr=err_file)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
