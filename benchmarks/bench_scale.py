@@ -68,7 +68,9 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _run(argv: list[str], max_rss_mb: float | None = None, package: Path | None = None) -> tuple[float, float]:
+def _run(
+    argv: list[str], max_rss_mb: float | None = None, package: Path | None = None
+) -> tuple[float, float]:
     """(wall s, peak RSS MiB) of one child process; exits on failure. With ``max_rss_mb``, a child
     whose RSS passes it is killed (a shared machine must not run out of memory) and reported as such."""
     t0 = time.perf_counter()
