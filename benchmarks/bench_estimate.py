@@ -177,6 +177,12 @@ def phase_duckdb(folder: Path, month: str) -> dict:
     ms, me, seconds = _month_bounds(month)
     t0, c0 = time.perf_counter(), _cpu_s()
     con = duckdb.connect()
+    for setting, variable in (
+        ("memory_limit", "ECRCOST_DUCKDB_MEMORY"),
+        ("temp_directory", "ECRCOST_DUCKDB_TEMP"),
+    ):
+        if os.environ.get(variable):  # the same limit as ecrcost's, when one is set (bench_scale.py)
+            con.execute(f"SET {setting} = '{os.environ[variable]}'")
     images = folder / "images.parquet"
     columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{images}')").fetchall()}
     deleted_at = "deleted_at" if "deleted_at" in columns else "NULL::TIMESTAMPTZ"

@@ -108,6 +108,97 @@ def test_a_bad_cell_in_a_later_block_names_its_line(tmp_path, monkeypatch):
     )
 
 
+# ------------------------------------------------------------------- Parquet text, batch by batch
+
+
+def _parquet_inventory(folder: Path, bad_row: int | None = None) -> Path:
+    """60 images in 3 repositories and 4 layer rows each, written as Parquet: layer digests stored as
+    binary (a writer without the UTF-8 annotation), media types with nulls, tags as lists; with
+    ``bad_row``, that layer row's digest is not UTF-8."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 60
+    repos = [f"team-{i % 3}/app" for i in range(n)]
+    digests = [digest(f"image-{i}") for i in range(n)]
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": ["111122223333"] * n,
+                "region": ["us-east-1"] * n,
+                "repository": repos,
+                "image_digest": digests,
+                "size_bytes": pa.array([10**6 + i for i in range(n)], pa.int64()),
+                "pushed_at": pa.array([f"2026-09-{1 + i % 28:02d}T00:00:00Z" for i in range(n)]),
+                "image_tags": pa.array([[f"v{i}", None] if i % 4 else None for i in range(n)]),
+            }
+        ),
+        folder / "images.parquet",
+        row_group_size=25,
+    )
+    blobs = [digest(f"layer-{(i * 4 + j) % 37}").encode() for i in range(n) for j in range(4)]
+    if bad_row is not None:
+        blobs[bad_row - 1] = b"sha256:\xff" + blobs[bad_row - 1][8:]
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": ["111122223333"] * (4 * n),
+                "region": ["us-east-1"] * (4 * n),
+                "repository": [r for r in repos for _ in range(4)],
+                "image_digest": [d for d in digests for _ in range(4)],
+                "layer_digest": pa.array(blobs, pa.binary()),
+                "size_bytes": pa.array([1000 * (1 + k % 37) for k in range(4 * n)], pa.int64()),
+                "media_type": [
+                    None if k % 3 else "application/vnd.oci.image.layer.v1.tar+gzip" for k in range(4 * n)
+                ],
+            }
+        ),
+        folder / "layers.parquet",
+        row_group_size=100,
+    )
+    return folder
+
+
+def test_parquet_text_read_a_batch_at_a_time_gives_the_same_table_and_estimate(tmp_path, monkeypatch):
+    folder = _parquet_inventory(tmp_path / "inv")
+    layers = files.read_table(folder / "layers.parquet", inventory.LAYERS_REQUIRED, inventory.LAYERS_OPTIONAL)
+    images = files.read_table(
+        folder / "images.parquet", inventory.IMAGES_REQUIRED, inventory.IMAGES_OPTIONAL, lists=["image_tags"]
+    )
+    whole, out = estimate(tmp_path, folder)
+    assert whole.exit_code == 0, whole.output
+    expected = json.loads(out.read_text())
+    out.unlink()
+    monkeypatch.setattr(files, "PARQUET_BATCH", 7)  # batches that cut across row groups: 35 of them
+    small = files.read_table(folder / "layers.parquet", inventory.LAYERS_REQUIRED, inventory.LAYERS_OPTIONAL)
+    small_images = files.read_table(
+        folder / "images.parquet", inventory.IMAGES_REQUIRED, inventory.IMAGES_OPTIONAL, lists=["image_tags"]
+    )
+    for before, after in ((layers, small), (images, small_images)):
+        for name in before.frame:
+            assert after.frame[name].astype(str).tolist() == before.frame[name].astype(str).tolist()
+        assert before.nulls.keys() == after.nulls.keys()
+        for name, mask in before.nulls.items():
+            assert np.array_equal(mask, after.nulls[name])
+    assert small.frame["layer_digest"].cat.categories.size == 37  # one dictionary, no repeats
+    assert small.nulls["media_type"].sum() == 160
+    assert small_images.frame["image_tags"].iloc[1] == "v1"
+    batched, out = estimate(tmp_path, folder)
+    assert batched.exit_code == 0, batched.output
+    assert json.loads(out.read_text()) == expected
+    assert expected["total_usd"] > 0
+
+
+def test_a_bad_parquet_cell_in_a_later_batch_names_its_row(tmp_path, monkeypatch):
+    folder = _parquet_inventory(tmp_path / "inv", bad_row=201)
+    monkeypatch.setattr(files, "PARQUET_BATCH", 7)
+    result, out = estimate(tmp_path, folder)
+    assert_one_error(
+        result,
+        out,
+        f"error: {folder / 'layers.parquet'}, row 201, column 'layer_digest': ",
+        "not UTF-8 text (byte 0xff)",
+    )
+
+
 # ------------------------------------------------------------------------- text columns over 2 GiB
 
 

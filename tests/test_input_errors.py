@@ -671,6 +671,16 @@ INVENTORY_CSV_CASES = [
     ),
     pytest.param(
         inventory(
+            {"layers.csv": lines(LAYERS_HEADER, layer(D1, L1), layer("sha256:not hex!", L2))},
+            "layers.csv",
+            3,
+            column="image_digest",
+            says="'sha256:not hex!' is not a valid digest",
+        ),
+        id="layers-image-digest-not-a-digest",  # found by the orphan check: no image has it
+    ),
+    pytest.param(
+        inventory(
             {"layers.csv": lines(LAYERS_HEADER, layer(size="-1"))},
             "layers.csv",
             2,

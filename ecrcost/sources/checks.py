@@ -44,6 +44,11 @@ _ZERO_DECIMAL = Decimal(0)
 MAX_DIGITS = 40
 
 
+def show(value: object) -> str:
+    """A cell's value as an error message quotes it (at most 80 characters)."""
+    return _show(value)
+
+
 def _show(value: object) -> str:
     text = str(value)
     return text if len(text) <= 80 else text[:77] + "..."

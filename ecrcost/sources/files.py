@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import difflib
 import re
@@ -51,6 +52,8 @@ class RawTable:
     kind: str  # "csv" or "parquet"
     # Parquet: where a column stores null (absent for columns without nulls). A CSV has blanks instead.
     nulls: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # Rows read from several files (a partitioned inventory): each file, its kind and its first row.
+    parts: tuple[tuple[Path, str, int], ...] = ()
 
     def null(self, column: str) -> pd.Series:
         """True where a Parquet cell is null (never for CSV: blanks there are empty strings)."""
@@ -60,9 +63,14 @@ class RawTable:
         return pd.Series(mask, index=self.frame.index)
 
     def error(self, message: str, index: int | None = None, column: str | None = None) -> InputError:
-        """An InputError for data row ``index`` (0-based) of this file."""
+        """An InputError for data row ``index`` (0-based) of this file (of the file holding it, for rows
+        of several files)."""
         if index is None:
             return InputError(message, file=self.path, column=column)
+        if self.parts:
+            at = bisect.bisect_right([start for _, _, start in self.parts], index) - 1
+            path, kind, start = self.parts[at]
+            return RawTable(path, self.frame.iloc[:0], kind).error(message, index - start, column)
         if self.kind == "parquet":
             return InputError(message, file=self.path, row=index + 1, column=column, row_label="row")
         return InputError(message, file=self.path, row=_csv_line_of(self.path, index), column=column)
@@ -112,8 +120,16 @@ def read_table(
         _check_header(path, names, required, optional, header_row=None, extra=extra)
         if max_rows is not None and parquet.metadata.num_rows > max_rows:
             raise _too_many(path, max_rows, max_rows + 1, "row")
-        columns, nulls = {}, {}
-        for name, original in zip(names, stored, strict=True):  # one column's raw text in memory at once
+        columns: dict[str, pd.Series | pd.Categorical] = {}
+        nulls = {}
+        for name, original in zip(names, stored, strict=True):  # one column in memory at once
+            kind = parquet.schema_arrow.field(original).type
+            if _is_text(kind, name in lists):  # a batch of raw text at a time, encoded as it comes
+                columns[name], null = _parquet_text(parquet, original, name, path, name in lists)
+                if null is not None:
+                    nulls[name] = null
+                pa.default_memory_pool().release_unused()
+                continue
             col = _plain_column(_read_parquet_column(parquet, original, path), name, path, name in lists)
             if col.null_count:
                 nulls[name] = col.is_null().to_numpy(zero_copy_only=False)
@@ -130,16 +146,127 @@ def read_table(
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
 
 
+def concatenated(tables: list[RawTable], path: Path, constants: list[dict[str, str]]) -> RawTable:
+    """The rows of several files of one table as one RawTable whose errors name each row's own file
+    (a partitioned inventory). ``constants``: per table, columns its folder names (``account_id=…``)
+    that the file may omit (then every row takes the value) or hold (then every row must equal it).
+    Every file has the same columns."""
+    for table, values in zip(tables, constants, strict=True):
+        for name, value in values.items():
+            if name not in table.frame:
+                continue
+            col = table.frame[name].astype("str").str.strip()
+            bad = (col != value).to_numpy() & ~table.null(name).to_numpy()
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise table.error(
+                    f"'{col.iloc[i]}' in a folder of {name}={value}: a row belongs in its partition's folder",
+                    i,
+                    name,
+                )
+    names = list(tables[0].frame.columns) + [c for c in constants[0] if c not in tables[0].frame]
+    for table, values in zip(tables, constants, strict=True):
+        have = list(table.frame.columns) + [c for c in values if c not in table.frame]
+        if sorted(have) != sorted(names):
+            odd = sorted(set(have) ^ set(names))
+            raise InputError(
+                f"the partitions' files differ in their columns ({', '.join(odd)}): write each with the same "
+                f"columns (as in {tables[0].path})",
+                file=table.path,
+                column=odd[0],
+            )
+    columns: dict[str, pd.Series | pd.Categorical] = {}
+    nulls: dict[str, np.ndarray] = {}
+    for name in names:
+        pieces = [
+            t.frame[name]
+            if name in t.frame
+            else pd.Series(
+                pd.Categorical.from_codes(np.zeros(len(t.frame), np.int8), categories=pd.Index([v[name]]))
+            )
+            for t, v in zip(tables, constants, strict=True)
+        ]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces):
+            union = pd.api.types.union_categoricals(pieces)
+            values = pa.array(union.categories.array, pa.large_string())  # 64-bit offsets: safe to combine
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            columns[name] = pd.Categorical.from_codes(union.codes, dtype=unique_categories(values))
+        else:
+            columns[name] = pd.concat(pieces, ignore_index=True)
+        if any(name in t.nulls for t in tables):
+            nulls[name] = np.concatenate([t.null(name).to_numpy() for t in tables])
+    starts = np.cumsum([0] + [len(t.frame) for t in tables[:-1]])
+    parts = tuple((t.path, t.kind, int(at)) for t, at in zip(tables, starts, strict=True))
+    return RawTable(path, pd.DataFrame(columns), tables[0].kind, nulls, parts)
+
+
 def _too_many(path: Path, max_rows: int, row: int, label: str) -> InputError:
     return InputError(f"too many rows: at most {max_rows:,} are allowed", file=path, row=row, row_label=label)
 
 
-def _plain_column(col: pa.ChunkedArray, name: str, path: Path, joinable: bool) -> pa.ChunkedArray:
+# Rows of a Parquet text column decoded at a time: memory holds one batch of raw text (~70 MB of digests),
+# plus the column's codes and its dictionary, never the whole column's text (7 GB at 100M layer rows).
+PARQUET_BATCH = 1_000_000
+
+
+def _is_text(kind: pa.DataType, joinable: bool) -> bool:
+    """Whether a Parquet column of type ``kind`` becomes a categorical of text."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if joinable and (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+        kind = kind.value_type
+    return any(
+        check(kind)
+        for check in (
+            pa.types.is_string,
+            pa.types.is_large_string,
+            pa.types.is_binary,
+            pa.types.is_large_binary,
+            pa.types.is_fixed_size_binary,
+        )
+    )
+
+
+def _parquet_text(
+    parquet: pq.ParquetFile, original: str, name: str, path: Path, joinable: bool
+) -> tuple[pd.Categorical, np.ndarray | None]:
+    """A Parquet text column as a categorical, read ``PARQUET_BATCH`` rows at a time: each batch is
+    checked (UTF-8, lists joined), dictionary-encoded, and the batches' dictionaries unified at the
+    end. Also the null mask (None without nulls)."""
+    parts: list[pa.DictionaryArray] = []
+    null_parts: list[np.ndarray] = []
+    has_null, start = False, 0
+    try:
+        batches = parquet.iter_batches(batch_size=PARQUET_BATCH, columns=[original], use_threads=True)
+        for batch in batches:
+            col = batch.column(0)
+            if pa.types.is_dictionary(col.type):
+                col = col.dictionary_decode()
+            col = _plain_column(pa.chunked_array([col]), name, path, joinable, start)
+            null = col.is_null().to_numpy(zero_copy_only=False)
+            has_null = has_null or bool(null.any())
+            null_parts.append(null)
+            for chunk in col.chunks:
+                parts.append(pc.dictionary_encode(chunk.cast(pa.large_string())))
+            start += batch.num_rows
+            del batch, col
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _parquet_error(path, exc) from None
+    chunks = pa.chunked_array(parts, type=_TEXT).unify_dictionaries()
+    del parts
+    encoded = _from_dictionary(chunks, start)
+    return encoded, (np.concatenate(null_parts) if has_null else None)
+
+
+def _plain_column(
+    col: pa.ChunkedArray, name: str, path: Path, joinable: bool, start: int = 0
+) -> pa.ChunkedArray:
     """A Parquet column as a flat type the checks know: binary decoded as UTF-8, a list of text
     joined by spaces where ``joinable``; other nested types are refused."""
     kind = col.type
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
-        return _decoded(col, name, path)
+        return _decoded(col, name, path, start)
     listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
     if (
         joinable
@@ -162,9 +289,10 @@ def _joined(chunk: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.binary_join(filled, " "))
 
 
-def _decoded(col: pa.ChunkedArray, name: str, path: Path) -> pa.ChunkedArray:
-    """Binary cells as UTF-8 text; the first cell that is not UTF-8 is an error naming its row."""
-    chunks, start = [], 0
+def _decoded(col: pa.ChunkedArray, name: str, path: Path, start: int = 0) -> pa.ChunkedArray:
+    """Binary cells as UTF-8 text; the first cell that is not UTF-8 is an error naming its row
+    (``start``: the file row of the column's first cell, 0-based)."""
+    chunks = []
     for chunk in col.chunks:
         try:
             chunks.append(

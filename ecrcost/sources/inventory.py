@@ -5,6 +5,7 @@ CSV or Parquet. ``collect`` also writes ``repositories``, ``pulls`` (kept for pe
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ..core.usage import (
     Usage,
 )
 from . import checks
-from .files import RawTable, read_table
+from .files import RawTable, concatenated, read_table
 from .summary import read_summary
 
 IMAGES_REQUIRED = ["repository", "image_digest", "size_bytes", "pushed_at"]
@@ -83,14 +84,59 @@ def find_table(folder: Path, name: str, required: bool) -> Path | None:
     return found[0] if found else None
 
 
+PARTITION = re.compile(r"^(account_id|region)=(.+)$")
+
+
+def partitions(folder: Path) -> list[tuple[dict[str, str], Path]]:
+    """The partition folders of a hive-partitioned inventory (``account_id=…/region=…/``, either level
+    optional, in that order), each with the values its path names; [] for a plain inventory folder."""
+    found = []
+    for images in sorted(folder.glob("**/images.*")):
+        if images.suffix.lower() not in (".parquet", ".csv") or images.parent == folder:
+            continue
+        parts = images.parent.relative_to(folder).parts
+        named = [PARTITION.match(p) for p in parts]
+        if not all(named) or len(parts) > 2:
+            continue
+        values = {m.group(1): m.group(2) for m in named if m}
+        if len(values) == len(parts):
+            found.append((values, images.parent))
+    return found
+
+
+def _read(
+    folder: Path,
+    name: str,
+    required: bool,
+    columns: tuple[list[str], list[str]],
+    split: list[tuple[dict[str, str], Path]],
+    lists: tuple[str, ...] = (),
+) -> RawTable | None:
+    """Table ``name`` of the inventory: its one file, or with ``split`` (partitions) one file per
+    partition folder holding it, read one after the other."""
+    if not split:
+        path = find_table(folder, name, required)
+        return read_table(path, *columns, lists=lists) if path else None
+    tables, constants = [], []
+    for values, where in split:
+        path = find_table(where, name, required)
+        if path:
+            tables.append(read_table(path, *columns, lists=lists))
+            constants.append(values)
+    return concatenated(tables, folder, constants) if tables else None
+
+
 def read_inventory(folder: Path, prices: PriceBook) -> Usage:
-    images_path = find_table(folder, "images", True)
-    assert images_path is not None  # required: found or an error
+    split = [] if find_table(folder, "images", False) else partitions(folder)
+    raw = _read(folder, "images", True, (IMAGES_REQUIRED, IMAGES_OPTIONAL), split, lists=("image_tags",))
+    assert raw is not None  # required: found or an error
     # The raw table goes as soon as it is checked: the layers are read next, the largest table.
-    images = _images(read_table(images_path, IMAGES_REQUIRED, IMAGES_OPTIONAL, lists=["image_tags"]), prices)
-    layers_path = find_table(folder, "layers", False)
-    if layers_path:  # the integer keys that the orphan check builds are the ones metering needs
-        layers, keys = _layers(read_table(layers_path, LAYERS_REQUIRED, LAYERS_OPTIONAL), images)
+    images = _images(raw, prices)
+    del raw
+    raw_layers = _read(folder, "layers", False, (LAYERS_REQUIRED, LAYERS_OPTIONAL), split)
+    if raw_layers is not None:  # the integer keys that the orphan check builds are the ones metering needs
+        layers, keys = _layers(raw_layers, images)
+        del raw_layers
     else:
         layers, keys = None, keys_from_frames(images, None)
     transfer_path = find_table(folder, "transfer", False)
@@ -215,7 +261,9 @@ def _layers(raw: RawTable, images: pd.DataFrame) -> tuple[pd.DataFrame, StorageK
     if "region" in raw.frame:
         out["region"] = checks.text(raw, "region", DEFAULT_REGION)
     out["repository"] = checks.repository(raw)
-    out["image_digest"] = checks.required_text(raw, "image_digest", checks.DIGEST, "digest (algorithm:hex)")
+    # No pattern check: every layer row must name an image of images.csv, whose digests are checked
+    # (the orphan check below); a digest that is not one is named as such there.
+    out["image_digest"] = checks.required_text(raw, "image_digest")
     out["layer_digest"] = checks.required_text(raw, "layer_digest", checks.DIGEST, "digest (algorithm:hex)")
     out["size_bytes"] = checks.byte_count(raw, "size_bytes")
     out = out[LAYER_COLUMNS]
@@ -224,12 +272,22 @@ def _layers(raw: RawTable, images: pd.DataFrame) -> tuple[pd.DataFrame, StorageK
     orphans = np.flatnonzero(keys.layer_image < 0)
     if len(orphans):
         orphan = int(orphans[0])
+        value = str(out["image_digest"].iloc[orphan])
+        if not re.fullmatch(checks.DIGEST, value):
+            raise raw.error(
+                f"'{checks.show(value)}' is not a valid digest (algorithm:hex)", orphan, "image_digest"
+            )
         raise raw.error(
             f"image '{out['image_digest'].iloc[orphan]}' is not in images of repository "
             f"'{out['repository'].iloc[orphan]}' ({out['region'].iloc[orphan]})",
             orphan,
             "image_digest",
         )
+    digest = images["image_digest"]
+    if isinstance(digest.dtype, pd.CategoricalDtype):
+        # Each layer row's image digest is its image's: one dictionary for both (a million digests less).
+        codes = digest.cat.codes.to_numpy()[keys.layer_image]
+        out["image_digest"] = pd.Categorical.from_codes(codes, dtype=digest.dtype)
     return out, keys
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +17,13 @@ def load(path: str | Path, prices: PriceBook | None = None) -> Usage:
     """Read a scenario CSV (a file) or an inventory folder (a directory) into Usage.
 
     Regions are checked against ``prices`` (the bundled price book by default)."""
+    url = re.match(r"^(s3a?|gs|https?):/+(.*)$", str(path))  # a Path folds s3:// into s3:/
+    if url:
+        raise InputError(
+            "inventories in object storage are not read directly yet (DuckDB's httpfs extension is not "
+            "bundled): copy the prefix to a folder first (aws s3 sync URL DIR) and pass the folder",
+            file=f"{url.group(1)}://{url.group(2)}",
+        )
     path = Path(path)
     prices = prices or load_pricebook()
     if path.is_dir():

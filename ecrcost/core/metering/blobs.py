@@ -182,12 +182,17 @@ class Metering:
         bare = np.flatnonzero(~has_layers & ~has_children).astype(np.int32)
         n_blob = int(keys.blob.max(initial=-1)) + 1
         blob_type = np.int32 if n_blob + n < 2**31 else np.int64
+        layer_size = layers["size_bytes"].to_numpy(dtype=np.int64)
+        if bool(known.all()) and not len(bare) and rows.dtype == np.int32 and keys.blob.dtype == blob_type:
+            # Every layer row placed, no image billed by its own size: the key columns as they are
+            # (no copy: at 100M layer rows each copy is 400-800 MB).
+            return Holdings(rows, keys.repo[rows], keys.blob, layer_size, "layers", bare)
         image = np.concatenate([rows[known], bare]).astype(np.int32)
         return Holdings(
             image,
             keys.repo[image],
             np.concatenate([keys.blob[known].astype(blob_type), (n_blob + bare).astype(blob_type)]),
-            np.concatenate([layers["size_bytes"].to_numpy(dtype=np.int64)[known], size[bare]]),
+            np.concatenate([layer_size[known], size[bare]]),
             "layers",
             bare,
         )
@@ -249,47 +254,38 @@ class Metering:
             con.close()
 
     def _unique(self, con: DuckDBPyConnection, life: Lifetimes, mounting: bool | str, holders: bool) -> str:
-        """The query of :meth:`stored`, its input registered on ``con`` as ``blobs``."""
+        """The query of :meth:`stored`, its inputs registered on ``con`` (``holdings``, ``segments``)."""
         h = self.holdings
         _, me = bounds(life.month)
-        counts = np.bincount(life.image, minlength=len(self.images))
-        first = np.cumsum(counts) - counts
-        per_holding = counts[h.image]
-        if per_holding.max(initial=0) <= 1:  # one segment per stored image: no holding row repeats
-            every = bool(per_holding.all())
-            rows = None if every else np.flatnonzero(per_holding)
-            seg = first[h.image] if every else first[h.image[rows]]
-        else:
-            rows = np.repeat(np.arange(len(h.image)), per_holding)
-            starts = np.cumsum(per_holding) - per_holding
-            seg = first[h.image[rows]] + np.arange(len(rows)) - np.repeat(starts, per_holding)
-
-        def take(values: np.ndarray) -> np.ndarray:
-            return values if rows is None else values[rows]
-
-        img, repo = take(h.image), take(h.repo)
         scopes = self.scopes(mounting)
         mounted = bool((scopes >= len(scopes)).any())
-        columns = {
-            "scope": scopes[repo],
-            "repo": repo,
-            "blob": take(h.blob),
-            "size_bytes": take(h.size),
-            "s": life.start[seg],
-            "e": life.end[seg],
-            "archived": life.archived[seg],
+        # The holdings as they are (no copy), and each image's segments in the month: DuckDB joins
+        # them on the image row, one row per holding and segment; images not stored that month drop out.
+        holding = {
+            # without blob mounting a blob's scope is its repository: no column of its own
+            "scope": scopes[h.repo].astype(np.int32 if len(scopes) < 2**30 else np.int64)
+            if mounted
+            else h.repo,
+            "repo": h.repo,
+            "blob": h.blob,
+            "size_bytes": h.size,
+            "img": h.image,
         }
+        image = life.image.astype(np.int32) if len(self.images) < 2**31 else life.image
+        segments = {"img": image, "s": life.start, "e": life.end, "archived": life.archived}
         if mounted:
-            columns["pushed"] = self._pushed[img]
+            segments["pushed"] = self._pushed[life.image]
         if holders:
-            columns["img"] = img
-            columns["newness"] = self._newness[img]
-        con.register("blobs", pa.table(columns))  # zero-copy: DuckDB scans the numpy buffers
-        if bool((columns["e"] == me).all()):
+            segments["newness"] = self._newness[life.image]
+        con.register("holdings", pa.table(holding))  # zero-copy: DuckDB scans the numpy buffers
+        con.register("segments", pa.table(segments))
+        extra = "".join(f", g.{c}" for c in segments if c not in ("img", "s", "e", "archived"))
+        blobs = f"(SELECT h.*, g.s, g.e, g.archived{extra} FROM holdings h JOIN segments g ON h.img = g.img)"
+        if bool((life.end == me).all()):
             # Nothing leaves within the month: each set of intervals ends at the month's end.
             total = "max(e) - min(s)"
             standard = "coalesce(max(e) FILTER (WHERE NOT archived) - min(s) FILTER (WHERE NOT archived), 0)"
-            source = "blobs"
+            source = blobs
         else:
             # The union of intervals: sorted by start, each adds what reaches past the latest end before
             # it; the standard union the same way over the standard intervals alone.
@@ -299,7 +295,7 @@ class Metering:
             window = "PARTITION BY scope, blob ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
             source = f"""(SELECT *, max(e) OVER ({window}) AS prev_e,
                                  max(CASE WHEN NOT archived THEN e END) OVER ({window}) AS prev_std
-                          FROM blobs)"""
+                          FROM {blobs})"""
         owner = "min({'p': pushed, 'r': repo}).r" if mounted else "min(repo)"
         held = (
             """arg_max(img, newness) FILTER (WHERE NOT archived) AS holder_standard,
