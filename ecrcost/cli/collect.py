@@ -164,6 +164,11 @@ def collect(
                 ),
                 err=True,
             )
+            from ..sources.collect.inspector import NOTE
+
+            for note in result.summary.get("notes", []):
+                if note.startswith(NOTE):
+                    typer.echo(one_line(f"note: {note}"), err=True)
         if result.partial:
             for gap in result.gaps[:20]:
                 typer.echo(one_line(f"not read: {gap.label()}"), err=True)
