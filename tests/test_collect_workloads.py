@@ -318,12 +318,16 @@ def test_inspector_not_enabled_is_a_note_not_a_gap(aws, monkeypatch, tmp_path):
     aws_env(monkeypatch, aws.server.url)
     aws.front.reset()
     aws.front.inspector_errors["us-east-1"] = "AccessDeniedException"
+    args = ["collect", "-o", str(tmp_path / "inventory"), "--quiet", "--region", "us-east-1"]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--workloads"]
     try:
-        result = collect(options(tmp_path, regions=("us-east-1",), workloads=True))
+        result = CliRunner().invoke(app, args)
     finally:
         aws.front.reset()
-    assert not result.partial, [g.label() for g in result.gaps]
-    assert any("AccessDeniedException: not enabled" in n for n in result.summary["notes"])
+    assert result.exit_code == 0, result.output
+    assert f"note: Amazon Inspector not read in {ACCOUNT_A}/us-east-1 (AccessDeniedException" in result.stderr
+    notes = json.loads((tmp_path / "inventory" / "collection.json").read_text())["notes"]
+    assert any("AccessDeniedException: not enabled" in n for n in notes)
     table = read_workloads(tmp_path / "inventory")
     assert table is not None and "inspector" not in set(table["kind"])
 
