@@ -333,7 +333,7 @@ def test_inspector_not_enabled_is_a_note_not_a_gap(aws, monkeypatch, tmp_path):
 
 
 def test_a_failed_inspector_page_is_a_gap_and_the_first_page_stays(aws, monkeypatch, tmp_path):
-    from tests.fakeaws import edit, where
+    from tests.fakeaws import edit, truncated, where
 
     def spoil(doc: dict) -> None:  # the second page names an image by something that is not its ARN
         doc["coveredResources"][0]["resourceId"] = "sha256:" + "0" * 64
@@ -350,3 +350,11 @@ def test_a_failed_inspector_page_is_a_gap_and_the_first_page_stays(aws, monkeypa
     table = read_workloads(tmp_path / "inventory")
     assert table is not None
     assert set(rows(table, kind="inspector")["repository"]) == {"legacy/tool", "team-a/web"}
+
+    # a second page cut short (botocore reads it as an empty answer) is a gap too, not the list's end
+    aws.front.faults["ListCoverage"] = where(lambda request: bool(request.get("nextToken")), truncated)
+    try:
+        result = inspect(aws, tmp_path)
+    finally:
+        aws.front.reset()
+    assert {(g.operation, g.error_code) for g in result.gaps} == {("ListCoverage", "BadAnswer")}

@@ -38,10 +38,14 @@ _ARN = re.compile(
 )
 
 
-def covered(answer: Any) -> Page[dict[str, Any]]:
-    """One ListCoverage page: its covered resources (objects) and next token."""
+def covered(answer: Any, later: bool = False) -> Page[dict[str, Any]]:
+    """One ListCoverage page: its covered resources (objects) and next token. ``later``: a page after
+    the first, which must hold ``coveredResources`` (botocore reads a cut-short rest-json body as an
+    empty answer: without this check the list would just end)."""
     if not isinstance(answer, dict):
         raise BadAnswer("the answer is not an object")
+    if later and "coveredResources" not in answer:
+        raise BadAnswer("coveredResources is missing")
     items = answer.get("coveredResources", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise BadAnswer("coveredResources is not a list of objects")
@@ -106,7 +110,7 @@ def read_inspector(client: Any, out: Workloads, now: datetime) -> None:
             lambda t: client.list_coverage(
                 maxResults=PAGE, filterCriteria=criteria, **({"nextToken": t} if t else {})
             ),
-            covered,
+            lambda answer: covered(answer, later=calls > 0),  # noqa: B023 (the pages read so far)
         ):
             calls += 1
             seen_any = seen_any or bool(items)
