@@ -58,6 +58,10 @@ class Front:
         self.pull_through: dict[str, list[str]] = {}  # region -> pull-through cache rule prefixes
         # region -> CloudTrail records LookupEvents answers with (moto's LookupEvents knows no events)
         self.trail_events: dict[str, list[dict[str, Any]]] = {}
+        # region -> Inspector2 ListCoverage's coveredResources (moto has no ListCoverage); a region
+        # in ``inspector_errors`` answers that error code instead (e.g. AccessDeniedException)
+        self.coverage: dict[str, list[dict[str, Any]]] = {}
+        self.inspector_errors: dict[str, str] = {}
         self.requests: Counter[str] = Counter()
         self.faulted: Counter[str] = Counter()
         self.throttled = 0
@@ -72,6 +76,8 @@ class Front:
             self.page_size = None
             self.pull_through.clear()
             self.trail_events.clear()
+            self.coverage.clear()
+            self.inspector_errors.clear()
             self.faults.clear()
             self.faulted.clear()
             self.requests.clear()
@@ -82,6 +88,8 @@ class Front:
         op = target.rsplit(".", 1)[-1] if target else ""
         match = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
         region = match.group(1) if match else ""
+        if environ.get("PATH_INFO") == "/coverage/list":  # Inspector2 (rest-json, no X-Amz-Target)
+            return self._coverage(environ, start_response, region)
         if not target:
             return self._query(environ, start_response)
         with self.lock:
@@ -169,6 +177,44 @@ class Front:
                 self.pages[token] = (key, items[size:])
             out["nextToken"] = token
         return "200 OK", json.dumps(out).encode()
+
+    def _coverage(self, environ: dict, start_response: Callable, region: str) -> Any:
+        """Inspector2's ListCoverage over ``coverage[region]``: resourceType EQUALS filters, pages of
+        maxResults (at most 200, and at most ``page_size``) with a nextToken; a fault of
+        "ListCoverage" spoils the answers it chooses."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        with self.lock:
+            self.requests["ListCoverage"] += 1
+        if region in self.inspector_errors:
+            code = self.inspector_errors[region]
+            status = "403 Forbidden" if code == "AccessDeniedException" else "400 Bad Request"
+            body = json.dumps({"message": f"{code} for ListCoverage"}).encode()
+            start_response(
+                status,
+                [
+                    ("Content-Type", "application/json"),
+                    ("x-amzn-ErrorType", code),
+                    ("Content-Length", str(len(body))),
+                ],
+            )
+            return [body]
+        types = {
+            f["value"]
+            for f in request.get("filterCriteria", {}).get("resourceType", [])
+            if f.get("comparison") == "EQUALS"
+        }
+        found = [r for r in self.coverage.get(region, []) if not types or r["resourceType"] in types]
+        size = min(int(request.get("maxResults", 200)), 200, self.page_size or 200)
+        offset = int(request.get("nextToken") or 0)
+        out: dict[str, Any] = {"coveredResources": found[offset : offset + size]}
+        if offset + size < len(found):
+            out["nextToken"] = str(offset + size)
+        body = json.dumps(out).encode()
+        fault = self.faults.get("ListCoverage")
+        if fault:
+            body = self._spoil("ListCoverage", fault, body, request)
+        return _raw(start_response, "200 OK", body, "application/json")
 
     def _lookup_page(self, region: str, request: dict) -> tuple[str, bytes]:
         """CloudTrail's LookupEvents over ``trail_events``: EventSource attribute, StartTime/EndTime

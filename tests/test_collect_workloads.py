@@ -18,7 +18,7 @@ from ecrcost.cli import app
 from ecrcost.sources.collect import collect
 from ecrcost.sources.collect.permissions import actions
 from ecrcost.sources.workloads import KEY, read_workloads
-from tests.collect_seed import ACCOUNT_A, ACCOUNT_B, aws_env, options, sha, text
+from tests.collect_seed import ACCOUNT_A, ACCOUNT_B, ROLE_A, aws_env, options, sha, text
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,8 @@ HOST_B = f"{ACCOUNT_B}.dkr.ecr.us-east-1.amazonaws.com"
 OLD_WEB = sha(text("docker-v2.json"))  # team-a/web:v1 until the tag moved
 ARM64 = sha(text("oci-child-arm64.json"))
 BULK = 250  # standalone tasks in one cluster: the calls per 1,000 tasks
-WORKLOAD_SERVICES = ("ecs", "eventbridge", "scheduler", "lambda")  # as botocore names them in events
+# as botocore names the services in events
+WORKLOAD_SERVICES = ("ecs", "eventbridge", "scheduler", "lambda", "inspector2")
 # What the ECS agent reports and moto does not: the digest each running container's image resolved to.
 RESOLVED = {f"{HOST_A}/team-a/web:v1": OLD_WEB, f"{HOST_A}/team-a/api:latest": ARM64}
 
@@ -234,3 +235,126 @@ def test_a_bad_answer_is_a_gap_and_the_rest_is_kept(aws, monkeypatch, tmp_path):
     assert {"ecs-service", "ecs-scheduled", "lambda"} <= set(table["kind"])
     result = CliRunner().invoke(app, ["report", str(tmp_path / "inventory"), "--by", "workload"])
     assert result.exit_code == 0 and "DescribeTasks" in result.stdout
+
+
+# --- Amazon Inspector: ListCoverage's in-use view, served by the test front (moto has none) ----------
+
+LEGACY = sha(text("schema1.json"))  # legacy/tool:2015, which no ECS task, service or function names
+
+
+def covered(repository: str, digest: str, count: int, last_in_use: float | None) -> dict:
+    """One ListCoverage coveredResources item, as Inspector answers it for an ECR image."""
+    image: dict = {"tags": ["x"], "imagePulledAt": 1_700_000_000.0, "inUseCount": count}
+    if last_in_use is not None:
+        image["lastInUseAt"] = last_in_use
+    return {
+        "resourceType": "AWS_ECR_CONTAINER_IMAGE",
+        "resourceId": f"arn:aws:ecr:us-east-1:{ACCOUNT_A}:repository/{repository}/{digest}",
+        "accountId": ACCOUNT_A,
+        "scanType": "PACKAGE",
+        "scanStatus": {"statusCode": "ACTIVE", "reason": "SUCCESSFUL"},
+        "resourceMetadata": {
+            "ecrRepository": {"name": repository, "scanFrequency": "CONTINUOUS_SCAN"},
+            "ecrImage": image,
+        },
+    }
+
+
+def inspect(aws, tmp: Path) -> tuple:
+    """collect --workloads of account A with Inspector covering three images in us-east-1 (two pages
+    of 2): legacy/
+    tool in use (1 task) though nothing collected names it, team-a/web's running digest, and the
+    arm64 child not in use since 2023."""
+    import time
+
+    aws.front.coverage["us-east-1"] = [
+        covered("legacy/tool", LEGACY, 1, time.time() - 3600),
+        covered("team-a/web", OLD_WEB, 2, time.time()),
+        covered("team-a/api", ARM64, 0, 1_690_000_000.0),
+    ]
+    aws.front.page_size = 2
+    aws.front.faults["DescribeTasks"] = with_digests
+    return collect(options(tmp, regions=("us-east-1",), role_arns=(ROLE_A,), workloads=True))
+
+
+def test_inspector_in_use_images_no_workload_names_are_reported_and_protected(aws, monkeypatch, tmp_path):
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    try:
+        result = inspect(aws, tmp_path)
+        assert aws.front.requests["ListCoverage"] == 2
+    finally:
+        aws.front.reset()
+    assert not result.partial, [g.label() for g in result.gaps]
+    table = read_workloads(tmp_path / "inventory")
+    assert table is not None
+    seen = rows(table, kind="inspector")
+    assert sorted(zip(seen["repository"], seen["image_digest"], seen["tasks"], strict=True)) == [
+        ("legacy/tool", LEGACY, 1),
+        ("team-a/web", OLD_WEB, 2),
+    ]
+    [note] = [n for n in result.summary["notes"] if n.startswith("Amazon Inspector")]
+    assert "1 image(s)" in note and "legacy/tool@" in note and "team-a/web" not in note
+    policy = tmp_path / "old.json"
+    rule = {"tagStatus": "tagged", "tagPatternList": ["20*"], "countType": "sinceImagePushed"}
+    rule |= {"countUnit": "days", "countNumber": 1}
+    policy.write_text(
+        json.dumps({"rules": [{"rulePriority": 1, "selection": rule, "action": {"type": "expire"}}]})
+    )
+    args = ["lifecycle", str(tmp_path / "inventory"), "--policy", str(policy), "-f", "json"]
+    out = CliRunner().invoke(app, [*args, "--as-of", "2100-01-01T00:00:00Z", "--fail-on-unsafe"])
+    assert out.exit_code == 5, out.output
+    [sim] = json.loads(out.stdout)["policies"]
+    assert [(p["repository"], p["protected"]) for p in sim["protected"]] == [("legacy/tool", "inspector")]
+    assert sim["running_images_hit"] == 0 and sim["repositories"]
+    assert any("Amazon Inspector" in n for n in sim["notes"])
+    # the chargeback names no "inspector" workload
+    report = CliRunner().invoke(app, ["report", str(tmp_path / "inventory"), "--by", "workload"])
+    body = report.stdout.split("\n", 1)[1]  # below the title, which names the folder
+    assert report.exit_code == 0 and "ecs prod/family:api" in body and "inspector" not in body
+
+
+def test_inspector_not_enabled_is_a_note_not_a_gap(aws, monkeypatch, tmp_path):
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    aws.front.inspector_errors["us-east-1"] = "AccessDeniedException"
+    args = ["collect", "-o", str(tmp_path / "inventory"), "--quiet", "--region", "us-east-1"]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--workloads"]
+    try:
+        result = CliRunner().invoke(app, args)
+    finally:
+        aws.front.reset()
+    assert result.exit_code == 0, result.output
+    assert f"note: Amazon Inspector not read in {ACCOUNT_A}/us-east-1 (AccessDeniedException" in result.stderr
+    notes = json.loads((tmp_path / "inventory" / "collection.json").read_text())["notes"]
+    assert any("AccessDeniedException: not enabled" in n for n in notes)
+    table = read_workloads(tmp_path / "inventory")
+    assert table is not None and "inspector" not in set(table["kind"])
+
+
+def test_a_failed_inspector_page_is_a_gap_and_the_first_page_stays(aws, monkeypatch, tmp_path):
+    from tests.fakeaws import edit, truncated, where
+
+    def spoil(doc: dict) -> None:  # the second page names an image by something that is not its ARN
+        doc["coveredResources"][0]["resourceId"] = "sha256:" + "0" * 64
+
+    aws_env(monkeypatch, aws.server.url)
+    aws.front.reset()
+    aws.front.faults["ListCoverage"] = where(lambda request: bool(request.get("nextToken")), edit(spoil))
+    try:
+        result = inspect(aws, tmp_path)
+    finally:
+        aws.front.reset()
+    gaps = {(g.account_id, g.region, g.operation, g.error_code) for g in result.gaps}
+    assert gaps == {(ACCOUNT_A, "us-east-1", "ListCoverage", "BadAnswer")}
+    table = read_workloads(tmp_path / "inventory")
+    assert table is not None
+    assert set(rows(table, kind="inspector")["repository"]) == {"legacy/tool", "team-a/web"}
+
+    # a second page cut short (botocore reads it as an empty answer) is a gap too, not the list's end
+    aws.front.faults["ListCoverage"] = where(lambda request: bool(request.get("nextToken")), truncated)
+    try:
+        result = inspect(aws, tmp_path)
+    finally:
+        aws.front.reset()
+    assert {(g.operation, g.error_code) for g in result.gaps} == {("ListCoverage", "BadAnswer")}

@@ -24,7 +24,7 @@ import pandas as pd
 from ..core.estimate import Estimate
 from ..core.money import CENT, ZERO, allocate, share
 from ..core.usage import Usage
-from .workloads import IDENTITY, identities, instances, uses
+from .workloads import IDENTITY, identities, instances, runtime, uses
 
 IDLE = "idle"
 REPO = ("account_id", "region", "repository")
@@ -86,11 +86,12 @@ def _weights(
     weight per workload label (its running instances). Integer keys throughout (the metering's own):
     only the layers of repositories some workload uses are looked at."""
     images = usage.images
-    if images is None or usage.workloads is None or not len(usage.workloads):
+    workloads = runtime(usage.workloads)  # Inspector's rows name no workload
+    if images is None or workloads is None or not len(workloads):
         return {}, {}
     keys = usage.keys
-    ids = identities(usage.workloads)
-    pairs = uses(images.reset_index(drop=True), usage.workloads)
+    ids = identities(workloads)
+    pairs = uses(images.reset_index(drop=True), workloads)
     labels = ids["label"].to_numpy(dtype=object)
     held = pd.DataFrame({"image": pairs["image"], "label": labels[pairs["workload"].to_numpy()]})
     held = held.drop_duplicates()
@@ -118,7 +119,7 @@ def _weights(
     for repo, size in idle[idle > 0].rename("size").reset_index().itertuples(index=False):
         storage[name(int(repo))][IDLE] = Decimal(int(size))
     # transfer: running instances of each workload using the repository
-    running = instances(usage.workloads)
+    running = instances(workloads)
     ident_of = pd.MultiIndex.from_frame(ids[IDENTITY])
     per_label = dict(zip(labels, running.reindex(ident_of).fillna(1).astype(np.int64), strict=True))
     transfer: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)

@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 REPO = ["account_id", "region", "repository"]
+# Rows of kind "inspector" are Amazon Inspector's word that an image is in use, not a workload: they
+# protect images in the lifecycle what-if but take no share of the chargeback.
+INSPECTOR = "inspector"
 # One workload: what the chargeback and the counts group by (an ECS service's definition and its
 # running tasks are one workload).
 IDENTITY = ["family", "account_id", "region", "cluster", "namespace", "workload"]
@@ -108,6 +111,21 @@ def uses(images: pd.DataFrame, workloads: pd.DataFrame | None) -> pd.DataFrame:
     return out.sort_values(["image", "workload"]).reset_index(drop=True).astype(np.int64)
 
 
+def runtime(workloads: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The rows that are workloads (every kind but ``inspector``), renumbered from 0."""
+    if workloads is None:
+        return None
+    return workloads[workloads["kind"].astype(str) != INSPECTOR].reset_index(drop=True)
+
+
+def inspector_only(workloads: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The ``inspector`` rows, renumbered from 0; None without any."""
+    if workloads is None:
+        return None
+    found = workloads[workloads["kind"].astype(str) == INSPECTOR].reset_index(drop=True)
+    return found if len(found) else None
+
+
 def identities(workloads: pd.DataFrame) -> pd.DataFrame:
     """``workloads`` with ``family`` (ecs, lambda, kubernetes) and ``label``: one name per workload,
     e.g. ``ecs prod/web``, ``lambda resize``, ``kubernetes eks-1/shop/Deployment/api``."""
@@ -141,7 +159,8 @@ def labels_by_repository(
     images: pd.DataFrame, workloads: pd.DataFrame | None
 ) -> dict[tuple[str, str, str], str]:
     """Per (account_id, region, repository): the labels of the workloads using its images, sorted and
-    joined by "; " (repositories nobody uses are absent)."""
+    joined by "; " (repositories nobody uses are absent; Inspector's rows name no workload)."""
+    workloads = runtime(workloads)
     pairs = uses(images, workloads)
     if workloads is None or not len(pairs):
         return {}

@@ -85,7 +85,8 @@ def collect(
         typer.Option(
             "--workloads",
             help="Also record what runs where (workloads table): ECS services, tasks and scheduled "
-            "tasks, Lambda image functions, and the pods of --kubeconfig / --context.",
+            "tasks, Lambda image functions, the pods of --kubeconfig / --context, and the images Amazon "
+            "Inspector says are in use (a cross-check).",
         ),
     ] = False,
     kubeconfig: Annotated[
@@ -164,6 +165,11 @@ def collect(
                 ),
                 err=True,
             )
+            from ..sources.collect.inspector import NOTE
+
+            for note in result.summary.get("notes", []):
+                if note.startswith(NOTE):
+                    typer.echo(one_line(f"note: {note}"), err=True)
         if result.partial:
             for gap in result.gaps[:20]:
                 typer.echo(one_line(f"not read: {gap.label()}"), err=True)
@@ -201,7 +207,8 @@ def iam_policy(
         bool,
         typer.Option(
             "--workloads",
-            help="Include what collect --workloads reads: ECS, EventBridge, EventBridge Scheduler, Lambda.",
+            help="Include what collect --workloads reads: ECS, EventBridge, EventBridge Scheduler, Lambda, "
+            "Inspector.",
         ),
     ] = False,
     pulls: Annotated[

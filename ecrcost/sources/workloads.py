@@ -43,7 +43,7 @@ COLUMNS = [
     "last_seen",
 ]
 REQUIRED = ["kind", "workload", "image"]
-KINDS = ["ecs-service", "ecs-task", "ecs-scheduled", "lambda", "kubernetes"]
+KINDS = ["ecs-service", "ecs-task", "ecs-scheduled", "lambda", "kubernetes", "inspector"]
 # What identifies a row from one reading to the next (first_seen is carried over on it).
 KEY = [c for c in COLUMNS if c not in ("tasks", "first_seen", "last_seen")]
 ECR_HOST = re.compile(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")

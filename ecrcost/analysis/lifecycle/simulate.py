@@ -33,7 +33,7 @@ from ...core.pricing import price
 from ...core.quantities import of_stored
 from ...core.units import GB
 from ...core.usage import Usage
-from ..workloads import running_count, uses
+from ..workloads import inspector_only, running_count, runtime, uses
 from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate, locate, text_values
 from .policy import Policy, Rule
 from .protect import Reference, in_use, keeps_tags
@@ -80,20 +80,31 @@ def simulate(
 
     use = in_use(now_images, in_use_refs)
     tags = keeps_tags(now_images, keep_tags)
-    pairs = uses(now_images, usage.workloads)
+    workloads = runtime(usage.workloads)
+    pairs = uses(now_images, workloads)
     running = np.zeros(len(now_images), dtype=bool)
     running[pairs["image"].to_numpy()] = True
+    # what only Amazon Inspector says is in use (no collected workload names it)
+    inspected = np.zeros(len(now_images), dtype=bool)
+    inspected[uses(now_images, inspector_only(usage.workloads))["image"].to_numpy()] = True
+    inspected &= ~running
     hit = action != KEEP
     protected = np.where(
-        hit & running, "running", np.where(hit & use, "in use", np.where(hit & tags, "keep-tags", ""))
+        hit & running,
+        "running",
+        np.where(
+            hit & inspected,
+            "inspector",
+            np.where(hit & use, "in use", np.where(hit & tags, "keep-tags", "")),
+        ),
     )
     # What runs stays: the after state keeps it, so the saving never counts it.
-    expired[rows[running]] = False
-    moved[rows[running]] = False
+    expired[rows[running | inspected]] = False
+    moved[rows[running | inspected]] = False
     hit_rows = pairs["workload"].to_numpy()[(hit & running)[pairs["image"].to_numpy()]]
     running_hits = (
         int((hit & running).sum()),
-        running_count(usage.workloads, hit_rows) if usage.workloads is not None else 0,
+        running_count(workloads, hit_rows) if workloads is not None else 0,
     )
     decisions = now_images[
         [*REPO, "image_digest", "image_tags", "size_bytes", "pushed_at", "image_status"]
@@ -265,5 +276,12 @@ def _notes(
         notes.append(
             f"{orphans} child manifest(s) of expired multi-arch indexes stay stored (orphans): ECR does not "
             "delete them with their index; only a rule that selects them (untagged) removes them later."
+        )
+    inspected = int((decisions["protected"] == "inspector").sum())
+    if inspected:
+        notes.append(
+            f"{inspected} image(s) the policy would expire or archive are in use per Amazon Inspector "
+            "(inUseCount / lastInUseAt) though no collected workload names them: kept (protected "
+            "'inspector')."
         )
     return tuple(notes)

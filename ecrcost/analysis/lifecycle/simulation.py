@@ -24,9 +24,10 @@ class Simulation:
 
     ``decisions``: one row per image stored at ``as_of``: account_id, region, repository, image_digest,
     image_tags, size_bytes, pushed_at, image_status, policy (its name, "" = repository has none), action
-    (keep | expire | transition), rule_priority, reason, protected ("" | "running" | "in use" |
-    "keep-tags": a protected image the policy would expire or archive; "running" images, which the
-    inventory's workloads use, are kept in ``after``), orphan (a kept child of an expired index).
+    (keep | expire | transition), rule_priority, reason, protected ("" | "running" | "inspector" |
+    "in use" | "keep-tags": a protected image the policy would expire or archive; "running" images,
+    which the inventory's workloads use, and "inspector" ones, which only Amazon Inspector says are in
+    use, are kept in ``after``), orphan (a kept child of an expired index).
     ``bytes``: per repository, stored bytes (unique layers) before and after, and bytes newly archived.
     ``before`` / ``after``: :class:`Estimate` of a whole ``period`` in each state (storage only).
     """

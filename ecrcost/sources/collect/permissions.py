@@ -58,7 +58,7 @@ def actions(
     pulls: bool = False,
 ) -> list[str]:
     """Sorted IAM actions a collection with these options needs (``reconcile``: and reading bills from
-    S3 and Cost Explorer; ``workloads``: and reading ECS, EventBridge, Scheduler and Lambda;
+    S3 and Cost Explorer; ``workloads``: and reading ECS, EventBridge, Scheduler, Lambda and Inspector;
     ``pulls``: and reading CloudTrail from S3 or LookupEvents)."""
     _load_all()
     wanted = {""} | ({"--role-arn"} if roles else set()) | ({"--all-regions"} if all_regions else set())

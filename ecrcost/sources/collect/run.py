@@ -29,6 +29,7 @@ from ...outputs import folders
 from . import regions as region_list
 from .cache import ManifestCache, default_dir
 from .coverage import AWS_ERRORS, Gap, error_code, message
+from .inspector import unnamed
 from .metrics import Pulls, read_pulls
 from .progress import Bars
 from .reader import Registry, Repository, read_registry, read_repository
@@ -177,6 +178,10 @@ def _collect(
             minimum["kubernetes.ListPods"] = gets
         read = {(a.account_id, r) for a in accounts for r in regions}
         tables["workloads"] = _carried(output, rows, read, {c.label for c in kube})
+        notes += [n for w in running for n in w.notes]
+        cross_check = unnamed(tables["workloads"])
+        if cross_check:
+            notes.append(cross_check)
     else:  # what an earlier --workloads or `ecrcost workloads` recorded stays as it was
         earlier = _previous_workloads(output)
         if earlier is not None:

@@ -12,6 +12,7 @@ Per region and account:
   service, rule or schedule names.
 - Lambda: ListFunctions → GetFunction for those with ``PackageType`` Image (``Code.ImageUri`` and
   ``Code.ResolvedImageUri``).
+- Amazon Inspector: ListCoverage (:mod:`.inspector`): the images it says are in use.
 
 A call that fails is a coverage gap naming its operation (the rows read before it are kept).
 """
@@ -21,11 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from ..workloads import row
 from .coverage import Gap, error_code, message
+from .inspector import read_inspector
 from .permissions import declare
 from .sessions import Account, Clients
 from .shapes import FAILURES, BadAnswer, Page, ask, pages
@@ -58,12 +61,15 @@ class Workloads:
     rows: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     minimum: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def read_workloads(clients: Clients, account: Account, region: str, seen: str) -> Workloads:
     out = Workloads(account.account_id, region)
     _ecs(clients, account, region, seen, out)
     _lambda(clients, account, region, seen, out)
+    now = datetime.strptime(seen, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    read_inspector(clients.client("inspector2", account, region), out, now)
     return out
 
 
