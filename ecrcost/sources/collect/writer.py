@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from ...core.errors import InputError
 from ...core.usage import IMAGE_COLUMNS, LAYER_COLUMNS
 from ...outputs import folders, temps
 from ...outputs.failures import output_failure
-from ..inventory import REPOSITORIES_TABLE
+from ..inventory import PULLS_COUNTS, REPOSITORIES_TABLE
 from ..workloads import COLUMNS as WORKLOADS
 
 # What collect knows of each image: the inventory columns, less deleted_at (a live registry only
@@ -42,13 +44,7 @@ INTEGERS = {
     "image_count",
     "pull_count",
     "tasks",
-    # ecrcost pulls' per-image table
-    "layer_downloads",
-    "bytes",
-    "same_region_bytes",
-    "cross_region_bytes",
-    "internet_bytes",
-    "aws_service_bytes",
+    *PULLS_COUNTS,  # ecrcost pulls' per-image table
 }
 # Typed in Parquet (CSV holds their text): timestamps as UTC timestamps, GB as exact decimals.
 TIMESTAMPS = {"pushed_at", "last_pulled_at", "first_pull_at", "last_pull_at"}
@@ -111,6 +107,17 @@ def write_inventory(
     }
     if "workloads" in tables:  # collect --workloads: what runs where
         columns["workloads"] = WORKLOADS
+    with staged(folder) as tmp:
+        for name, cols in columns.items():
+            write_table(pd.DataFrame(tables.get(name, []), columns=cols), tmp, name, fmt)
+        (tmp / "collection.json").write_text(json.dumps(collection, indent=2) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def staged(folder: Path) -> Iterator[Path]:
+    """A new folder beside ``folder`` to write an inventory into; when the block ends, its files are
+    synced and it replaces ``folder`` in one step. On any failure it is removed and ``folder`` stays as
+    it was (an OS error becomes one line naming the folder)."""
     existed = folder.is_dir()
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -118,9 +125,7 @@ def write_inventory(
     except OSError as exc:
         raise output_failure(exc, folder, kept=existed) from None
     try:
-        for name, cols in columns.items():
-            write_table(pd.DataFrame(tables.get(name, []), columns=cols), tmp, name, fmt)
-        (tmp / "collection.json").write_text(json.dumps(collection, indent=2) + "\n", encoding="utf-8")
+        yield tmp
         sync_files(tmp)
         folders.swap_in(tmp, folder)
     except OSError as exc:

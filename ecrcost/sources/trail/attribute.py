@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from ...core.units import GB as GB_BYTES
+from ..collect.writer import TRANSFER
+from ..inventory import PULLS_COUNTS
 from .events import Trail
 from .ipranges import Ranges, address_table
 
@@ -199,30 +201,13 @@ def _transfer(con: Any) -> pd.DataFrame:
     return pd.DataFrame(out, columns=TRANSFER_TABLE)
 
 
-TRANSFER_TABLE = [
-    "account_id",
-    "region",
-    "registry",
-    "repository",
-    "destination_region",
-    "internet_out_gb",
-    "cross_region_out_gb",
-    "same_region_out_gb",
-    "nat_gateway_gb",
-    "basis",
-]
+TRANSFER_TABLE = [*TRANSFER[:-1], "nat_gateway_gb", "basis"]  # collect's, with NAT processing
 PULLS_TABLE = [
     "account_id",
     "region",
     "repository",
     "image_digest",
-    "pull_count",
-    "layer_downloads",
-    "bytes",
-    "same_region_bytes",
-    "cross_region_bytes",
-    "internet_bytes",
-    "aws_service_bytes",
+    *PULLS_COUNTS,
     "top_class",
     "first_pull_at",
     "last_pull_at",

@@ -26,12 +26,11 @@ import pandas as pd
 from ...core.errors import InputError
 from ...core.period import Month
 from ...core.pricebook import PriceBook, load_pricebook
-from ...outputs import folders, temps
-from ...outputs.failures import output_failure
+from ...outputs import folders
 from ..collect.coverage import Gap
 from ..collect.progress import Bars
 from ..collect.sessions import Account, Clients
-from ..collect.writer import sync_files, write_table
+from ..collect.writer import staged, write_table
 from ..inventory import find_table, read_inventory
 from ..summary import NAME as SUMMARY
 from . import files as sources
@@ -268,11 +267,7 @@ def _write(folder: Path, a: Attributed, kept: list[dict[str, str]], summary: dic
     }
     doc["pulls"] = summary
     replaced = {f"{n}.{x}" for n in ("transfer", "pulls") for x in ("csv", "parquet")} | {SUMMARY}
-    try:
-        tmp = temps.new_folder(folder.parent, folder.name)
-    except OSError as exc:
-        raise output_failure(exc, folder, kept=True) from None
-    try:
+    with staged(folder) as tmp:
         for entry in folder.iterdir():
             if entry.name in replaced:
                 continue
@@ -284,14 +279,6 @@ def _write(folder: Path, a: Attributed, kept: list[dict[str, str]], summary: dic
         write_table(transfer[TRANSFER_TABLE], tmp, "transfer", fmt)
         write_table(a.pulls[PULLS_TABLE], tmp, "pulls", fmt)
         (tmp / SUMMARY).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        sync_files(tmp)
-        folders.swap_in(tmp, folder)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise output_failure(exc, folder, kept=True) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _link(src: str, dst: str) -> None:
