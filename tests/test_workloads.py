@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from factories import OCI_INDEX, Inventory, MiB, digest
+from factories import OCI_INDEX, GiB, Inventory, MiB, digest, write_csv
 from typer.testing import CliRunner
 
 import ecrcost
@@ -231,6 +231,33 @@ def test_chargeback_by_workload_sums_to_the_estimate_to_the_cent(tmp_path):
     result = runner.invoke(app, ["report", str(folder), "--month", "2026-11", "--by", "workload"])
     assert result.exit_code == 0, result.output
     assert "Cost by workload" in result.stdout and "idle" in result.stdout
+
+
+def test_chargeback_splits_transfer_by_the_bytes_cloudtrail_saw_each_image_pull(tmp_path):
+    folder = estate(tmp_path / "inv")
+    add_pods(folder)
+    web = {"account_id": A, "region": "us-east-1", "repository": "team-a/web"}
+    write_csv(folder / "transfer.csv", [web | {"internet_out_gb": "5", "basis": "cloudtrail"}])
+    # v1-old runs in the ECS task alone; v1-new in the ECS service and the pod's init container
+    pulled = {"team-a/web:v1-old": (3 * GiB, 0), "team-a/web:v1-new": (GiB, GiB)}
+    write_csv(folder / "pulls.csv", [
+        web | {"image_digest": digest(name), "pull_count": 10, "layer_downloads": 20,
+               "bytes": internet + cross + GiB, "same_region_bytes": GiB, "cross_region_bytes": cross,
+               "internet_bytes": internet, "aws_service_bytes": 0}
+        for name, (internet, cross) in pulled.items()
+    ])  # fmt: skip
+    usage = ecrcost.load(folder)
+    est = ecrcost.estimate(usage, month="2026-11")
+    table = by_workload(est, usage)
+    for column in ("storage_usd", "transfer_usd", "total_usd"):
+        assert sum(table[column], D(0)) == est.totals(D("0.01"))[column]
+    transfer = dict(zip(table["workload"], table["transfer_usd"], strict=True))
+    # 5 GB x $0.09 = $0.45: ECS 3 GiB + half of v1-new's 2 GiB = 4 against the pod's 1 (not per task: 3 to 1)
+    assert est.totals(D("0.01"))["transfer_usd"] == D("0.45")
+    assert (transfer["ecs prod/web"], transfer["kubernetes eks-1/shop/Deployment/api"]) == (
+        D("0.36"),
+        D("0.09"),
+    )
 
 
 def test_report_by_workload_without_a_workloads_table_says_how_to_get_one(tmp_path):

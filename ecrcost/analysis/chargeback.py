@@ -4,9 +4,11 @@ Per repository (its cost to the cent, as the estimate rounds it):
 
 - storage is split by the layers each workload's images hold: every distinct layer's bytes are shared
   evenly among the workloads whose images hold it; the layers no workload's image holds are "idle";
-- transfer is split by pulls where an attribution of pulls to workloads is given (``pulls``: pulls per
-  repository and workload label, e.g. from CloudTrail), else evenly per running task, pod or function;
-  a repository no workload uses is all "idle".
+- transfer is split by what was pulled where ``ecrcost pulls`` measured it from CloudTrail (the
+  inventory's per-image ``pulls`` table): each image's billable bytes (internet and cross-region) are
+  shared evenly among the workloads that run it, and those of images no workload runs are "idle";
+  else (or where an attribution is given: ``pulls``, per repository and workload label) by that, else
+  evenly per running task, pod or function; a repository no workload uses is all "idle".
 
 Each split is exact (Decimal shares) and rounded by largest remainder, so the workloads and "idle" of a
 repository sum to the repository to the cent, and the whole table to the estimate.
@@ -38,14 +40,14 @@ def by_workload(estimate: Estimate, usage: Usage, pulls: Pulls | None = None) ->
     "idle" row: repositories it draws on, storage, transfer and total USD to the cent, largest first.
     The columns sum to the estimate's totals exactly."""
     table = estimate.rounded(CENT)
-    storage_w, transfer_w = _weights(usage)
+    storage_w, transfer_w, pulled_w = _weights(usage)
     money: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"storage_usd": ZERO, "transfer_usd": ZERO})
     repos: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
     for rec in table[[*REPO, "storage_usd", "transfer_usd"]].itertuples(index=False):
         key = (str(rec[0]), str(rec[1]), str(rec[2]))
         for column, amount, weights in (
             ("storage_usd", rec[3], storage_w.get(key, {})),
-            ("transfer_usd", rec[4], (pulls or {}).get(key) or transfer_w.get(key, {})),
+            ("transfer_usd", rec[4], (pulls or {}).get(key) or pulled_w.get(key) or transfer_w.get(key, {})),
         ):
             for label, cents in _split(amount, {k: Decimal(v) for k, v in weights.items()}).items():
                 money[label][column] += cents
@@ -78,17 +80,19 @@ def _split(amount: Decimal, weights: dict[str, Decimal]) -> dict[str, Decimal]:
     return dict(zip(labels, allocate(amount, exact, CENT), strict=True))
 
 
-def _weights(
-    usage: Usage,
-) -> tuple[dict[tuple[str, str, str], dict[str, Decimal]], dict[tuple[str, str, str], dict[str, int]]]:
+Weights = dict[tuple[str, str, str], dict[str, Decimal]]
+
+
+def _weights(usage: Usage) -> tuple[Weights, dict[tuple[str, str, str], dict[str, int]], Weights]:
     """Per repository: storage weight per workload label (bytes of the layers its images hold, each
     layer shared evenly among its holders) and "idle" (the layers nobody's image holds); transfer
-    weight per workload label (its running instances). Integer keys throughout (the metering's own):
-    only the layers of repositories some workload uses are looked at."""
+    weight per workload label (its running instances); and, where CloudTrail pulls were measured, the
+    billable bytes pulled per workload label (:func:`_pulled`). Integer keys throughout (the
+    metering's own): only the layers of repositories some workload uses are looked at."""
     images = usage.images
     workloads = runtime(usage.workloads)  # Inspector's rows name no workload
     if images is None or workloads is None or not len(workloads):
-        return {}, {}
+        return {}, {}, {}
     keys = usage.keys
     ids = identities(workloads)
     pairs = uses(images.reset_index(drop=True), workloads)
@@ -125,7 +129,37 @@ def _weights(
     transfer: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
     for repo, label in held[["repo", "label"]].drop_duplicates().itertuples(index=False):
         transfer[name(int(repo))][label] = int(per_label[label])
-    return storage, transfer
+    return storage, transfer, _pulled(usage, held)
+
+
+def _pulled(usage: Usage, held: pd.DataFrame) -> Weights:
+    """Per repository in the CloudTrail ``pulls`` table: each image's billable bytes (internet and
+    cross-region; same-region pulls are free) shared evenly among the workload labels that run it
+    (``held``: image position, label), those of images no workload runs "idle"."""
+    pulls, images = usage.pulls, usage.images
+    if pulls is None or not len(pulls) or images is None:
+        return {}
+    key = [*REPO, "image_digest"]
+    billed = pulls[key].astype(str)
+    billed["bytes"] = pulls["internet_bytes"].to_numpy(np.int64) + pulls["cross_region_bytes"].to_numpy(
+        np.int64
+    )
+    billed = billed[billed["bytes"] > 0]
+    at = held["image"].to_numpy()
+    runs = pd.DataFrame({c: images[c].astype(str).to_numpy()[at] for c in key})
+    runs["label"] = held["label"].to_numpy()
+    runs = runs.drop_duplicates()
+    runs["holders"] = runs.groupby(key, sort=False)["label"].transform("size")
+    found = billed.merge(runs, on=key, how="left")
+    found["label"] = found["label"].fillna(IDLE)
+    found["holders"] = found["holders"].fillna(1).astype(np.int64)
+    out: Weights = defaultdict(dict)
+    for account, region, repository, label, size, holders in found[
+        [*REPO, "label", "bytes", "holders"]
+    ].itertuples(index=False):
+        weights = out[(account, region, repository)]
+        weights[label] = weights.get(label, ZERO) + Decimal(int(size)) / Decimal(int(holders))
+    return out
 
 
 def _blobs(usage: Usage, repos: np.ndarray) -> pd.DataFrame:
