@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.panel import Panel
@@ -206,12 +207,42 @@ def text(items: Sequence[RenderableType]) -> str:
     """``items`` as plain text for a file or a pipe: as wide as the widest table needs (between 80 and
     250 columns; notes wrap to that width), no colours, no trailing spaces."""
     probe = Console(width=WIDEST, highlight=False, color_system=None)
+    for item in items:
+        _fixed_widths(probe, item)
     width = max([NARROWEST, *(_needed(probe, item) for item in items)])
     con = Console(width=min(width, WIDEST), highlight=False, color_system=None, file=io.StringIO())
     with con.capture() as cap:
         for item in items:
             con.print(item)
     return "".join(line.rstrip() + "\n" for line in cap.get().splitlines())
+
+
+LONG = 200  # rows from which a table's column widths are worked out from its text, not by rich
+
+
+def _fixed_widths(probe: Console, item: RenderableType) -> None:
+    """A long table of one-line text cells (10,000 repositories) gets each column's width from its
+    cells' lengths: rich would otherwise measure every cell twice, for the page's width and again to
+    lay it out, which took seconds. The layout is the same: the width rich would measure for a
+    one-line cell is its length. A table that needs more than the widest page is left to rich."""
+    if isinstance(item, Group):
+        for part in item.renderables:
+            _fixed_widths(probe, part)
+        return
+    if not isinstance(item, Table) or item.row_count < LONG:
+        return
+    widths = []
+    for column in item.columns:
+        texts = [c.plain if isinstance(c, Text) else c for c in (column.header, column.footer, *column.cells)]
+        if not all(isinstance(t, str) and "\n" not in t for t in texts):
+            return
+        widths.append(max(cell_len(cast(str, t)) for t in texts))
+    for column, w in zip(item.columns, widths, strict=True):
+        column.width = w
+    unbounded = probe.options.update_width(10**6)  # the table's own width, not capped at the page's
+    if Measurement.get(probe, unbounded, item).maximum > WIDEST:
+        for column in item.columns:
+            column.width = None
 
 
 def _needed(probe: Console, item: RenderableType) -> int:
