@@ -46,7 +46,9 @@ def pulls(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Measure transfer from CloudTrail: each GetDownloadUrlForLayer is one layer download, sized from
+    """Measure transfer from CloudTrail's layer downloads, into the inventory.
+
+    Each GetDownloadUrlForLayer is one layer download, sized from
     the inventory's layers and placed by its source address (same region, another region, internet,
     an AWS service). Writes the inventory's transfer (basis cloudtrail) and pulls tables, and the
     coverage into collection.json, in one atomic step; `ecrcost estimate INVENTORY` then prices them.

@@ -82,9 +82,10 @@ def reconcile(
     other_internet_gb: OtherGB = None,
     prices: Prices = None,
 ) -> None:
-    """Hold the estimate against the bill: per usage type and repository, estimated and billed quantity
-    and cost, the difference and its explanation. Exit 4 when the unexplained remainder exceeds
-    --tolerance."""
+    """Hold the estimate against the bill, and explain every dollar of difference.
+
+    Per usage type and repository: estimated and billed quantity and cost, the difference and its
+    explanation. Exit 4 when the unexplained remainder exceeds --tolerance."""
     from ..app.reconcile import EXIT_BEYOND_TOLERANCE
     from ..app.reconcile import reconcile as run
     from ..app.reconcile import tolerance as parse_tolerance
