@@ -20,7 +20,7 @@ A call that fails is a coverage gap naming its operation (the rows read before i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -174,86 +174,90 @@ def _ecs(clients: Clients, account: Account, region: str, seen: str, out: Worklo
                     )
 
 
-def _services(ecs: Any, cluster: str, out: Workloads) -> list[tuple[str, str]]:
-    """(task definition, service name) of every deployment of every service of ``cluster``."""
+def _described(
+    out: Workloads,
+    where: str,
+    listing: tuple[str, Callable[[str | None], Any], str],
+    describing: tuple[str, Callable[[list[str]], Any], str],
+    batch: int,
+) -> Iterator[dict[str, Any]]:
+    """Every item an ECS List call names (operation, call with the page token, answer key), described
+    a ``batch`` at a time (operation, call with the ARNs, answer key). A failed call is a gap naming
+    ``where``; the calls are counted."""
+    (list_op, list_call, list_key), (describe_op, describe_call, describe_key) = listing, describing
     arns: list[str] = []
     try:
-        for items in pages(
-            "ListServices",
-            lambda t: ecs.list_services(cluster=cluster, maxResults=PAGE, **({"nextToken": t} if t else {})),
-            _list("serviceArns"),
-        ):
+        for items in pages(list_op, list_call, _list(list_key)):
             arns += [str(a) for a in items]
     except FAILURES as exc:
-        _gap(out, "ListServices", exc, _name(cluster))
-    _count(out, "ecs.ListServices", max(1, math.ceil(len(arns) / PAGE)))
-    found: list[tuple[str, str]] = []
-    for start in range(0, len(arns), SERVICES_BATCH):
-        batch = arns[start : start + SERVICES_BATCH]
-        _count(out, "ecs.DescribeServices", 1)
+        _gap(out, list_op, exc, where)
+    _count(out, f"ecs.{list_op}", max(1, math.ceil(len(arns) / PAGE)))
+    for start in range(0, len(arns), batch):
+        _count(out, f"ecs.{describe_op}", 1)
         try:
-            services = ask(
-                "DescribeServices",
-                partial(ecs.describe_services, cluster=cluster, services=batch),
-                _objects("services"),
-            )
+            chunk = arns[start : start + batch]
+            found = ask(describe_op, partial(describe_call, chunk), _objects(describe_key))
         except FAILURES as exc:
-            _gap(out, "DescribeServices", exc, _name(cluster))
+            _gap(out, describe_op, exc, where)
             continue
-        for s in services:
-            name = str(s.get("serviceName") or _name(str(s.get("serviceArn", ""))))
-            tds = {str(d["taskDefinition"]) for d in s.get("deployments") or [] if d.get("taskDefinition")}
-            if s.get("taskDefinition"):
-                tds.add(str(s["taskDefinition"]))
-            found += [(td, name) for td in sorted(tds)]
+        yield from found
+
+
+def _services(ecs: Any, cluster: str, out: Workloads) -> list[tuple[str, str]]:
+    """(task definition, service name) of every deployment of every service of ``cluster``."""
+    found: list[tuple[str, str]] = []
+    for s in _described(
+        out,
+        _name(cluster),
+        (
+            "ListServices",
+            lambda t: ecs.list_services(cluster=cluster, maxResults=PAGE, **({"nextToken": t} if t else {})),
+            "serviceArns",
+        ),
+        ("DescribeServices", lambda arns: ecs.describe_services(cluster=cluster, services=arns), "services"),
+        SERVICES_BATCH,
+    ):
+        name = str(s.get("serviceName") or _name(str(s.get("serviceArn", ""))))
+        tds = {str(d["taskDefinition"]) for d in s.get("deployments") or [] if d.get("taskDefinition")}
+        if s.get("taskDefinition"):
+            tds.add(str(s["taskDefinition"]))
+        found += [(td, name) for td in sorted(tds)]
     return found
 
 
 def _tasks(ecs: Any, cluster: str, name: str, seen: str, out: Workloads) -> None:
     """A row per container of every running task: the image and the digest ECS resolved it to."""
-    arns: list[str] = []
-    try:
-        for items in pages(
+    tasks = _described(
+        out,
+        name,
+        (
             "ListTasks",
             lambda t: ecs.list_tasks(cluster=cluster, maxResults=PAGE, **({"nextToken": t} if t else {})),
-            _list("taskArns"),
-        ):
-            arns += [str(a) for a in items]
-    except FAILURES as exc:
-        _gap(out, "ListTasks", exc, name)
-    _count(out, "ecs.ListTasks", max(1, math.ceil(len(arns) / PAGE)))
-    for start in range(0, len(arns), TASKS_BATCH):
-        batch = arns[start : start + TASKS_BATCH]
-        _count(out, "ecs.DescribeTasks", 1)
-        try:
-            tasks = ask(
-                "DescribeTasks",
-                partial(ecs.describe_tasks, cluster=cluster, tasks=batch),
-                _objects("tasks"),
-            )
-        except FAILURES as exc:
-            _gap(out, "DescribeTasks", exc, name)
-            continue
-        for task in tasks:
-            group = str(task.get("group") or "")
-            workload = group.split(":", 1)[1] if group.startswith("service:") else group
-            workload = workload or _name(str(task.get("taskDefinitionArn", "")))
-            for c in task.get("containers") or []:
-                if isinstance(c, dict) and c.get("image"):
-                    out.rows.append(
-                        row(
-                            account_id=out.account_id,
-                            region=out.region,
-                            kind="ecs-task",
-                            cluster=name,
-                            workload=workload,
-                            container=str(c.get("name") or ""),
-                            image=str(c["image"]),
-                            digest=str(c.get("imageDigest") or ""),
-                            tasks=1,
-                            seen=seen,
-                        )
+            "taskArns",
+        ),
+        ("DescribeTasks", lambda arns: ecs.describe_tasks(cluster=cluster, tasks=arns), "tasks"),
+        TASKS_BATCH,
+    )
+    for task in tasks:
+        group = str(task.get("group") or "")
+        workload = group.split(":", 1)[1] if group.startswith("service:") else group
+        workload = workload or _name(str(task.get("taskDefinitionArn", "")))
+        for c in task.get("containers") or []:
+            if isinstance(c, dict) and c.get("image"):
+                out.rows.append(
+                    row(
+                        account_id=out.account_id,
+                        region=out.region,
+                        kind="ecs-task",
+                        cluster=name,
+                        workload=workload,
+                        container=str(c.get("name") or ""),
+                        image=str(c["image"]),
+                        digest=str(c.get("imageDigest") or ""),
+                        tasks=1,
+                        seen=seen,
                     )
+                )
 
 
 def _rules(
