@@ -215,6 +215,7 @@ def test_later_collections_keep_imported_pods_and_first_seen(run, aws, monkeypat
     aws.front.reset()
 
 
+@pytest.mark.usefixtures("run")  # the seeded estate, even when another module ran in between
 def test_a_bad_answer_is_a_gap_and_the_rest_is_kept(aws, monkeypatch, tmp_path):
     from tests.fakeaws import truncated
 
@@ -277,6 +278,7 @@ def inspect(aws, tmp: Path) -> tuple:
     return collect(options(tmp, regions=("us-east-1",), role_arns=(ROLE_A,), workloads=True))
 
 
+@pytest.mark.usefixtures("run")  # the seeded estate, even when another module ran in between
 def test_inspector_in_use_images_no_workload_names_are_reported_and_protected(aws, monkeypatch, tmp_path):
     aws_env(monkeypatch, aws.server.url)
     aws.front.reset()
@@ -314,6 +316,7 @@ def test_inspector_in_use_images_no_workload_names_are_reported_and_protected(aw
     assert report.exit_code == 0 and "ecs prod/family:api" in body and "inspector" not in body
 
 
+@pytest.mark.usefixtures("run")  # the seeded estate, even when another module ran in between
 def test_inspector_not_enabled_is_a_note_not_a_gap(aws, monkeypatch, tmp_path):
     aws_env(monkeypatch, aws.server.url)
     aws.front.reset()
@@ -332,6 +335,7 @@ def test_inspector_not_enabled_is_a_note_not_a_gap(aws, monkeypatch, tmp_path):
     assert table is not None and "inspector" not in set(table["kind"])
 
 
+@pytest.mark.usefixtures("run")  # the seeded estate, even when another module ran in between
 def test_a_failed_inspector_page_is_a_gap_and_the_first_page_stays(aws, monkeypatch, tmp_path):
     from tests.fakeaws import edit, truncated, where
 
