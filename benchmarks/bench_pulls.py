@@ -17,6 +17,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -160,6 +161,22 @@ def plain(trail: Path) -> tuple[float, int]:
     return time.perf_counter() - start, sum(n for _, n in rows)
 
 
+class Scratch(threading.Thread):
+    """The peak size of the unzipped record arrays waiting in memory for DuckDB (``/dev/shm``, which
+    the process's resident set does not count), sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.done, self.peak = False, 0
+
+    def run(self) -> None:
+        root = Path("/dev/shm")
+        while not self.done:
+            size = sum(p.stat().st_size for d in root.glob("ecrcost-trail-*") for p in d.glob("*"))
+            self.peak = max(self.peak, size)
+            time.sleep(0.02)
+
+
 def measure(what: str, events: int) -> dict[str, float]:
     """Run one side in a fresh process: its time and its own peak resident memory."""
     out = subprocess.run(
@@ -185,11 +202,14 @@ def phase(what: str, events: int) -> None:
         return
     folder = inventory(OUT / "pulls-inventory")
     ranges = ip_ranges(OUT / "ip-ranges.json")
+    scratch = Scratch()
+    scratch.start()
     start = time.perf_counter()
     result = read_trail(
         Options(inventory=folder, trail=str(trail), month="2026-10", ip_ranges=ranges, quiet=True)
     )
     seconds = time.perf_counter() - start
+    scratch.done = True
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     s = result.summary
     print(
@@ -197,6 +217,7 @@ def phase(what: str, events: int) -> None:
             {
                 "seconds": seconds,
                 "rss_mib": rss,
+                "scratch_mib": scratch.peak / 2**20,
                 "downloads": s["download_events"],
                 "pulls": s["pull_events"],
                 "bytes": s["bytes"],
@@ -229,7 +250,7 @@ def main() -> None:
     )
     print(
         f"ecrcost pulls: {ours['seconds']:.1f} s ({args.events / ours['seconds'] / 1e6:.2f} M events/s), "
-        f"peak RSS {ours['rss_mib']:.0f} MiB"
+        f"peak RSS {ours['rss_mib']:.0f} MiB + {ours['scratch_mib']:.0f} MiB of unzipped records in /dev/shm"
     )
     print(
         f"plain DuckDB read_json_objects + from_json + unnest + count: {yard['seconds']:.1f} s "

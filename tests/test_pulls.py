@@ -264,6 +264,34 @@ def test_a_json_trail_file_anywhere_in_a_folder_is_read_and_dated_by_its_events(
     assert bad.exit_code == 2 and "no events or files for 2026-10" in bad.stderr
 
 
+def test_a_trail_file_of_another_shape_is_read_the_slow_way_and_a_broken_array_costs_only_its_file(
+    tmp_path,
+):
+    """AWS's files, {"Records":[…]}, have their array cut out for DuckDB's fast reader; a file of
+    another shape (a key before Records, pretty-printed) gives the same bytes by the slower way; a file
+    whose array is not JSON is one unreadable file, and the rest of its batch still counts."""
+    inventory = tf.inventory(tmp_path)
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    days = tf.day_records()
+    for i, (day, recs) in enumerate(days.items()):
+        doc = {"Records": recs} if i % 2 else {"note": "pretty-printed", "Records": recs}
+        text = json.dumps(doc, separators=(",", ":")) if i % 2 else json.dumps(doc, indent=2)
+        (folder / f"{day}.json.gz").write_bytes(gzip.compress(text.encode()))
+    result = run(inventory, folder)
+    assert result.exit_code == 0, result.output
+    assert by_class(inventory) == {k: D(v) / GB for k, v in tf.EXPECTED.items()}
+
+    broken = folder / "2026-10-31-broken.json.gz"
+    broken.write_bytes(gzip.compress(b'{"Records":[{"eventVersion" "1.10"}]}'))
+    (folder / "2026-10-31-notgzip.json.gz").write_bytes(b'{"Records":[]}')
+    again = run(tf.inventory(tmp_path / "again"), folder)
+    assert again.exit_code == 3, again.output
+    assert "2026-10-31-broken.json.gz: not a CloudTrail file" in again.stderr
+    assert "2026-10-31-notgzip.json.gz: not a complete gzip file" in again.stderr
+    assert by_class(tmp_path / "again" / "inventory") == by_class(inventory)
+
+
 def test_the_readme_example_data_is_the_fixture_month():
     """data/examples/pulls is built from these fixtures (uv run python -m tests.trailfiles)."""
     on_disk = {

@@ -84,10 +84,10 @@ def attribute(
         LEFT JOIN ranges r ON a.value BETWEEN r.lo AND r.hi
         GROUP BY a.source_ip, a.value"""
     )
-    # One row per aggregated download, sized and classed.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE sized AS
-        SELECT d.*, l.size_bytes IS NULL AS unknown_layer, coalesce(l.size_bytes, 0) * d.events AS bytes,
+    # The downloads sized and classed, summed per image and destination: the addresses and layers
+    # drop out (at 10M events the aggregates hold ~9M rows; this table, a few per image).
+    classed = """SELECT d.*, l.size_bytes IS NULL AS unknown_layer,
+            coalesce(l.size_bytes, 0) * d.events AS bytes,
             d.source_ip IN (SELECT source_ip FROM nat) AS nat,
             CASE
                 WHEN d.endpoint THEN 'same_region'
@@ -103,18 +103,31 @@ def attribute(
                 AND a.ip_region NOT IN (SELECT region FROM priced))
                 OR (NOT a.is_address
                     AND NOT (d.source_ip LIKE '%.amazonaws.com' OR d.source_ip = 'AWS Internal')))
-                AS unclassified,
-            coalesce(
-                CASE WHEN d.image_digest LIKE 'tag:%' THEN t.image_digest ELSE nullif(d.image_digest, '') END,
-                '') AS digest
+                AS unclassified
         FROM downloads d
         JOIN addr a USING (source_ip)
         LEFT JOIN layer_size l ON l.region = d.region AND l.repository = d.repository
-            AND l.layer_digest = d.layer_digest AND (l.account_id = d.account_id OR l.account_id = '')
-        LEFT JOIN tag_digest t ON d.image_digest LIKE 'tag:%' AND t.region = d.region
-            AND t.repository = d.repository AND t.tag = substr(d.image_digest, 5)
-            AND (t.account_id = d.account_id OR t.account_id = '')"""
+            AND l.layer_digest = d.layer_digest AND (l.account_id = d.account_id OR l.account_id = '')"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sized AS
+        SELECT c.account_id, c.region, c.repository,
+            coalesce(CASE WHEN c.image_digest LIKE 'tag:%' THEN t.image_digest
+                ELSE nullif(c.image_digest, '') END, '') AS digest,
+            c.class, c.destination_region, c.unknown_layer, c.unclassified, c.nat,
+            sum(c.events)::BIGINT AS events, sum(c.bytes)::BIGINT AS bytes,
+            min(c.first_at) AS first_at, max(c.last_at) AS last_at
+        FROM ({classed}) c
+        LEFT JOIN tag_digest t ON c.image_digest LIKE 'tag:%' AND t.region = c.region
+            AND t.repository = c.repository AND t.tag = substr(c.image_digest, 5)
+            AND (t.account_id = c.account_id OR t.account_id = '')
+        GROUP BY ALL"""
     )
+    few = con.execute(
+        """SELECT d.account_id, d.region, d.repository, d.layer_digest, sum(d.events)::BIGINT AS events
+        FROM downloads d ANTI JOIN layer_size l ON l.region = d.region AND l.repository = d.repository
+            AND l.layer_digest = d.layer_digest AND (l.account_id = d.account_id OR l.account_id = '')
+        GROUP BY ALL ORDER BY events DESC, repository, layer_digest LIMIT 20"""
+    ).df()
     con.execute(
         """CREATE OR REPLACE TEMP TABLE pulled AS
         SELECT m.account_id, m.region, m.repository,
@@ -131,10 +144,6 @@ def attribute(
     for cls, n in con.execute("SELECT class, sum(bytes)::BIGINT FROM sized GROUP BY class").fetchall():
         by_class[str(cls)] = int(n)
     unknown = con.execute("SELECT coalesce(sum(events), 0)::BIGINT FROM sized WHERE unknown_layer").fetchone()
-    few = con.execute(
-        """SELECT account_id, region, repository, layer_digest, sum(events)::BIGINT AS events FROM sized
-        WHERE unknown_layer GROUP BY ALL ORDER BY events DESC, repository, layer_digest LIMIT 20"""
-    ).df()
     (unclassified,) = con.execute(
         "SELECT coalesce(sum(bytes), 0)::BIGINT FROM sized WHERE unclassified"
     ).fetchone() or (0,)

@@ -35,7 +35,7 @@ WALK = re.compile(r"AWSLogs/(?:(?:o-[a-z0-9]+/)?(?:\d{12}/(?:CloudTrail/(?:[a-z0
 # A batch of files is read by one DuckDB query: gzipped trail files hold ~15 times their size in JSON,
 # so 24 MiB of them is ~400 MiB of text at once (peak memory stays well under 2 GB).
 BATCH_FILES = 32
-BATCH_BYTES = 24 << 20
+BATCH_BYTES = 12 << 20
 File = tuple[Path, str]  # on disk, and the name to report
 
 
