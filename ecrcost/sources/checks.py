@@ -235,9 +235,22 @@ def enum(
     allowed = list(allowed)
     col = text(raw, column, default)
     if casefold:
-        col = col.str.lower() if allowed[0].islower() else col.str.upper()
+        col = _casefolded(col, lower=allowed[0].islower())
     _first(raw, ~col.isin(allowed), column, f"'{{value}}' is not one of {', '.join(allowed)}")
     return col
+
+
+def _casefolded(col: pd.Series, lower: bool) -> pd.Series:
+    """``col`` in lower or upper case; a categorical stays one (its few categories are folded and
+    merged), so a million statuses are not a million Python strings."""
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        return col.str.lower() if lower else col.str.upper()
+    values, codes = _distinct(col)
+    folded = values.str.lower() if lower else values.str.upper()
+    merged, uniques = pd.factorize(folded)
+    return _with(
+        col, np.where(codes >= 0, merged[np.maximum(codes, 0)], -1), pa.array(uniques, pa.large_string())
+    )
 
 
 def region(raw: RawTable, column: str, known: Iterable[str], default: str = "") -> pd.Series:

@@ -48,18 +48,24 @@ def bounds(month: Month) -> tuple[int, int]:
 class Holdings:
     """What each image stores, whatever the month: one row per (image row, blob).
 
-    ``image``: image row; ``repo``: its repository id; ``blob``: blob id (a layer digest's id, or for
-    an image billed by its own size, one id of its own); ``size``: bytes. ``basis``: "layers" or "image
-    sizes" (no layer data at all). ``bare``: image rows billed by their own size because they have no
-    layer rows and are no index.
+    ``image``: image row; ``blob``: blob id (a layer digest's id, or for an image billed by its own
+    size, one id of its own); ``size``: bytes. ``basis``: "layers" or "image sizes" (no layer data at
+    all). ``bare``: image rows billed by their own size because they have no layer rows and are no
+    index. ``image_repo``: the repository id of each image row (not of each holding: at 100M holdings
+    that column alone is 400 MB; :attr:`repo` makes it when asked).
     """
 
     image: np.ndarray
-    repo: np.ndarray
     blob: np.ndarray
     size: np.ndarray
     basis: str
     bare: np.ndarray
+    image_repo: np.ndarray
+
+    @property
+    def repo(self) -> np.ndarray:
+        """The repository id of each holding."""
+        return self.image_repo[self.image]
 
 
 @dataclass(frozen=True)
@@ -175,7 +181,7 @@ class Metering:
         size = images["size_bytes"].to_numpy(dtype=np.int64)
         if layers is None or keys.layer_image is None or keys.blob is None:
             own = np.flatnonzero(~has_children).astype(np.int32)
-            return Holdings(own, keys.repo[own], own, size[own], "image sizes", own)
+            return Holdings(own, own, size[own], "image sizes", own, keys.repo)
         rows = keys.layer_image
         known = rows >= 0
         has_layers = np.bincount(rows[known], minlength=n) > 0
@@ -186,15 +192,15 @@ class Metering:
         if bool(known.all()) and not len(bare) and rows.dtype == np.int32 and keys.blob.dtype == blob_type:
             # Every layer row placed, no image billed by its own size: the key columns as they are
             # (no copy: at 100M layer rows each copy is 400-800 MB).
-            return Holdings(rows, keys.repo[rows], keys.blob, layer_size, "layers", bare)
+            return Holdings(rows, keys.blob, layer_size, "layers", bare, keys.repo)
         image = np.concatenate([rows[known], bare]).astype(np.int32)
         return Holdings(
             image,
-            keys.repo[image],
             np.concatenate([keys.blob[known].astype(blob_type), (n_blob + bare).astype(blob_type)]),
             np.concatenate([layer_size[known], size[bare]]),
             "layers",
             bare,
+            keys.repo,
         )
 
     def lifetimes(self, month: Month) -> Lifetimes:
@@ -259,32 +265,33 @@ class Metering:
         _, me = bounds(life.month)
         scopes = self.scopes(mounting)
         mounted = bool((scopes >= len(scopes)).any())
-        # The holdings as they are (no copy), and each image's segments in the month: DuckDB joins
-        # them on the image row, one row per holding and segment; images not stored that month drop out.
-        holding = {
-            # without blob mounting a blob's scope is its repository: no column of its own
-            "scope": scopes[h.repo].astype(np.int32 if len(scopes) < 2**30 else np.int64)
-            if mounted
-            else h.repo,
-            "repo": h.repo,
-            "blob": h.blob,
-            "size_bytes": h.size,
-            "img": h.image,
-        }
+        # The holdings as they are (no copy), and each image's segments in the month with its
+        # repository and scope: DuckDB joins them on the image row, one row per holding and segment;
+        # images not stored that month drop out.
+        holding = {"blob": h.blob, "size_bytes": h.size, "img": h.image}
         image = life.image.astype(np.int32) if len(self.images) < 2**31 else life.image
-        segments = {"img": image, "s": life.start, "e": life.end, "archived": life.archived}
+        repo = h.image_repo[life.image]
+        segments = {
+            "img": image,
+            "s": life.start,
+            "e": life.end,
+            "archived": life.archived,
+            "repo": repo,
+            # without blob mounting a blob's scope is its repository
+            "scope": scopes[repo].astype(np.int32 if len(scopes) < 2**30 else np.int64) if mounted else repo,
+        }
         if mounted:
             segments["pushed"] = self._pushed[life.image]
         if holders:
             segments["newness"] = self._newness[life.image]
         con.register("holdings", pa.table(holding))  # zero-copy: DuckDB scans the numpy buffers
         con.register("segments", pa.table(segments))
-        extra = "".join(f", g.{c}" for c in segments if c not in ("img", "s", "e", "archived"))
-        blobs = f"(SELECT h.*, g.s, g.e, g.archived{extra} FROM holdings h JOIN segments g ON h.img = g.img)"
+        blobs = "(SELECT h.blob, h.size_bytes, g.* FROM holdings h JOIN segments g ON h.img = g.img)"
         if bool((life.end == me).all()):
-            # Nothing leaves within the month: each set of intervals ends at the month's end.
-            total = "max(e) - min(s)"
-            standard = "coalesce(max(e) FILTER (WHERE NOT archived) - min(s) FILTER (WHERE NOT archived), 0)"
+            # Nothing leaves within the month: each set of intervals ends at the month's end (fewer
+            # aggregate states: at 10M holdings each one is hundreds of MB of DuckDB's memory).
+            total = f"{me} - min(s)"
+            standard = f"coalesce({me} - min(s) FILTER (WHERE NOT archived), 0)"
             source = blobs
         else:
             # The union of intervals: sorted by start, each adds what reaches past the latest end before
@@ -296,7 +303,7 @@ class Metering:
             source = f"""(SELECT *, max(e) OVER ({window}) AS prev_e,
                                  max(CASE WHEN NOT archived THEN e END) OVER ({window}) AS prev_std
                           FROM {blobs})"""
-        owner = "min({'p': pushed, 'r': repo}).r" if mounted else "min(repo)"
+        owner = "min({'p': pushed, 'r': repo}).r" if mounted else "scope"  # unmounted: the repository
         held = (
             """arg_max(img, newness) FILTER (WHERE NOT archived) AS holder_standard,
                arg_max(img, newness) FILTER (WHERE archived) AS holder_archive"""

@@ -12,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+CHUNK = 1 << 20  # layer rows keyed at a time
+
 
 @dataclass(frozen=True)
 class StorageKeys:
@@ -30,9 +32,9 @@ class StorageKeys:
 
 def _series_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy().astype(np.int32), series.cat.categories
+        return series.cat.codes.to_numpy().astype(np.int32, copy=False), series.cat.categories
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.int32), pd.Index(uniques)
+    return codes.astype(np.int32, copy=False), pd.Index(uniques)
 
 
 def positions(values: pd.Index, among: pd.Index) -> np.ndarray:
@@ -127,12 +129,18 @@ def build(
     if len(acc) > 1 and not len(distinct):
         layer_image = np.full(len(acc[1]), -1, dtype=np.int32)  # no images: every layer row is an orphan
     elif len(acc) > 1:
-        lay_repo = combined(acc[1], reg[1], rep[1])
-        pos = np.minimum(np.searchsorted(distinct, lay_repo), len(distinct) - 1)
-        known = distinct[pos] == lay_repo
-        lay_key = np.where(known, rank[pos].astype(np.int64) * n_dig + (dig[1] + 1), -1)
-        layer_image = image_key.get_indexer(lay_key).astype(np.int32)
-        layer_image[~known | (dig[1] < 0)] = -1
+        # A million layer rows at a time: each step makes int64 temporaries as long as its input
+        # (at 10M layer rows, ~80 MB each, half a GB at once when done whole).
+        layer_image = np.empty(len(acc[1]), dtype=np.int32)
+        for at in range(0, len(acc[1]), CHUNK):
+            part = slice(at, at + CHUNK)
+            lay_repo = combined(acc[1][part], reg[1][part], rep[1][part])
+            pos = np.minimum(np.searchsorted(distinct, lay_repo), len(distinct) - 1)
+            known = distinct[pos] == lay_repo
+            lay_key = np.where(known, rank[pos].astype(np.int64) * n_dig + (dig[1][part] + 1), -1)
+            rows = image_key.get_indexer(lay_key).astype(np.int32)
+            rows[~known | (dig[1][part] < 0)] = -1
+            layer_image[part] = rows
     return StorageKeys(repo_of_image.astype(np.int32), repos, registry, layer_image, blob, par_rows)
 
 
