@@ -95,7 +95,7 @@ def _attributed(
     _, me = bounds(period)
     pushed = microseconds(images["pushed_at"], me)
     # State and age per image row; a child manifest takes its index's tags.
-    tagged = images["image_tags"].fillna("").astype(str).str.strip().to_numpy() != ""
+    tagged = _has_text(images["image_tags"])
     child = parent >= 0
     tagged[child] = tagged[child] | tagged[parent[child]]
     reference = me if now is None else min(me, int(now.timestamp()) * US_PER_SECOND)
@@ -126,3 +126,13 @@ def _attributed(
     finally:
         con.close()
     return [(int(b), int(st), int(v), int(c)) for b, st, v, c in found]
+
+
+def _has_text(col: pd.Series) -> np.ndarray:
+    """Per row, whether ``col`` holds text that is not blank; a categorical is decided once per
+    category (a million tag lists are not made Python strings)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        per = np.asarray(col.cat.categories.astype(str).str.strip() != "", dtype=bool)
+        codes = col.cat.codes.to_numpy()
+        return np.where(codes >= 0, per[np.maximum(codes, 0)], False)
+    return np.asarray(col.fillna("").astype(str).str.strip() != "", dtype=bool)

@@ -181,27 +181,29 @@ def new_bytes(
     assert usage.images is not None
     metering, keys = usage.metering, usage.keys
     h = metering.holdings
-    repo = h.repo
-    registry = keys.registry[repo]
-    frame = pa.table(  # zero-copy: DuckDB scans the numpy buffers
+    repo = h.image_repo
+    # The holdings as they are and the images' own columns (zero-copy: DuckDB scans the numpy
+    # buffers and joins them on the image row; no column as long as the holdings is made here).
+    holdings = pa.table({"blob": h.blob, "size_bytes": h.size, "img": h.image})
+    images = pa.table(
         {
+            "img": np.arange(len(repo), dtype=h.image.dtype),
             "scope": metering.scopes(blob_mounting)[repo],
-            "registry": registry,
-            "blob": h.blob,
-            "size_bytes": h.size,
-            "pushed": microseconds(usage.images["pushed_at"], 0)[h.image],
+            "registry": keys.registry[repo],
+            "pushed": microseconds(usage.images["pushed_at"], 0),
         }
     )
     start = int(first.start.timestamp()) * 1_000_000
     end = int(first.shift(months).start.timestamp()) * 1_000_000
     con = connect()
     try:
-        con.register("blobs", frame)
+        con.register("holdings", holdings)
+        con.register("images", images)
         found = con.execute(
             """
             SELECT registry, strftime(make_timestamp(first), '%Y-%m') AS month, sum(size_bytes::HUGEINT)
-            FROM (SELECT min(registry) AS registry, max(size_bytes) AS size_bytes, min(pushed) AS first
-                  FROM blobs GROUP BY scope, blob)
+            FROM (SELECT min(i.registry) AS registry, max(h.size_bytes) AS size_bytes, min(i.pushed) AS first
+                  FROM holdings h JOIN images i ON h.img = i.img GROUP BY i.scope, h.blob)
             WHERE first >= ? AND first < ? GROUP BY ALL ORDER BY ALL""",
             [start, end],
         ).fetchall()

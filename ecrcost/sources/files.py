@@ -6,8 +6,9 @@ import bisect
 import csv
 import difflib
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -234,29 +235,48 @@ def _parquet_text(
     """A Parquet text column as a categorical, read ``PARQUET_BATCH`` rows at a time: each batch is
     checked (UTF-8, lists joined), dictionary-encoded, and the batches' dictionaries unified at the
     end. Also the null mask (None without nulls)."""
+
+    def encode(col: pa.Array, start: int) -> tuple[list[pa.DictionaryArray], np.ndarray]:
+        if pa.types.is_dictionary(col.type):
+            col = col.dictionary_decode()
+        plain = _plain_column(pa.chunked_array([col]), name, path, joinable, start)
+        encoded = [pc.dictionary_encode(chunk.cast(pa.large_string())) for chunk in plain.chunks]
+        return encoded, plain.is_null().to_numpy(zero_copy_only=False)
+
+    # Batches are encoded two at a time (Arrow frees the GIL) while the next one is read; results are
+    # taken in file order, so the first bad row is still the one reported.
     parts: list[pa.DictionaryArray] = []
     null_parts: list[np.ndarray] = []
-    has_null, start = False, 0
+    start = 0
     try:
-        batches = parquet.iter_batches(batch_size=PARQUET_BATCH, columns=[original], use_threads=True)
-        for batch in batches:
-            col = batch.column(0)
-            if pa.types.is_dictionary(col.type):
-                col = col.dictionary_decode()
-            col = _plain_column(pa.chunked_array([col]), name, path, joinable, start)
-            null = col.is_null().to_numpy(zero_copy_only=False)
-            has_null = has_null or bool(null.any())
-            null_parts.append(null)
-            for chunk in col.chunks:
-                parts.append(pc.dictionary_encode(chunk.cast(pa.large_string())))
-            start += batch.num_rows
-            del batch, col
+        with ThreadPoolExecutor(2) as pool:
+            pending: deque[Future[tuple[list[pa.DictionaryArray], np.ndarray]]] = deque()
+            batches = parquet.iter_batches(batch_size=PARQUET_BATCH, columns=[original], use_threads=True)
+            for batch in batches:
+                pending.append(pool.submit(encode, batch.column(0), start))
+                start += batch.num_rows
+                del batch
+                while len(pending) >= 2:
+                    _take(pending.popleft(), parts, null_parts)
+            while pending:
+                _take(pending.popleft(), parts, null_parts)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _parquet_error(path, exc) from None
     chunks = pa.chunked_array(parts, type=_TEXT).unify_dictionaries()
     del parts
     encoded = _from_dictionary(chunks, start)
+    has_null = any(bool(n.any()) for n in null_parts)
     return encoded, (np.concatenate(null_parts) if has_null else None)
+
+
+def _take(
+    done: Future[tuple[list[pa.DictionaryArray], np.ndarray]],
+    parts: list[pa.DictionaryArray],
+    null_parts: list[np.ndarray],
+) -> None:
+    encoded, null = done.result()
+    parts.extend(encoded)
+    null_parts.append(null)
 
 
 def _plain_column(
