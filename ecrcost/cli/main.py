@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from ..core.errors import one_line
+from ..core.memory import lean_pool
 from ..version import __version__
 
 # Options whose value may be left out: the bare option means this value (``--blob-mounting`` = on).
@@ -151,4 +152,5 @@ def _root(
 
 
 def main() -> None:
+    lean_pool()
     app()
