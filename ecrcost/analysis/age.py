@@ -135,4 +135,4 @@ def _has_text(col: pd.Series) -> np.ndarray:
         per = np.asarray(col.cat.categories.astype(str).str.strip() != "", dtype=bool)
         codes = col.cat.codes.to_numpy()
         return np.where(codes >= 0, per[np.maximum(codes, 0)], False)
-    return np.asarray(col.fillna("").astype(str).str.strip() != "", dtype=bool)
+    return np.array(col.fillna("").astype(str).str.strip() != "", dtype=bool)  # a copy: written to
