@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -75,6 +75,8 @@ class LocalFolder:
 class S3Folder:
     fs: pafs.FileSystem
     key: str  # bucket/prefix, no trailing slash
+    # the listing, made once per folder (the partition walk and each table's lookup share it)
+    listed: list[tuple[list[str], list[str]]] = field(default_factory=list, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"s3://{self.key}/"
@@ -82,13 +84,17 @@ class S3Folder:
     def entries(self) -> tuple[list[str], list[str]]:
         import pyarrow.fs as pafs
 
+        if self.listed:
+            return self.listed[0]
+
         found = s3_call(
             lambda: self.fs.get_file_info(pafs.FileSelector(self.key, recursive=False, allow_not_found=True)),
             str(self),
         )
         folders = [f.base_name for f in found if f.type == pafs.FileType.Directory]
         files = [f.base_name for f in found if f.type == pafs.FileType.File]
-        return sorted(folders), sorted(files)
+        self.listed.append((sorted(folders), sorted(files)))
+        return self.listed[0]
 
     def child(self, name: str) -> S3Folder:
         return S3Folder(self.fs, f"{self.key}/{name}")
