@@ -150,8 +150,7 @@ def _read(
         if path:
             tables.append(read_table(path, *columns, lists=lists, only=only))
             constants.append(values)
-    whole = folder.path if isinstance(folder, LocalFolder) else Path(str(folder))
-    return concatenated(tables, whole, constants) if tables else None
+    return concatenated(tables, folder.named(), constants) if tables else None
 
 
 def read_inventory(folder: Path, prices: PriceBook, select: Select = EVERYTHING) -> Usage:
@@ -169,7 +168,7 @@ def read_remote_inventory(url: str, prices: PriceBook, select: Select = EVERYTHI
     top = s3_folder(url)
     folders, files = top.entries()
     if not folders and not files:
-        raise InputError("no inventory here: nothing under this prefix", file=url)
+        raise InputError("no inventory here: nothing under this prefix (or no such bucket)", file=url)
     with tempfile.TemporaryDirectory(prefix="ecrcost-inventory-") as tmp:
         small = [f for f in files if f == SUMMARY or (Path(f).stem in TOP and Path(f).suffix in SUFFIXES)]
         for name in small:

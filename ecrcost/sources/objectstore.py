@@ -48,6 +48,10 @@ class Folder(Protocol):
 
     def file(self, name: str) -> Path | S3File: ...
 
+    def named(self) -> Path | S3File:
+        """The folder as an error about a whole table names it."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalFolder:
@@ -69,6 +73,9 @@ class LocalFolder:
 
     def file(self, name: str) -> Path:
         return self.path / name
+
+    def named(self) -> Path:
+        return self.path
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,9 @@ class S3Folder:
 
     def file(self, name: str) -> S3File:
         return S3File(f"s3://{self.key}/{name}", f"{self.key}/{name}", self.fs)
+
+    def named(self) -> S3File:
+        return S3File(f"s3://{self.key}", self.key, self.fs)
 
 
 def s3_call(call: Any, where: str) -> Any:
