@@ -1,4 +1,5 @@
-"""One entry point for every file source: a scenario CSV or an inventory folder."""
+"""One entry point for every file source: a scenario CSV, an inventory folder, or an inventory under
+``s3://bucket/prefix``."""
 
 from __future__ import annotations
 
