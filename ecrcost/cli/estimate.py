@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..sources.select import PRICED_IMAGE_COLUMNS
 from .common import (
     FORMAT_HELP,
     Accounts,
@@ -51,6 +50,7 @@ def estimate(
     """Price one input (scenario CSV, inventory folder, or inventory under s3://bucket/prefix) for one
     month."""
     from ..outputs import machine, terminal
+    from ..sources.select import PRICED_IMAGE_COLUMNS
 
     with user_errors():
         chosen = output_format(format, output, Format, Format.table)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..sources.select import PRICED_IMAGE_COLUMNS
 from .common import (
     Accounts,
     Billing,
@@ -93,6 +92,7 @@ def export(
     Cells a spreadsheet would run as formulas (starting with = + - @) are neutralised with a quote."""
     from ..app.export import export as build
     from ..app.export import percentage
+    from ..sources.select import PRICED_IMAGE_COLUMNS
 
     with user_errors():
         percentage(discount, "discount_percent")  # bad options fail before the input is read

@@ -140,7 +140,8 @@ def read_table(
         columns: dict[str, pd.Series | pd.Categorical] = {}
         nulls = {}
         for name, original in zip(names, stored, strict=True):  # one column in memory at once
-            if wanted is not None and name not in wanted:
+            if wanted is not None and name not in wanted:  # not read: its shape is still checked
+                _check_shape(parquet.schema_arrow.field(original).type, name, path, name in lists)
                 continue
             kind = parquet.schema_arrow.field(original).type
             if _is_text(kind, name in lists):  # a batch of raw text at a time, encoded as it comes
@@ -306,17 +307,23 @@ def _plain_column(
     kind = col.type
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
         return _decoded(col, name, path, start)
-    listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
-    if (
-        joinable
-        and listed
-        and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
-    ):
+    if _listed_text(kind) and joinable:
         return pa.chunked_array([_joined(c) for c in col.chunks], type=kind.value_type)
-    if pa.types.is_nested(kind):
+    _check_shape(kind, name, path, joinable)
+    return col
+
+
+def _listed_text(kind: pa.DataType) -> bool:
+    listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    return listed and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+
+
+def _check_shape(kind: pa.DataType, name: str, path: Source, joinable: bool) -> None:
+    """A nested type (other than a list of text where ``joinable``) is an error naming the column: known
+    from the schema alone, so a column that is not read is checked too."""
+    if pa.types.is_nested(kind) and not (joinable and _listed_text(kind)):
         want = "text or a list of text" if joinable else "a single value"
         raise InputError(f"must be {want}, the file stores {kind}", file=path, column=name)
-    return col
 
 
 def _joined(chunk: pa.Array) -> pa.Array:
