@@ -210,3 +210,11 @@ def test_a_selection_that_matches_nothing_names_the_option(tmp_path):
         assert_one_error(result, out, f"error: {folder}, option --account: ", "account 999999999999")
     result, out = estimate(tmp_path, split, *MONTH, "--account", "111122223333", "--region", "ap-south-1")
     assert_one_error(result, out, f"error: {split}, option --account: ", "region ap-south-1")
+
+
+def test_a_scenario_keeps_the_selected_regions_rows(tmp_path):
+    scenario = Path(__file__).resolve().parent.parent / "data" / "examples" / "scenario.csv"
+    got = _json(*estimate(tmp_path, scenario, *MONTH, "--region", "eu-west-1"))
+    assert {(r["repository"], r["region"]) for r in got["repositories"]} == {("team-b/api", "eu-west-1")}
+    everything = _json(*estimate(tmp_path, scenario, *MONTH))
+    assert 0 < got["total_usd"] < everything["total_usd"]
