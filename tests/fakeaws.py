@@ -63,6 +63,8 @@ class Front:
         self.coverage: dict[str, list[dict[str, Any]]] = {}
         self.inspector_errors: dict[str, str] = {}
         self.requests: Counter[str] = Counter()
+        # REST requests (S3): method, decoded path?query, Range header
+        self.rest: list[tuple[str, str, str]] = []
         self.faulted: Counter[str] = Counter()
         self.throttled = 0
         self.throttled_ops: Counter[str] = Counter()
@@ -78,6 +80,7 @@ class Front:
             self.trail_events.clear()
             self.coverage.clear()
             self.inspector_errors.clear()
+            self.rest.clear()
             self.faults.clear()
             self.faulted.clear()
             self.requests.clear()
@@ -91,6 +94,11 @@ class Front:
         if environ.get("PATH_INFO") == "/coverage/list":  # Inspector2 (rest-json, no X-Amz-Target)
             return self._coverage(environ, start_response, region)
         if not target:
+            where = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+            with self.lock:
+                self.rest.append(
+                    (environ["REQUEST_METHOD"], urllib.parse.unquote(where), environ.get("HTTP_RANGE", ""))
+                )
             return self._query(environ, start_response)
         with self.lock:
             self.requests[op] += 1

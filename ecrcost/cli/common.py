@@ -4,7 +4,7 @@ one line per bad input, progress on a terminal, writing output."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
@@ -102,6 +102,23 @@ OtherGB = Annotated[
         "it shares the volume tiers and the free allowance with ECR's. Default 0.",
     ),
 ]
+Accounts = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--account",
+        metavar="ID",
+        help="Only this account (repeatable): a partitioned inventory's other account_id= folders are "
+        "never opened, other rows are left out. Default: every account.",
+    ),
+]
+Regions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--region",
+        metavar="R",
+        help="Only this region (repeatable), as --account. Default: every region.",
+    ),
+]
 Prices = Annotated[
     Path | None, typer.Option("--prices", metavar="FILE", help="JSON price book patching the bundled one.")
 ]
@@ -164,12 +181,22 @@ def pricing(
     )
 
 
-def priced(path: Path, options: PricingOptions) -> tuple[Usage, Estimate]:
+def priced(
+    path: Path,
+    options: PricingOptions,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+    image_columns: Iterable[str] | None = None,
+) -> tuple[Usage, Estimate]:
+    """The input read (only ``accounts``, ``regions`` and ``image_columns`` of a Parquet inventory's
+    images, when given) and priced."""
     from ..core.pricing import estimate
     from ..sources.load import load
 
     with working(f"Reading {path}"):
-        usage = load(path, options.prices)
+        usage = load(
+            path, options.prices, accounts=accounts or (), regions=regions or (), image_columns=image_columns
+        )
     with working("Pricing"):
         return usage, estimate(usage, options=options)
 

@@ -9,6 +9,7 @@ import typer
 
 from .common import (
     FORMAT_HELP,
+    Accounts,
     Billing,
     Blob,
     Format,
@@ -19,6 +20,7 @@ from .common import (
     Output,
     Prices,
     Quiet,
+    Regions,
     Scope,
     emit,
     output_format,
@@ -32,7 +34,7 @@ from .main import app
 
 @app.command()
 def estimate(
-    path: Annotated[Path, typer.Argument(help="Scenario CSV or inventory folder.")],
+    path: Annotated[Path, typer.Argument(help="Scenario CSV, inventory folder, or s3://bucket/prefix.")],
     month: MonthOption = None,
     format: Annotated[Format | None, typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
     output: Output = None,
@@ -42,15 +44,18 @@ def estimate(
     billing: Billing = Scope.organization,
     other_internet_gb: OtherGB = None,
     prices: Prices = None,
+    account: Accounts = None,
+    region: Regions = None,
 ) -> None:
-    """Price one input (scenario CSV or inventory folder) for one month."""
+    """Price one input (scenario CSV, inventory folder, or inventory under s3://bucket/prefix) for one
+    month."""
     from ..outputs import machine, terminal
+    from ..sources.select import PRICED_IMAGE_COLUMNS
 
     with user_errors():
         chosen = output_format(format, output, Format, Format.table)
-        _, est = priced(
-            path, pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
-        )
+        options = pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
+        _, est = priced(path, options, account, region, PRICED_IMAGE_COLUMNS)
         if chosen is Format.table:
             notes = terminal.notes_panel(est)
             show([terminal.estimate_table(est), *([notes] if notes else [])], output, quiet)

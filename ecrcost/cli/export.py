@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from .common import (
+    Accounts,
     Billing,
     Blob,
     FreeGB,
@@ -17,6 +18,7 @@ from .common import (
     OtherGB,
     Prices,
     Quiet,
+    Regions,
     Scope,
     check_output_name,
     emit,
@@ -34,7 +36,7 @@ class ExportFormat(StrEnum):
 
 @app.command()
 def export(
-    path: Annotated[Path, typer.Argument(help="Scenario CSV or inventory folder.")],
+    path: Annotated[Path, typer.Argument(help="Scenario CSV, inventory folder, or s3://bucket/prefix.")],
     month: MonthOption = None,
     format: Annotated[
         ExportFormat,
@@ -81,6 +83,8 @@ def export(
     billing: Billing = Scope.organization,
     other_internet_gb: OtherGB = None,
     prices: Prices = None,
+    account: Accounts = None,
+    region: Regions = None,
     quiet: Quiet = False,
 ) -> None:
     """The monthly finance export: amounts to the cent that sum exactly to `estimate`'s total.
@@ -88,6 +92,7 @@ def export(
     Cells a spreadsheet would run as formulas (starting with = + - @) are neutralised with a quote."""
     from ..app.export import export as build
     from ..app.export import percentage
+    from ..sources.select import PRICED_IMAGE_COLUMNS
 
     with user_errors():
         percentage(discount, "discount_percent")  # bad options fail before the input is read
@@ -95,7 +100,8 @@ def export(
             output, "export writes CSV, or Parquet when FILE ends in .parquet: --output FILE.csv"
         )
         options = pricing(month, free_internet_gb, blob_mounting, prices, billing, other_internet_gb)
-        usage, est = priced(path, options)
+        # image tags: a workload that names its image by tag (the ecrcost:workloads tag)
+        usage, est = priced(path, options, account, region, (*PRICED_IMAGE_COLUMNS, "image_tags"))
         result = build(
             est,
             usage,

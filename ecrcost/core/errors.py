@@ -38,7 +38,7 @@ class InputError(Exception):
         self,
         message: str,
         *,
-        file: str | Path | None = None,
+        file: str | Path | object | None = None,  # named by str(): a path, an s3:// file
         row: int | None = None,
         column: str | None = None,
         row_label: str = "line",

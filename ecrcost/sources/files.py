@@ -21,6 +21,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..core.errors import InputError
+from .objectstore import S3File
+
+Source = Path | S3File  # what read_table reads
 
 # What a file that is not CSV text usually is, by its first bytes.
 _SIGNATURES: list[tuple[bytes, str]] = [
@@ -48,13 +51,13 @@ class RawTable:
     """A file's rows before checking: CSV cells as stripped text, Parquet columns as stored; text
     columns of either are categoricals."""
 
-    path: Path
+    path: Source  # a local file, or a Parquet file in object storage
     frame: pd.DataFrame
     kind: str  # "csv" or "parquet"
     # Parquet: where a column stores null (absent for columns without nulls). A CSV has blanks instead.
     nulls: Mapping[str, np.ndarray] = field(default_factory=dict)
     # Rows read from several files (a partitioned inventory): each file, its kind and its first row.
-    parts: tuple[tuple[Path, str, int], ...] = ()
+    parts: tuple[tuple[Source, str, int], ...] = ()
 
     def null(self, column: str) -> pd.Series:
         """True where a Parquet cell is null (never for CSV: blanks there are empty strings)."""
@@ -74,6 +77,7 @@ class RawTable:
             return RawTable(path, self.frame.iloc[:0], kind).error(message, index - start, column)
         if self.kind == "parquet":
             return InputError(message, file=self.path, row=index + 1, column=column, row_label="row")
+        assert isinstance(self.path, Path)  # object storage is Parquet only
         return InputError(message, file=self.path, row=_csv_line_of(self.path, index), column=column)
 
     def without_trailing_blank_rows(self) -> RawTable:
@@ -89,13 +93,14 @@ class RawTable:
 
 
 def read_table(
-    path: Path,
+    path: Source,
     required: Iterable[str],
     optional: Iterable[str],
     lists: Iterable[str] = (),
     max_rows: int | None = None,
     fold_header: bool = False,
     extra: bool = False,
+    only: Iterable[str] | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV or Parquet by suffix) and check its header against the allowed columns.
 
@@ -106,13 +111,24 @@ def read_table(
     other nested column is an error naming it. ``max_rows``: more data rows than this is an error
     naming the first row past it (a CSV stops reading there). ``fold_header``: column names are
     compared trimmed and case-insensitively (the frame's columns are the lower-case names). ``extra``:
-    unknown columns are read too, unless one looks like a misspelt known column (an error naming it)."""
+    unknown columns are read too, unless one looks like a misspelt known column (an error naming it).
+    ``only``: of a Parquet file, only these columns are read (the header is still checked whole); the
+    others' pages are never fetched, so their values are neither read nor checked. A CSV is read whole.
+    ``path`` may be a Parquet file in object storage (:class:`~ecrcost.sources.objectstore.S3File`)."""
     required, optional, lists = list(required), list(optional), set(lists)
-    if not path.exists():
+    wanted = None if only is None else set(only) | set(required)
+    if isinstance(path, S3File):
+        if path.suffix.lower() != ".parquet":
+            raise InputError(
+                "only Parquet is read from object storage (collect --format parquet writes it): "
+                "copy the prefix to a folder first (aws s3 sync URL DIR) to read CSV",
+                file=path,
+            )
+    elif not path.exists():
         if path.is_symlink():
             raise InputError("broken symbolic link: its target does not exist", file=path)
         raise InputError("file not found", file=path)
-    if not path.is_file():
+    elif not path.is_file():
         raise InputError("not a regular file", file=path)
     if path.suffix.lower() == ".parquet":
         parquet = _open_parquet(path)
@@ -124,6 +140,9 @@ def read_table(
         columns: dict[str, pd.Series | pd.Categorical] = {}
         nulls = {}
         for name, original in zip(names, stored, strict=True):  # one column in memory at once
+            if wanted is not None and name not in wanted:  # not read: its shape is still checked
+                _check_shape(parquet.schema_arrow.field(original).type, name, path, name in lists)
+                continue
             kind = parquet.schema_arrow.field(original).type
             if _is_text(kind, name in lists):  # a batch of raw text at a time, encoded as it comes
                 columns[name], null = _parquet_text(parquet, original, name, path, name in lists)
@@ -141,13 +160,14 @@ def read_table(
             del col
             pa.default_memory_pool().release_unused()
         return RawTable(path, pd.DataFrame(columns), "parquet", nulls)
+    assert isinstance(path, Path)  # object storage is Parquet only (above)
     header = _csv_header(path)
     names = [n.lower() for n in header] if fold_header else header
     _check_header(path, names, required, optional, header_row=comments(path)[0] + 1, extra=extra)
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
 
 
-def concatenated(tables: list[RawTable], path: Path, constants: list[dict[str, str]]) -> RawTable:
+def concatenated(tables: list[RawTable], path: Source, constants: list[dict[str, str]]) -> RawTable:
     """The rows of several files of one table as one RawTable whose errors name each row's own file
     (a partitioned inventory). ``constants``: per table, columns its folder names (``account_id=…``)
     that the file may omit (then every row takes the value) or hold (then every row must equal it).
@@ -202,7 +222,7 @@ def concatenated(tables: list[RawTable], path: Path, constants: list[dict[str, s
     return RawTable(path, pd.DataFrame(columns), tables[0].kind, nulls, parts)
 
 
-def _too_many(path: Path, max_rows: int, row: int, label: str) -> InputError:
+def _too_many(path: Source, max_rows: int, row: int, label: str) -> InputError:
     return InputError(f"too many rows: at most {max_rows:,} are allowed", file=path, row=row, row_label=label)
 
 
@@ -230,7 +250,7 @@ def _is_text(kind: pa.DataType, joinable: bool) -> bool:
 
 
 def _parquet_text(
-    parquet: pq.ParquetFile, original: str, name: str, path: Path, joinable: bool
+    parquet: pq.ParquetFile, original: str, name: str, path: Source, joinable: bool
 ) -> tuple[pd.Categorical, np.ndarray | None]:
     """A Parquet text column as a categorical, read ``PARQUET_BATCH`` rows at a time: each batch is
     checked (UTF-8, lists joined), dictionary-encoded, and folded into one dictionary as it comes
@@ -310,24 +330,30 @@ class _Folded:
 
 
 def _plain_column(
-    col: pa.ChunkedArray, name: str, path: Path, joinable: bool, start: int = 0
+    col: pa.ChunkedArray, name: str, path: Source, joinable: bool, start: int = 0
 ) -> pa.ChunkedArray:
     """A Parquet column as a flat type the checks know: binary decoded as UTF-8, a list of text
     joined by spaces where ``joinable``; other nested types are refused."""
     kind = col.type
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
         return _decoded(col, name, path, start)
-    listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
-    if (
-        joinable
-        and listed
-        and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
-    ):
+    if _listed_text(kind) and joinable:
         return pa.chunked_array([_joined(c) for c in col.chunks], type=kind.value_type)
-    if pa.types.is_nested(kind):
+    _check_shape(kind, name, path, joinable)
+    return col
+
+
+def _listed_text(kind: pa.DataType) -> bool:
+    listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    return listed and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+
+
+def _check_shape(kind: pa.DataType, name: str, path: Source, joinable: bool) -> None:
+    """A nested type (other than a list of text where ``joinable``) is an error naming the column: known
+    from the schema alone, so a column that is not read is checked too."""
+    if pa.types.is_nested(kind) and not (joinable and _listed_text(kind)):
         want = "text or a list of text" if joinable else "a single value"
         raise InputError(f"must be {want}, the file stores {kind}", file=path, column=name)
-    return col
 
 
 def _joined(chunk: pa.Array) -> pa.Array:
@@ -339,7 +365,7 @@ def _joined(chunk: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.binary_join(filled, " "))
 
 
-def _decoded(col: pa.ChunkedArray, name: str, path: Path, start: int = 0) -> pa.ChunkedArray:
+def _decoded(col: pa.ChunkedArray, name: str, path: Source, start: int = 0) -> pa.ChunkedArray:
     """Binary cells as UTF-8 text; the first cell that is not UTF-8 is an error naming its row
     (``start``: the file row of the column's first cell, 0-based)."""
     chunks = []
@@ -414,7 +440,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _check_header(
-    path: Path,
+    path: Source,
     names: list[str],
     required: list[str],
     optional: list[str],
@@ -467,21 +493,23 @@ def misspelt(name: str, known: list[str]) -> str:
     return longer[0] if longer else ""
 
 
-def _parquet_error(path: Path, exc: BaseException) -> InputError:
+def _parquet_error(path: Source, exc: BaseException) -> InputError:
     message = _first_line(exc)
     if "magic bytes" in message:
         message = "no Parquet magic bytes: corrupted, truncated or not Parquet"
     return InputError(f"not a readable Parquet file ({message})", file=path)
 
 
-def _open_parquet(path: Path) -> pq.ParquetFile:
+def _open_parquet(path: Path | S3File) -> pq.ParquetFile:
     try:
+        if isinstance(path, S3File):
+            return pq.ParquetFile(path.key, filesystem=path.fs)
         return pq.ParquetFile(path)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _parquet_error(path, exc) from None
 
 
-def _read_parquet_column(parquet: pq.ParquetFile, name: str, path: Path) -> pa.ChunkedArray:
+def _read_parquet_column(parquet: pq.ParquetFile, name: str, path: Source) -> pa.ChunkedArray:
     try:
         return parquet.read(columns=[name]).column(0)
     except (pa.ArrowException, OSError, ValueError) as exc:

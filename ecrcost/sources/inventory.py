@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,9 @@ from ..core.usage import (
 )
 from . import checks
 from .files import RawTable, concatenated, read_table
+from .objectstore import Folder, LocalFolder, S3File, s3_call
+from .select import EVERYTHING, Select, narrowed, nothing_selected
+from .summary import NAME as SUMMARY
 from .summary import read_summary
 
 IMAGES_REQUIRED = ["repository", "image_digest", "size_bytes", "pushed_at"]
@@ -85,55 +90,113 @@ def find_table(folder: Path, name: str, required: bool) -> Path | None:
 
 
 PARTITION = re.compile(r"^(account_id|region)=(.+)$")
+# The tables at an inventory's top besides images and layers: small, fetched whole from object storage.
+TOP = ("repositories", "transfer", "pulls", "workloads")
 
 
-def partitions(folder: Path) -> list[tuple[dict[str, str], Path]]:
+def partitions(folder: Path | Folder, select: Select = EVERYTHING) -> list[tuple[dict[str, str], Folder]]:
     """The partition folders of a hive-partitioned inventory (``account_id=…/region=…/``, either level
-    optional, in that order), each with the values its path names; [] for a plain inventory folder."""
-    found = []
-    for images in sorted(folder.glob("**/images.*")):
-        if images.suffix.lower() not in (".parquet", ".csv") or images.parent == folder:
-            continue
-        parts = images.parent.relative_to(folder).parts
-        named = [PARTITION.match(p) for p in parts]
-        if not all(named) or len(parts) > 2:
-            continue
-        values = {m.group(1): m.group(2) for m in named if m}
-        if len(values) == len(parts):
-            found.append((values, images.parent))
+    optional), each with the values its path names; [] for a plain inventory folder. A folder whose
+    value ``select`` leaves out is neither listed nor read."""
+    top = LocalFolder(folder) if isinstance(folder, Path) else folder
+    found: list[tuple[dict[str, str], Folder]] = []
+
+    def walk(where: Folder, values: dict[str, str]) -> None:
+        folders, files = where.entries()
+        if values and any(f.startswith("images.") and Path(f).suffix.lower() in SUFFIXES for f in files):
+            found.append((values, where))
+        for name in folders if len(values) < 2 else ():
+            m = PARTITION.match(name)
+            if m and m.group(1) not in values and select.wants(m.group(1), m.group(2)):
+                walk(where.child(name), {**values, m.group(1): m.group(2)})
+
+    walk(top, {})
     return found
 
 
+SUFFIXES = (".parquet", ".csv")
+
+
+def _find(folder: Folder, name: str, required: bool) -> Path | S3File | None:
+    """Table ``name`` of ``folder`` (as :func:`find_table`, for a folder in object storage too)."""
+    if isinstance(folder, LocalFolder):
+        return find_table(folder.path, name, required)
+    files = folder.entries()[1]
+    found = [f for f in (f"{name}.parquet", f"{name}.csv") if f in files]
+    if len(found) > 1:
+        raise InputError(f"both {name}.parquet and {name}.csv are present: keep one", file=str(folder))
+    if not found and required:
+        raise InputError(f"not an inventory folder: no {name}.csv or {name}.parquet", file=str(folder))
+    return folder.file(found[0]) if found else None
+
+
 def _read(
-    folder: Path,
+    folder: Folder,
     name: str,
     required: bool,
     columns: tuple[list[str], list[str]],
-    split: list[tuple[dict[str, str], Path]],
+    split: list[tuple[dict[str, str], Folder]],
     lists: tuple[str, ...] = (),
+    only: Iterable[str] | None = None,
 ) -> RawTable | None:
     """Table ``name`` of the inventory: its one file, or with ``split`` (partitions) one file per
-    partition folder holding it, read one after the other."""
+    partition folder holding it, read one after the other (``only``: just these columns)."""
     if not split:
-        path = find_table(folder, name, required)
-        return read_table(path, *columns, lists=lists) if path else None
+        path = _find(folder, name, required)
+        return read_table(path, *columns, lists=lists, only=only) if path else None
     tables, constants = [], []
     for values, where in split:
-        path = find_table(where, name, required)
+        path = _find(where, name, required)
         if path:
-            tables.append(read_table(path, *columns, lists=lists))
+            tables.append(read_table(path, *columns, lists=lists, only=only))
             constants.append(values)
-    return concatenated(tables, folder, constants) if tables else None
+    return concatenated(tables, folder.named(), constants) if tables else None
 
 
-def read_inventory(folder: Path, prices: PriceBook) -> Usage:
-    split = [] if find_table(folder, "images", False) else partitions(folder)
-    raw = _read(folder, "images", True, (IMAGES_REQUIRED, IMAGES_OPTIONAL), split, lists=("image_tags",))
+def read_inventory(folder: Path, prices: PriceBook, select: Select = EVERYTHING) -> Usage:
+    """The inventory in ``folder`` (plain or partitioned): only the partitions and image columns
+    ``select`` names are read, and only its accounts' and regions' rows are kept."""
+    return _inventory(LocalFolder(folder), folder, prices, select, str(folder))
+
+
+def read_remote_inventory(url: str, prices: PriceBook, select: Select = EVERYTHING) -> Usage:
+    """The inventory under ``s3://bucket/prefix``: images and layers read in place (only the partitions
+    and columns needed: Parquet only), the small tables at the top and ``collection.json`` fetched
+    whole. Errors name each file by its URL."""
+    from .remote import s3_folder
+
+    top = s3_folder(url)
+    folders, files = top.entries()
+    if not folders and not files:
+        raise InputError("no inventory here: nothing under this prefix (or no such bucket)", file=url)
+    with tempfile.TemporaryDirectory(prefix="ecrcost-inventory-") as tmp:
+        small = [f for f in files if f == SUMMARY or (Path(f).stem in TOP and Path(f).suffix in SUFFIXES)]
+        for name in small:
+            source = top.file(name)
+            data = s3_call(lambda s=source: s.fs.open_input_stream(s.key).read(), source.url)
+            (Path(tmp) / name).write_bytes(data)
+        try:
+            return _inventory(top, Path(tmp), prices, select, url)
+        except InputError as exc:  # the fetched copies are named by where they came from
+            if exc.file and exc.file.startswith(tmp):
+                exc.file = f"{str(top).rstrip('/')}/{exc.file[len(tmp) :].lstrip('/')}"
+            raise
+
+
+def _inventory(big: Folder, folder: Path, prices: PriceBook, select: Select, source: str) -> Usage:
+    """Images and layers from ``big`` (partitioned or not), the other tables from ``folder``."""
+    split = [] if _find(big, "images", False) else partitions(big, select)
+    # every partition left out: say so rather than "not an inventory folder"
+    if select.narrows and not split and _find(big, "images", False) is None and partitions(big):
+        raise nothing_selected(select, source)
+    only = select.image_columns
+    raw = _read(big, "images", True, (IMAGES_REQUIRED, IMAGES_OPTIONAL), split, ("image_tags",), only)
     assert raw is not None  # required: found or an error
     # The raw table goes as soon as it is checked: the layers are read next, the largest table.
     images = _images(raw, prices)
     del raw
-    raw_layers = _read(folder, "layers", False, (LAYERS_REQUIRED, LAYERS_OPTIONAL), split)
+    # only the columns metering uses (media_type, if present, is kept for people)
+    raw_layers = _read(big, "layers", False, (LAYERS_REQUIRED, LAYERS_OPTIONAL), split, only=LAYER_COLUMNS)
     if raw_layers is not None:  # the integer keys that the orphan check builds are the ones metering needs
         layers, keys = _layers(raw_layers, images)
         del raw_layers
@@ -156,7 +219,7 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         repositories=repositories,
         workloads=read_workloads(folder),
         registries=registry_settings(folder),
-        source=str(folder),
+        source=source,
         notes=notes,
         assumptions=assumptions,
         pulls=_pulls(read_table(pulls_path, ["repository"], PULLS_OPTIONAL)) if pulls_path else None,
@@ -165,7 +228,7 @@ def read_inventory(folder: Path, prices: PriceBook) -> Usage:
         transfer = _transfer(read_table(transfer_path, TRANSFER_REQUIRED, TRANSFER_OPTIONAL), prices)
         usage = replace(usage, transfer=transfer)
     usage.adopt_keys(keys)  # the orphan check built them: metering needs the same
-    return usage
+    return narrowed(usage, select)
 
 
 def registry_settings(folder: Path) -> pd.DataFrame | None:
