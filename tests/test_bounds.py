@@ -69,6 +69,42 @@ def test_estimates_do_not_depend_on_the_block_size(tmp_path, monkeypatch):
     assert json.loads(out.read_text()) == expected
 
 
+def test_parquet_text_reads_the_same_from_dictionary_pages_plain_pages_and_small_batches(
+    tmp_path, monkeypatch
+):
+    """Names stored with dictionary pages are read as Arrow dictionaries, digests (plain pages) are
+    encoded batch by batch and folded into one dictionary: the frame, and the row an error names, are
+    the same whichever way, and whatever the batch size."""
+    folder = _inventory(tmp_path / "inv", 3000)
+    frame = pd.read_csv(folder / "images.csv", dtype=str, keep_default_na=False)
+    frame.loc[2345, "repository"] = "Team-X/App"  # not a valid repository name: the error's row
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    ways = {"dictionary": {"use_dictionary": True}, "plain": {"use_dictionary": False}}
+    for way, options in ways.items():
+        pq.write_table(table, tmp_path / f"{way}.parquet", row_group_size=1000, **options)
+    meta = pq.ParquetFile(tmp_path / "dictionary.parquet").metadata
+    assert meta.row_group(0).column(2).has_dictionary_page  # repository
+    read = {}
+    for batch in (files.PARQUET_BATCH, 128):
+        monkeypatch.setattr(files, "PARQUET_BATCH", batch)
+        for way in ways:
+            raw = files.read_table(
+                tmp_path / f"{way}.parquet", inventory.IMAGES_REQUIRED, inventory.IMAGES_OPTIONAL
+            )
+            read[(way, batch)] = raw.frame
+    first = read[("plain", 128)]
+    for got in read.values():
+        for name in first:
+            assert got[name].cat.categories.is_unique
+            assert got[name].astype(str).tolist() == first[name].astype(str).tolist()
+    for way in ways:
+        (tmp_path / way).mkdir()
+        (tmp_path / f"{way}.parquet").rename(tmp_path / way / "images.parquet")
+        result = runner.invoke(app, ["estimate", str(tmp_path / way), "--month", "2026-11"])
+        assert result.exit_code == 2
+        assert "images.parquet, row 2346, column 'repository'" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     ("bad", "says"),
     [

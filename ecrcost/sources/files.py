@@ -257,6 +257,11 @@ def _parquet_text(
     (:class:`_Folded`). Also the null mask (None without nulls)."""
 
     def encode(col: pa.Array, start: int) -> tuple[list[pa.DictionaryArray], np.ndarray]:
+        if pa.types.is_dictionary(col.type) and _is_string(col.type.value_type):
+            # text the file stores as a dictionary (names, accounts, regions): kept as it is
+            indices, values = col.indices.cast(pa.int32()), col.dictionary.cast(pa.large_string())
+            null = col.is_null().to_numpy(zero_copy_only=False)
+            return [pa.DictionaryArray.from_arrays(indices, values)], null
         if pa.types.is_dictionary(col.type):
             col = col.dictionary_decode()
         plain = _plain_column(pa.chunked_array([col]), name, path, joinable, start)
@@ -269,6 +274,9 @@ def _parquet_text(
     null_parts: list[np.ndarray] = []
     start = 0
     try:
+        if isinstance(path, Path) and _stored_as_dictionary(parquet, original):
+            parquet = _open_parquet(path, dictionary=original)  # as Arrow dictionaries: nothing to hash
+            # (an S3 file is not opened twice: each opening is another request)
         with ThreadPoolExecutor(2) as pool:
             pending: deque[Future[tuple[list[pa.DictionaryArray], np.ndarray]]] = deque()
             batches = parquet.iter_batches(batch_size=PARQUET_BATCH, columns=[original], use_threads=True)
@@ -294,6 +302,25 @@ def _take(
     encoded, null = done.result()
     parts.add(encoded)
     null_parts.append(null)
+
+
+def _is_string(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _stored_as_dictionary(parquet: pq.ParquetFile, original: str) -> bool:
+    """Whether every row group stores text column ``original`` with a dictionary page (repository
+    names do; digests, mostly distinct, fall back to plain pages), so it reads as dictionaries."""
+    if not _is_string(parquet.schema_arrow.field(original).type):
+        return False
+    meta = parquet.metadata
+    leaves = [meta.schema.column(i).path for i in range(meta.num_columns)]  # Parquet's own columns
+    if original not in leaves:
+        return False
+    at = leaves.index(original)
+    return meta.num_row_groups > 0 and all(
+        meta.row_group(g).column(at).has_dictionary_page for g in range(meta.num_row_groups)
+    )
 
 
 class _Folded:
@@ -500,11 +527,13 @@ def _parquet_error(path: Source, exc: BaseException) -> InputError:
     return InputError(f"not a readable Parquet file ({message})", file=path)
 
 
-def _open_parquet(path: Path | S3File) -> pq.ParquetFile:
+def _open_parquet(path: Path | S3File, dictionary: str | None = None) -> pq.ParquetFile:
+    """``dictionary``: a text column to read as Arrow dictionaries."""
+    read_dictionary = [dictionary] if dictionary is not None else None
     try:
         if isinstance(path, S3File):
-            return pq.ParquetFile(path.key, filesystem=path.fs)
-        return pq.ParquetFile(path)
+            return pq.ParquetFile(path.key, filesystem=path.fs, read_dictionary=read_dictionary)
+        return pq.ParquetFile(path, read_dictionary=read_dictionary)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _parquet_error(path, exc) from None
 
