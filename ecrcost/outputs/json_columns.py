@@ -70,9 +70,13 @@ def arrow_column(column: pd.Series) -> pa.Array:
     if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
         return pa.array(column.to_numpy(dtype=np.int64))
     if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = pa.array(column.cat.categories.astype(str).to_numpy(dtype=object), pa.large_string())
-        codes = pa.array(column.cat.codes.to_numpy(), mask=column.cat.codes.to_numpy() < 0)
-        return pa.DictionaryArray.from_arrays(codes, categories)
+        names = column.cat.categories  # Arrow-backed text (the loader's): used as it is, no copy
+        if not isinstance(names.dtype, pd.StringDtype):
+            names = names.astype(str)
+        codes = column.cat.codes.to_numpy()
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes, mask=codes < 0), pa.array(names, pa.large_string())
+        )
     return pa.array(column.astype(object).to_numpy(), pa.large_string(), from_pandas=True)
 
 
