@@ -47,7 +47,8 @@ class Simulation:
     (keep | expire | transition), rule_priority, reason, protected ("" | "running" | "inspector" |
     "in use" | "keep-tags": a protected image the policy would expire or archive; "running" images,
     which the inventory's workloads use, and "inspector" ones, which only Amazon Inspector says are in
-    use, are kept in ``after``), orphan (a kept child of an expired index).
+    use, are kept in ``after``), orphan (a kept child of an expired index). The text columns are
+    categorical (policy, action, reason and protected too: a million images repeat a few values).
     ``bytes``: per repository, stored bytes (unique layers) before and after, and bytes newly archived.
     ``before`` / ``after``: :class:`Estimate` of a whole ``period`` in each state (storage only).
     """
