@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..core.estimate import Estimate
     from ..core.options import PricingOptions
     from ..core.usage import Usage
+    from ..outputs.write import Chunk
 
 
 class Format(StrEnum):
@@ -232,15 +233,17 @@ def check_output_name(output: Path | None, hint: str) -> None:
         raise InputError(f"'{word}' is a format, not a file name: {hint}", column="--output")
 
 
-def emit(text: str | bytes, output: Path | None, quiet: bool = False) -> None:
-    """``text`` to ``output`` (see :func:`ecrcost.outputs.write.write_atomic`), or stdout when None;
-    a file written is named on stderr ("wrote FILE") unless ``quiet``."""
-    from ..outputs.write import write_atomic, write_stdout
+def emit(text: str | bytes | Iterable[Chunk], output: Path | None, quiet: bool = False) -> None:
+    """``text`` (or its pieces, one after the other: a large result is never one string) to ``output``
+    (see :func:`ecrcost.outputs.write.write_chunks`), or stdout when None; a file written is named on
+    stderr ("wrote FILE") unless ``quiet``."""
+    from ..outputs.write import STDOUT, write_chunks
 
-    if output is None or str(output) == "-":
-        write_stdout(text)
+    pieces = [text.encode("utf-8")] if isinstance(text, str) else [text] if isinstance(text, bytes) else text
+    if output is None or str(output) == STDOUT:
+        write_chunks(STDOUT, pieces)
         return
-    write_atomic(output, text)
+    write_chunks(output, pieces)
     if not quiet:
         typer.echo(one_line(f"wrote {output}"), err=True)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..core.errors import one_line
 from .common import (
     FORMAT_HELP,
     Billing,
@@ -18,6 +19,7 @@ from .common import (
     Prices,
     Quiet,
     Scope,
+    check_target,
     emit,
     fail,
     output_format,
@@ -91,6 +93,15 @@ def lifecycle(
             "(an image the inventory's workloads table says runs, --in-use, --keep-tags).",
         ),
     ] = False,
+    actions: Annotated[
+        Path | None,
+        typer.Option(
+            "--actions",
+            metavar="FILE",
+            help="Also write every image a policy expires or archives as a table, one row per policy "
+            "and image (.parquet or .csv): the JSON's actions, for millions of images.",
+        ),
+    ] = None,
     prices: Prices = None,
     blob_mounting: Blob = Mounting.collected,
     billing: Billing = Scope.organization,
@@ -105,9 +116,13 @@ def lifecycle(
     from ..analysis.lifecycle import read_in_use, read_policy
     from ..app.lifecycle import what_if
     from ..outputs import lifecycle as render
+    from ..outputs.lifecycle_actions import actions_format, write_actions
 
     with user_errors():
         chosen = output_format(format, output, LifecycleFormat, LifecycleFormat.table)
+        if actions is not None:
+            actions_format(actions)
+            check_target(actions, "--actions", folder=False)
         options = pricing(month, "0", blob_mounting, prices, billing)
         policies = [read_policy(p) for p in policy or ()]
         refs = read_in_use(in_use) if in_use is not None else ()
@@ -122,9 +137,13 @@ def lifecycle(
             step=working,
         )
         if chosen is LifecycleFormat.json:
-            emit(render.to_json(sims), output, quiet)
+            emit(render.json_chunks(sims), output, quiet)
         else:
             show([render.comparison(sims)], output, quiet)
+        if actions is not None:
+            write_actions(sims, actions)
+            if not quiet:
+                typer.echo(one_line(f"wrote {actions}"), err=True)
     unsafe = [s.name for s in sims if not s.safe]
     if fail_on_unsafe and unsafe:
         fail(f"unsafe: {', '.join(unsafe)} would expire or archive a protected image", UNSAFE)

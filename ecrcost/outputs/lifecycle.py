@@ -3,7 +3,7 @@ column per policy. Renders only: every figure comes from :class:`ecrcost.lifecyc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -13,10 +13,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..analysis.lifecycle.evaluate import EXPIRE, KEEP, TRANSITION
 from ..analysis.lifecycle.simulation import Simulation
 from ..core.money import CENT, allocate, round_half_up
 from ..core.units import GB
-from .machine import dumps, number
+from .json_columns import ColumnList
+from .machine import chunks, dumps, number
 from .rows import DecisionRow
 from .terminal import bullets, plain, table, usd
 
@@ -31,27 +33,42 @@ def _iso(ts: datetime) -> str:
 
 
 def to_dict(sims: Sequence[Simulation]) -> dict[str, Any]:
+    return _document(sims, streamed=False)
+
+
+def to_json(sims: Sequence[Simulation]) -> str:
+    return dumps(to_dict(sims), end="\n")
+
+
+def json_chunks(sims: Sequence[Simulation]) -> Iterator[bytes | memoryview]:
+    """The text of :func:`to_json`, a piece at a time: the per-image lists (``expired``,
+    ``transitioned``, ``protected``, ``orphans``, ``actions``) are built a column at a time from the
+    decisions and written a few thousand images at a time, never as one string or as Python objects
+    per image."""
+    return chunks(_document(sims, streamed=True), end="\n")
+
+
+def _document(sims: Sequence[Simulation], streamed: bool) -> dict[str, Any]:
     first = sims[0] if sims else None
     return {
         "as_of": _iso(first.as_of) if first else None,
         "period": str(first.period) if first else None,
         "currency": "USD",
         "basis": BASIS,
-        "policies": [_policy(s) for s in sims],
+        "policies": [_policy(s, streamed) for s in sims],
     }
 
 
-def _policy(s: Simulation) -> dict[str, Any]:
-    d = s.decisions
-    acted = d[d["action"] != "keep"]
+def _policy(s: Simulation, streamed: bool) -> dict[str, Any]:
+    lists = _column_lists(s) if streamed else _python_lists(s)
     return {
         "policy": s.name,
-        "expired": s.expired,
-        "transitioned": s.transitioned,
+        "expired": lists["expired"],
+        "transitioned": lists["transitioned"],
         "storage_usd_before": number(s.storage_usd_before),
         "storage_usd_after": number(s.storage_usd_after),
         "monthly_savings_usd": number(s.monthly_savings_usd),
-        "images": len(d),
+        "images": len(s.decisions),
         "bytes_before": s.bytes_before,
         "bytes_after": s.bytes_after,
         "bytes_freed": s.bytes_freed,
@@ -63,19 +80,10 @@ def _policy(s: Simulation) -> dict[str, Any]:
         "safe": s.safe,
         "running_images_hit": s.running[0],
         "running_instances": s.running[1],
-        "protected": [
-            {
-                "repository": str(r.repository),
-                "image_digest": str(r.image_digest),
-                "image_tags": str(r.image_tags or ""),
-                "action": r.action,
-                "protected": r.protected,
-            }
-            for r in cast("Iterable[DecisionRow]", s.protected.itertuples())
-        ],
-        "orphans": s.orphans,
+        "protected": lists["protected"],
+        "orphans": lists["orphans"],
         "emptied_repositories": s.emptied,
-        "actions": _actions(acted),
+        "actions": lists["actions"],
         "repositories": [
             {
                 k: (number(v) if isinstance(v, Decimal) else int(v) if k not in _TEXT else str(v))
@@ -88,14 +96,49 @@ def _policy(s: Simulation) -> dict[str, Any]:
 
 
 _TEXT = {"account_id", "region", "repository", "policy"}
-_ACTION_KEYS = [
+ACTION_KEYS = [
     "account_id", "region", "repository", "image_digest", "image_tags", "size_bytes", "action",
     "rule_priority", "reason",
 ]  # fmt: skip
+PROTECTED_KEYS = ["repository", "image_digest", "image_tags", "action", "protected"]
+
+
+def _column_lists(s: Simulation) -> dict[str, ColumnList]:
+    """The per-image lists, each written a column at a time (:mod:`.json_columns`)."""
+    d = s.decisions
+    digests = d["image_digest"]
+    return {
+        "expired": ColumnList([digests[d["action"] == EXPIRE]]),
+        "transitioned": ColumnList([digests[d["action"] == TRANSITION]]),
+        "protected": ColumnList([d.loc[d["protected"] != "", c] for c in PROTECTED_KEYS], PROTECTED_KEYS),
+        "orphans": ColumnList([digests[d["orphan"]]]),
+        "actions": ColumnList([d.loc[d["action"] != KEEP, c] for c in ACTION_KEYS], ACTION_KEYS),
+    }
+
+
+def _python_lists(s: Simulation) -> dict[str, list[Any]]:
+    """The per-image lists as Python objects (:func:`to_dict`: a small inventory's, to use in Python)."""
+    d = s.decisions
+    return {
+        "expired": s.expired,
+        "transitioned": s.transitioned,
+        "protected": [
+            {
+                "repository": str(r.repository),
+                "image_digest": str(r.image_digest),
+                "image_tags": str(r.image_tags or ""),
+                "action": r.action,
+                "protected": r.protected,
+            }
+            for r in cast("Iterable[DecisionRow]", s.protected.itertuples())
+        ],
+        "orphans": s.orphans,
+        "actions": _actions(d[d["action"] != KEEP]),
+    }
 
 
 def _actions(acted: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each image acted on, built a column at a time (a million images: no per-row pandas access)."""
+    """Each image acted on, built a column at a time (no per-row pandas access)."""
     columns = [
         *(acted[c].astype(str).tolist() for c in ("account_id", "region", "repository", "image_digest")),
         ["" if v is None else str(v) for v in acted["image_tags"].astype(object).tolist()],
@@ -104,7 +147,7 @@ def _actions(acted: pd.DataFrame) -> list[dict[str, Any]]:
         acted["rule_priority"].astype("int64").tolist(),
         acted["reason"].astype(str).tolist(),
     ]
-    return [dict(zip(_ACTION_KEYS, row, strict=True)) for row in zip(*columns, strict=True)]
+    return [dict(zip(ACTION_KEYS, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def running_line(s: Simulation) -> str:
@@ -113,10 +156,6 @@ def running_line(s: Simulation) -> str:
         f"{s.name}: would expire {s.running[0]:,} image(s) that {s.running[1]:,} running "
         "task(s)/pod(s)/function(s) use; kept here (the saving excludes them), but ECR would delete them"
     )
-
-
-def to_json(sims: Sequence[Simulation]) -> str:
-    return dumps(to_dict(sims), end="\n")
 
 
 def _gb(n: int) -> str:

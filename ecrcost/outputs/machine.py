@@ -6,7 +6,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache
 from typing import Any, cast
@@ -16,6 +16,7 @@ import pandas as pd
 from ..core.errors import one_line
 from ..core.estimate import PARTS, Estimate
 from ..core.money import CONTEXT, MICRO
+from .json_columns import ColumnList
 from .rows import RepositoryRow
 
 REPOSITORY_KEYS = [
@@ -62,18 +63,48 @@ def dumps(doc: Any, end: str = "") -> str:
     The text of ``json.dumps(doc, indent=2)``, written faster: ``json`` indents in pure Python (one
     call per value), so a list of a million digests or of flat records (a lifecycle's per-image lists)
     is written one C-encoded line per item instead, each indented by the separator. ``end`` follows
-    the text (a final newline)."""
-    out: list[str] = []
+    the text (a final newline). A :class:`~ecrcost.outputs.json_columns.ColumnList` in ``doc`` is
+    written as the list it stands for; :func:`chunks` writes it without joining the whole text."""
+    out = _pieces(doc, end)
+    if all(isinstance(piece, str) for piece in out):
+        return "".join(cast("list[str]", out))
+    return b"".join(_chunks(out)).decode("utf-8")
+
+
+def chunks(doc: Any, end: str = "") -> Iterator[bytes | memoryview]:
+    """The text :func:`dumps` writes, as UTF-8 a piece at a time: each
+    :class:`~ecrcost.outputs.json_columns.ColumnList` (a lifecycle's per-image lists) a few thousand
+    items at a time, the text between them whole."""
+    return _chunks(_pieces(doc, end))
+
+
+def _pieces(doc: Any, end: str) -> list[str | tuple[ColumnList, int]]:
+    out: list[str | tuple[ColumnList, int]] = []
     _write(doc, 0, out)
     out.append(end)  # here, not added to the text after: a lifecycle's text is hundreds of MB
-    return "".join(out)
+    return out
+
+
+def _chunks(out: list[str | tuple[ColumnList, int]]) -> Iterator[bytes | memoryview]:
+    text: list[str] = []
+    for piece in out:
+        if isinstance(piece, str):
+            text.append(piece)
+            continue
+        yield "".join(text).encode("utf-8")
+        text = []
+        listed, level = piece
+        yield from listed.chunks(level)
+    yield "".join(text).encode("utf-8")
 
 
 _SCALARS = (str, int, float, Number)
 
 
-def _write(obj: Any, level: int, out: list[str]) -> None:
-    if isinstance(obj, dict):
+def _write(obj: Any, level: int, out: list[str | tuple[ColumnList, int]]) -> None:
+    if isinstance(obj, ColumnList):
+        out.append((obj, level))
+    elif isinstance(obj, dict):
         if not obj:
             out.append("{}")
         elif all(v is None or isinstance(v, _SCALARS) for v in obj.values()):

@@ -22,7 +22,10 @@ import contextlib
 import os
 import stat
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ..core.errors import InputError
@@ -31,6 +34,7 @@ from .failures import output_failure
 
 STDOUT = "-"
 _MAX_LINKS = 40  # what the kernel follows before ELOOP
+Chunk = bytes | bytearray | memoryview
 
 
 @dataclass(frozen=True)
@@ -45,32 +49,78 @@ class Target:
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` (``-`` = stdout) as described in this module's docstring."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    if str(path) == STDOUT:
-        write_stdout(raw)
-        return
-    target = resolve(path)
-    try:
-        if target.through:
-            _write_through(target.path, raw)
-        else:
-            _replace(target, raw)
-    except OSError as exc:
-        raise output_failure(exc, path, kept=target.stat is not None and not target.through) from None
+    write_chunks(path, [data.encode("utf-8") if isinstance(data, str) else data])
+
+
+def write_chunks(path: str | Path, chunks: Iterable[Chunk]) -> None:
+    """Write ``chunks`` one after the other, as :func:`write_atomic` writes one (a result of hundreds
+    of MB is never one string): a file appears only when the last chunk is written."""
+    with opened(path) as sink:
+        for chunk in chunks:
+            sink.write(chunk)
 
 
 def write_stdout(data: str | bytes) -> None:
     """``data`` on standard output, flushed: a closed pipe or a full disk is one line, not a traceback
     at exit."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    write_chunks(STDOUT, [data.encode("utf-8") if isinstance(data, str) else data])
+
+
+class Sink:
+    """Where the bytes go while a result is written: :meth:`write` takes all of its bytes, and
+    :meth:`tell` counts them (what pyarrow's writers need of a file)."""
+
+    closed = False
+
+    def __init__(self, put: Callable[[memoryview], None]) -> None:
+        self._put = put
+        self._written = 0
+
+    def write(self, data: Chunk) -> int:
+        view = memoryview(data).cast("B")
+        self._put(view)
+        self._written += len(view)
+        return len(view)
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        pass
+
+
+@contextmanager
+def opened(path: str | Path) -> Iterator[Sink]:
+    """A :class:`Sink` for ``path`` (``-`` = stdout), written as this module's docstring says: a
+    regular file is replaced only when the block ends without an error (nothing is left behind)."""
+    if str(path) == STDOUT:
+        with _stdout() as sink:
+            yield sink
+        return
+    target = resolve(path)
+    try:
+        if target.through:
+            with _write_through(target.path) as sink:
+                yield sink
+        else:
+            with _replace(target) as sink:
+                yield sink
+    except OSError as exc:
+        raise output_failure(exc, path, kept=target.stat is not None and not target.through) from None
+
+
+@contextmanager
+def _stdout() -> Iterator[Sink]:
+    """Standard output, flushed at the end: a closed pipe or a full disk is one line, not a traceback
+    at exit."""
     try:
         sys.stdout.flush()  # what was printed before comes first
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is None:
-            sys.stdout.write(raw.decode("utf-8"))
+            yield Sink(_write_text)
             sys.stdout.flush()
         else:
-            buffer.write(raw)
+            yield Sink(buffer.write)
             buffer.flush()
     except OSError as exc:
         _silence_stdout()
@@ -105,7 +155,8 @@ def resolve(path: str | Path) -> Target:
     raise InputError("too many levels of symbolic links", file=shown)
 
 
-def _replace(target: Target, raw: bytes) -> None:
+@contextmanager
+def _replace(target: Target) -> Iterator[Sink]:
     folder = Path(os.path.dirname(target.path) or ".")
     name = os.path.basename(target.path)
     if target.stat is None:
@@ -118,7 +169,7 @@ def _replace(target: Target, raw: bytes) -> None:
     fd, tmp = temps.new_file(folder, name)
     try:
         _set_owner_and_mode(fd, target.stat)
-        _write_all(fd, raw)
+        yield Sink(partial(_write_all, fd))
         os.fsync(fd)  # a full disk or quota on a delayed-allocation file system shows here, not later
         os.replace(tmp, target.path)
     except BaseException:
@@ -129,16 +180,20 @@ def _replace(target: Target, raw: bytes) -> None:
     temps.sync_folder(folder)
 
 
-def _write_through(path: str, raw: bytes) -> None:
+@contextmanager
+def _write_through(path: str) -> Iterator[Sink]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOCTTY | os.O_CLOEXEC, 0o666)
     try:
-        _write_all(fd, raw)
+        yield Sink(partial(_write_all, fd))
     finally:
         os.close(fd)
 
 
-def _write_all(fd: int, raw: bytes) -> None:
-    view = memoryview(raw)
+def _write_text(view: memoryview) -> None:
+    sys.stdout.write(bytes(view).decode("utf-8"))
+
+
+def _write_all(fd: int, view: memoryview) -> None:
     while view:
         view = view[os.write(fd, view) :]
 

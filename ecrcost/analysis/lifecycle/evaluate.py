@@ -55,7 +55,8 @@ def evaluate(images: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
     exploded = tags.str.split().explode().dropna()
     archived = (images["image_status"].astype(str) == "ARCHIVED").to_numpy()
     claimed = np.zeros(n, dtype=bool)  # selected by a higher-priority rule
-    times = _times(images)
+    digests, parents, subjects = digest_numbers(images, "parent_digest", "subject_digest")
+    times = _times(images, digests)
     for rule in policy.rules:
         selected = _selects(rule, tagged, exploded, n) & (
             archived if rule.storage_class == "archive" else ~archived
@@ -66,8 +67,8 @@ def evaluate(images: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
         priority[act] = rule.priority
         reason[act] = rule.describe()
         claimed |= selected
-    _hold_children(images, group, action, priority, reason)
-    _follow_subjects(images, group, archived, action, priority, reason)
+    _hold_children(images, group, digests, parents, action, priority, reason)
+    _follow_subjects(images, group, digests, subjects, archived, action, priority, reason)
     return pd.DataFrame({"action": action, "rule_priority": priority, "reason": reason}, index=images.index)
 
 
@@ -106,7 +107,45 @@ def _any_per_image(rows: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _times(images: pd.DataFrame) -> pd.DataFrame:
+def digest_numbers(images: pd.DataFrame, *columns: str, ordered: bool = True) -> list[np.ndarray]:
+    """``image_digest``, then each digest column of ``columns`` (parents, subjects), as integers:
+    equal digests, equal numbers (``ordered``: sorting as the digests' text does); -1 for a digest no
+    image of ``images`` has (a blank, a missing column). Computed on the distinct digests, never on a
+    million texts."""
+    codes, names = _distinct(images["image_digest"])
+    rank = np.arange(len(names), dtype=np.int64)
+    if ordered:
+        rank[names.argsort()] = rank.copy()
+    numbers = [np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)]
+    for column in columns:
+        if column not in images:
+            numbers.append(np.full(len(images), -1, dtype=np.int64))
+            continue
+        values = images[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            found = names.get_indexer(values.cat.categories)
+            of_code = np.where(found >= 0, rank[np.maximum(found, 0)], -1)
+            own = values.cat.codes.to_numpy()
+            numbers.append(np.where(own >= 0, of_code[np.maximum(own, 0)], -1))
+        else:
+            found = names.get_indexer(pd.Index(text_values(values)))
+            numbers.append(np.where(found >= 0, rank[np.maximum(found, 0)], -1))
+    return numbers
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's code into the distinct values (-1: missing), and those values."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        used = np.unique(codes[codes >= 0])
+        remap = np.full(len(column.cat.categories), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), column.cat.categories[used]
+    codes, uniques = pd.factorize(text_values(column))
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _times(images: pd.DataFrame, digests: np.ndarray) -> pd.DataFrame:
     """The times rules read, per image (UTC): ``pushed`` (last restore, else push), ``pulled`` (last pull,
     else that), ``archived`` (last transition to archive, NaT if unknown), and the digest for ties."""
     never = pd.Series(pd.NaT, index=images.index, dtype="datetime64[us, UTC]")
@@ -123,7 +162,7 @@ def _times(images: pd.DataFrame) -> pd.DataFrame:
             "pushed": pushed,
             "pulled": last_pull.where(~stale_pull, pushed),
             "archived": column("last_archived_at"),
-            "digest": text_values(images["image_digest"]),
+            "digest": digests,  # the tie-break: numbers sorting as the digests do
         },
         index=images.index,
     )
@@ -158,30 +197,37 @@ def _count_marks(
 
 
 def locate(group: np.ndarray, digests: np.ndarray, want_group: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """Row of the image with digest ``want[i]`` in repository ``want_group[i]`` (``group``: the
-    repository number of every image row), or -1. Digests repeat across repositories (replication
-    copies them), so the repository is part of the key."""
-    codes, uniques = pd.factorize(np.concatenate([digests, want]))
-    width = np.int64(len(uniques) + 1)
-    have = group.astype(np.int64) * width + codes[: len(digests)]
-    wanted = want_group.astype(np.int64) * width + codes[len(digests) :]
+    """Row of the image with digest number ``want[i]`` (:func:`digest_numbers`, at least 0) in
+    repository ``want_group[i]`` (``group``: the repository number of every image row), or -1.
+    Digests repeat across repositories (replication copies them), so the repository is part of the key."""
+    width = np.int64(max(int(digests.max(initial=0)), int(want.max(initial=0))) + 1)
+    have = group.astype(np.int64) * width + digests
+    wanted = want_group.astype(np.int64) * width + want
     order = np.argsort(have, kind="stable")
     pos = np.minimum(np.searchsorted(have[order], wanted), len(have) - 1)
     return np.where(have[order][pos] == wanted, order[pos], -1)
 
 
 def _hold_children(
-    images: pd.DataFrame, group: np.ndarray, action: np.ndarray, priority: np.ndarray, reason: np.ndarray
+    images: pd.DataFrame,
+    group: np.ndarray,
+    digests: np.ndarray,
+    parents: np.ndarray,
+    action: np.ndarray,
+    priority: np.ndarray,
+    reason: np.ndarray,
 ) -> None:
     """ "If an image is referenced by a manifest list, it cannot be expired or archived without the
     manifest list being deleted or archived first": keep children whose (stored) index stays."""
-    parent = text_values(images["parent_digest"])
-    children = np.flatnonzero((parent != "") & (action != KEEP))
+    children = np.flatnonzero((parents >= 0) & (action != KEEP))
     if not len(children):
         return
-    index_row = locate(group, text_values(images["image_digest"]), group[children], parent[children])
+    index_row = locate(group, digests, group[children], parents[children])
     held = children[(index_row >= 0) & (action[np.maximum(index_row, 0)] == KEEP)]
-    reason[held] = [f"kept: its manifest list {parent[c]} stays (else {reason[c]})" for c in held]
+    parent = text_values(images["parent_digest"].iloc[held])
+    reason[held] = [
+        f"kept: its manifest list {p} stays (else {reason[c]})" for p, c in zip(parent, held, strict=True)
+    ]
     action[held] = KEEP
     priority[held] = 0
 
@@ -189,19 +235,18 @@ def _hold_children(
 def _follow_subjects(
     images: pd.DataFrame,
     group: np.ndarray,
+    digests: np.ndarray,
+    subjects: np.ndarray,
     archived: np.ndarray,
     action: np.ndarray,
     priority: np.ndarray,
     reason: np.ndarray,
 ) -> None:
     """Referrers follow their subject: expired with it, archived with it (a chain follows to its end)."""
-    if "subject_digest" not in images:
-        return
-    subject = text_values(images["subject_digest"])
-    referrers = np.flatnonzero(subject != "")
+    referrers = np.flatnonzero(subjects >= 0)
     if not len(referrers):
         return
-    found = locate(group, text_values(images["image_digest"]), group[referrers], subject[referrers])
+    found = locate(group, digests, group[referrers], subjects[referrers])
     referrers, found = referrers[found >= 0], found[found >= 0]
     for _ in range(len(referrers)):  # each pass settles one more link of the longest chain
         theirs = action[found]

@@ -34,10 +34,10 @@ from ...core.quantities import of_stored
 from ...core.units import GB
 from ...core.usage import Usage
 from ..workloads import inspector_only, running_count, runtime, uses
-from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, evaluate, locate, text_values
+from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, digest_numbers, evaluate, locate
 from .policy import Policy, Rule
 from .protect import Reference, in_use, keeps_tags
-from .simulation import Simulation
+from .simulation import Applied, Simulation
 
 ARCHIVE_MINIMUM_MONTHS = 3  # 90 days, charged as three 30-day months (AWS does not publish the proration)
 # Policies for a simulation: one for every repository, or one per (account_id, region, repository).
@@ -68,53 +68,11 @@ def simulate(
         images = images.reset_index(drop=True)
         usage = replace(usage, images=images)
     stored = ((images["pushed_at"] <= as_of_ts) & ~(images["deleted_at"] <= as_of_ts)).to_numpy(dtype=bool)
-    rows = np.flatnonzero(stored)
-    now_images = images.iloc[rows].reset_index(drop=True)
-
-    decided, names = _decide(now_images, policy, name, as_of_ts)
-    action = decided["action"].to_numpy(dtype=object)
-    expired = np.zeros(len(images), dtype=bool)
-    expired[rows[action == EXPIRE]] = True
-    moved = np.zeros(len(images), dtype=bool)
-    moved[rows[action == TRANSITION]] = True
-
-    use = in_use(now_images, in_use_refs)
-    tags = keeps_tags(now_images, keep_tags)
-    workloads = runtime(usage.workloads)
-    pairs = uses(now_images, workloads)
-    running = np.zeros(len(now_images), dtype=bool)
-    running[pairs["image"].to_numpy()] = True
-    # what only Amazon Inspector says is in use (no collected workload names it)
-    inspected = np.zeros(len(now_images), dtype=bool)
-    inspected[uses(now_images, inspector_only(usage.workloads))["image"].to_numpy()] = True
-    inspected &= ~running
-    hit = action != KEEP
-    protected = np.where(
-        hit & running,
-        "running",
-        np.where(
-            hit & inspected,
-            "inspector",
-            np.where(hit & use, "in use", np.where(hit & tags, "keep-tags", "")),
-        ),
+    # The images stored now are copied for the decisions only: what is kept is the decisions frame
+    # (low-cardinality text as categories) and two masks, before the two states are metered.
+    decisions, expired, moved, running_hits, undated = _decisions(
+        usage, stored, policy, name, as_of_ts, in_use_refs, keep_tags
     )
-    # What runs stays: the after state keeps it, so the saving never counts it.
-    expired[rows[running | inspected]] = False
-    moved[rows[running | inspected]] = False
-    hit_rows = pairs["workload"].to_numpy()[(hit & running)[pairs["image"].to_numpy()]]
-    running_hits = (
-        int((hit & running).sum()),
-        running_count(workloads, hit_rows) if workloads is not None else 0,
-    )
-    decisions = now_images[
-        [*REPO, "image_digest", "image_tags", "size_bytes", "pushed_at", "image_status"]
-    ].copy()
-    decisions["policy"] = names
-    decisions["action"] = action
-    decisions["rule_priority"] = decided["rule_priority"].to_numpy()
-    decisions["reason"] = decided["reason"].to_numpy()
-    decisions["protected"] = protected
-    decisions["orphan"] = _orphans(now_images, action)
 
     options = PricingOptions.of(period, prices=prices, blob_mounting=blob_mounting)
     archived_now = (images["image_status"] == "ARCHIVED").to_numpy(dtype=bool)
@@ -152,7 +110,7 @@ def simulate(
         rate = prices.region(str(region)).archive_tiers[0].usd_per_gb  # first tier: the 150 TB above is rare
         gb_months = CONTEXT.divide(Decimal(int(moved_bytes) * ARCHIVE_MINIMUM_MONTHS), Decimal(GB))
         minimum += CONTEXT.multiply(gb_months, rate)
-    notes = _notes(decisions, now_images, policy, before)
+    notes = _notes(decisions, undated, before)
     return Simulation(
         name=name or (policy.name if isinstance(policy, Policy) else "stored policies"),
         as_of=as_of_ts,
@@ -161,7 +119,7 @@ def simulate(
         bytes=table,
         before=before,
         after=after,
-        after_usage=_applied(usage, images, expired, moved, as_of_ts),
+        applied=Applied(usage, expired, moved),
         restore_usd_per_gb=restore,
         archive_minimum_usd=minimum,
         notes=notes,
@@ -179,6 +137,69 @@ def _timestamp(value: datetime | str | None) -> pd.Timestamp:
     if not isinstance(ts, pd.Timestamp):  # also pd.NaT, which pd.Timestamp() returns for "" or "NaT"
         raise InputError(f"'{value}' is not a timestamp (ISO 8601, e.g. 2026-11-01T00:00:00Z)", field="as_of")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _decisions(
+    usage: Usage,
+    stored: np.ndarray,
+    policy: Policies,
+    name: str | None,
+    as_of: pd.Timestamp,
+    in_use_refs: Iterable[Reference],
+    keep_tags: Iterable[str],
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int], int]:
+    """The decisions frame (see :class:`Simulation`) of the ``stored`` images; the masks of the
+    inventory's images expired and moved to archive in the after state (what runs stays); the
+    running images hit and their instances; archived images without an archive date that a
+    sinceImageTransitioned rule keeps."""
+    images = cast("pd.DataFrame", usage.images)
+    rows = np.flatnonzero(stored)
+    now_images = images.iloc[rows].reset_index(drop=True)
+
+    decided, names = _decide(now_images, policy, name, as_of)
+    action = decided["action"].to_numpy(dtype=object)
+    expired = np.zeros(len(images), dtype=bool)
+    expired[rows[action == EXPIRE]] = True
+    moved = np.zeros(len(images), dtype=bool)
+    moved[rows[action == TRANSITION]] = True
+
+    use = in_use(now_images, in_use_refs)
+    tags = keeps_tags(now_images, keep_tags)
+    workloads = runtime(usage.workloads)
+    pairs = uses(now_images, workloads)
+    running = np.zeros(len(now_images), dtype=bool)
+    running[pairs["image"].to_numpy()] = True
+    # what only Amazon Inspector says is in use (no collected workload names it)
+    inspected = np.zeros(len(now_images), dtype=bool)
+    inspected[uses(now_images, inspector_only(usage.workloads))["image"].to_numpy()] = True
+    inspected &= ~running
+    hit = action != KEEP
+    # first that applies: running, inspector, in use, keep-tags; else "" (code 0)
+    reasons = [hit & tags, hit & use, hit & inspected, hit & running]
+    protected_code = np.zeros(len(now_images), dtype=np.int8)
+    for code, mask in enumerate(reasons, start=1):
+        protected_code[mask] = code
+    protected = pd.Categorical.from_codes(
+        protected_code, categories=pd.Index(["", "keep-tags", "in use", "inspector", "running"])
+    )
+    # What runs stays: the after state keeps it, so the saving never counts it.
+    expired[rows[running | inspected]] = False
+    moved[rows[running | inspected]] = False
+    hit_rows = pairs["workload"].to_numpy()[(hit & running)[pairs["image"].to_numpy()]]
+    running_hits = (
+        int((hit & running).sum()),
+        running_count(workloads, hit_rows) if workloads is not None else 0,
+    )
+    decisions = now_images[
+        [*REPO, "image_digest", "image_tags", "size_bytes", "pushed_at", "image_status"]
+    ].copy()
+    decisions["policy"] = pd.Categorical(names)
+    decisions["action"] = pd.Categorical(action, categories=[KEEP, EXPIRE, TRANSITION])
+    decisions["rule_priority"] = decided["rule_priority"].to_numpy()
+    decisions["reason"] = pd.Categorical(decided["reason"].to_numpy())
+    decisions["protected"] = protected
+    decisions["orphan"] = _orphans(now_images, action)
+    return decisions, expired, moved, running_hits, _undated(now_images, policy)
 
 
 def _decide(
@@ -218,14 +239,15 @@ def _decide(
 
 def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
     """Kept children of an index the policy expires: untagged images nothing references any more."""
-    parent = text_values(images["parent_digest"])
     out = np.zeros(len(images), dtype=bool)
-    kept_children = np.flatnonzero((parent != "") & (action == KEEP))
-    if not len(kept_children) or not (action == EXPIRE).any():
+    if not (action == EXPIRE).any():
+        return out
+    digests, parents = digest_numbers(images, "parent_digest", ordered=False)
+    kept_children = np.flatnonzero((parents >= 0) & (action == KEEP))
+    if not len(kept_children):
         return out
     group = images.groupby(REPO, sort=False, observed=True).ngroup().to_numpy()
-    digests = text_values(images["image_digest"])
-    index_row = locate(group, digests, group[kept_children], parent[kept_children])
+    index_row = locate(group, digests, group[kept_children], parents[kept_children])
     out[kept_children[(index_row >= 0) & (action[np.maximum(index_row, 0)] == EXPIRE)]] = True
     return out
 
@@ -241,33 +263,22 @@ def _bytes(est: Estimate) -> pd.DataFrame:
     return frame.groupby(REPO, sort=True)[["bytes", "archive"]].sum()
 
 
-def _applied(
-    usage: Usage, images: pd.DataFrame, expired: np.ndarray, moved: np.ndarray, as_of: pd.Timestamp
-) -> Usage:
-    """Inventory': expired images deleted at ``as_of``, transitioned ones ARCHIVED (from ``as_of`` on,
-    for the metering this is the whole of their life: the inventory has no per-class history)."""
-    out = images.copy()
-    deleted = out["deleted_at"].copy()
-    deleted[expired] = as_of
-    out["deleted_at"] = deleted
-    status = out["image_status"].astype(object)
-    status[moved] = "ARCHIVED"
-    out["image_status"] = status
-    return replace(usage, images=out)
-
-
-def _notes(
-    decisions: pd.DataFrame, images: pd.DataFrame, policy: Policies, before: Estimate
-) -> tuple[str, ...]:
-    notes = [n for n in before.notes if "not over" not in n]
+def _undated(images: pd.DataFrame, policy: Policies) -> int:
+    """Archived images without an archive date, when a sinceImageTransitioned rule could expire them."""
     rules = [policy] if isinstance(policy, Policy) else list(policy.values())
-    transitioned_rule = any(r.count_type == "sinceImageTransitioned" for p in rules for r in p.rules)
+    if not any(r.count_type == "sinceImageTransitioned" for p in rules for r in p.rules):
+        return 0
     undated = images["image_status"].astype(str) == "ARCHIVED"
     if "last_archived_at" in images:
         undated &= images["last_archived_at"].isna()
-    if transitioned_rule and int(undated.sum()):
+    return int(undated.sum())
+
+
+def _notes(decisions: pd.DataFrame, undated: int, before: Estimate) -> tuple[str, ...]:
+    notes = [n for n in before.notes if "not over" not in n]
+    if undated:
         notes.append(
-            f"{int(undated.sum())} archived image(s) have no archive date (last_archived_at) in the "
+            f"{undated} archived image(s) have no archive date (last_archived_at) in the "
             "inventory: sinceImageTransitioned rules keep them here (ECR would expire those archived "
             "long enough ago)."
         )

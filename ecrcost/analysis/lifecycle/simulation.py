@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -19,6 +20,25 @@ from .evaluate import EXPIRE, REPO, TRANSITION
 
 
 @dataclass(frozen=True)
+class Applied:
+    """The inventory a simulation ran on and its images (rows) the policy expires / moves to archive."""
+
+    usage: Usage
+    expired: np.ndarray
+    moved: np.ndarray
+
+    def usage_at(self, as_of: pd.Timestamp) -> Usage:
+        out = cast("pd.DataFrame", self.usage.images).copy()
+        deleted = out["deleted_at"].copy()
+        deleted[self.expired] = as_of
+        out["deleted_at"] = deleted
+        status = out["image_status"].astype(object)
+        status[self.moved] = "ARCHIVED"
+        out["image_status"] = status
+        return replace(self.usage, images=out)
+
+
+@dataclass(frozen=True)
 class Simulation:
     """What one policy (or the repositories' stored policies) would do at ``as_of``, and what it saves.
 
@@ -27,7 +47,8 @@ class Simulation:
     (keep | expire | transition), rule_priority, reason, protected ("" | "running" | "inspector" |
     "in use" | "keep-tags": a protected image the policy would expire or archive; "running" images,
     which the inventory's workloads use, and "inspector" ones, which only Amazon Inspector says are in
-    use, are kept in ``after``), orphan (a kept child of an expired index).
+    use, are kept in ``after``), orphan (a kept child of an expired index). The text columns are
+    categorical (policy, action, reason and protected too: a million images repeat a few values).
     ``bytes``: per repository, stored bytes (unique layers) before and after, and bytes newly archived.
     ``before`` / ``after``: :class:`Estimate` of a whole ``period`` in each state (storage only).
     """
@@ -39,13 +60,21 @@ class Simulation:
     bytes: pd.DataFrame
     before: Estimate
     after: Estimate
-    after_usage: Usage  # the inventory after the policy ran at as_of (expired: deleted_at = as_of)
+    applied: Applied  # what after_usage is made of, when asked for
     restore_usd_per_gb: dict[str, Decimal]
     archive_minimum_usd: Decimal
     notes: tuple[str, ...] = field(default=())
     # (images in use by workloads the policy would expire or archive, running tasks/pods/functions
     # using them): those images are kept in the after state (protected "running")
     running: tuple[int, int] = (0, 0)
+
+    @cached_property
+    def after_usage(self) -> Usage:
+        """The inventory after the policy ran at ``as_of``: expired images deleted at ``as_of``,
+        transitioned ones ARCHIVED (from ``as_of`` on, for the metering this is the whole of their
+        life: the inventory has no per-class history). Built when first asked for (a copy of the
+        images)."""
+        return self.applied.usage_at(self.as_of)
 
     def __repr__(self) -> str:
         return (
@@ -162,7 +191,7 @@ class Simulation:
         index = counts.index.union(sizes.index).union(before.index).union(after.index)
         # reindex with fill values keeps integer bytes integers (a merge would pass them through floats)
         out = counts.drop(columns="policy").reindex(index, fill_value=0)
-        out.insert(0, "policy", counts["policy"].reindex(index, fill_value=""))
+        out.insert(0, "policy", counts["policy"].astype(str).reindex(index, fill_value=""))
         sizes = sizes.reindex(index, fill_value=0)
         for c in ("bytes_before", "bytes_after", "archived_bytes"):
             out[c] = sizes[c].astype(np.int64)
