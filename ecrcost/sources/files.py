@@ -323,11 +323,15 @@ def _stored_as_dictionary(parquet: pq.ParquetFile, original: str) -> bool:
     )
 
 
+FOLD_BYTES = 256 << 20  # batch dictionaries' text held before a merge
+
+
 class _Folded:
     """Dictionary-encoded batches of one column, folded into one dictionary as they come: the
     batches' own dictionaries are merged into it whenever they hold more text than a quarter of it
-    (and at least 64 MiB). Memory then holds the merged dictionary and a bounded backlog, not one
-    dictionary per batch: at 100M layer rows that was 96 dictionaries of digests, 4 GB at once."""
+    (and at least ``FOLD_BYTES``). Memory then holds the merged dictionary and a bounded backlog, not
+    one dictionary per batch: at 100M layer rows that was 96 dictionaries of digests, 4 GB at once.
+    Each merge hashes the merged dictionary again, so merges are few (at 10M layer rows, two)."""
 
     def __init__(self) -> None:
         self.merged: pa.DictionaryArray | None = None
@@ -338,7 +342,7 @@ class _Folded:
         self.backlog.extend(parts)
         self.backlog_bytes += sum(p.dictionary.nbytes for p in parts)
         merged_bytes = self.merged.dictionary.nbytes if self.merged is not None else 0
-        if self.backlog_bytes > max(64 << 20, merged_bytes // 4):
+        if self.backlog_bytes > max(FOLD_BYTES, merged_bytes // 4):
             self._merge()
 
     def _merge(self) -> None:
