@@ -50,6 +50,7 @@ GZIP_ERRORS = (OSError, EOFError, cast(type[Exception], isal_zlib.error))  # its
 HEAD = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*(?=\[)')
 TAIL = re.compile(rb"\]\s*\}\s*\Z")
 SHM = Path("/dev/shm")
+SHM_NEEDED = 1 << 30  # free bytes: a 12 MiB batch of gzipped files is ~215 MiB of JSON
 
 
 def _duck_type(spec: Any) -> str:
@@ -94,7 +95,7 @@ class Trail:
         that fails is read again file by file, the slow way, so one bad file costs only itself."""
         if not files:
             return
-        scratch = Path(tempfile.mkdtemp(prefix="ecrcost-trail-", dir=SHM if SHM.is_dir() else None))
+        scratch = Path(tempfile.mkdtemp(prefix="ecrcost-trail-", dir=_scratch_parent()))
         try:
             with ThreadPoolExecutor(2) as pool:
                 cut = list(pool.map(lambda i: _array(files[i][0], scratch / f"{i}.json"), range(len(files))))
@@ -216,6 +217,15 @@ class Trail:
         return self.con.execute(sql, params)
 
 
+def _scratch_parent() -> Path | None:
+    """``/dev/shm`` when it has room for a batch several times over (a container's is often 64 MB),
+    else the system's temporary folder (None)."""
+    try:
+        return SHM if SHM.is_dir() and shutil.disk_usage(SHM).free >= SHM_NEEDED else None
+    except OSError:
+        return None
+
+
 def _array(path: Path, target: Path) -> Path | str | None:
     """The records array of one trail file, written to ``target`` as it is; None for a file of
     another shape (read whole instead), or why the file cannot be read."""
@@ -230,8 +240,12 @@ def _array(path: Path, target: Path) -> Path | str | None:
     if head is None or tail is None:
         return None
     end = len(data) - (len(tail.group()) - 1)  # keep the array's closing bracket
-    with open(target, "wb") as out:
-        out.write(memoryview(data)[head.end() : end])
+    try:
+        with open(target, "wb") as out:
+            out.write(memoryview(data)[head.end() : end])
+    except OSError:  # the scratch folder is full: this file is read whole, the slow way
+        target.unlink(missing_ok=True)
+        return None
     return target
 
 
