@@ -165,6 +165,28 @@ def test_the_actions_table_of_nothing_acted_on_has_its_header(tmp_path):
     assert table.read_text().splitlines() == [",".join(f'"{k}"' for k in ["policy", *render.ACTION_KEYS])]
 
 
+def test_an_actions_csv_cell_a_spreadsheet_would_run_gets_a_quote_and_parquet_keeps_the_text(tmp_path):
+    inv = Inventory(tmp_path / "inv")
+    inv.push("app", "one", "2026-01-01", {"a": 1}, tags="=HYPERLINK(1)")
+    inv.push("app", "two", "2026-01-02", {"b": 1}, tags="+plain")
+    inv.push("app", "new", "2026-10-01", {"c": 1}, tags="latest")  # the one image the policy keeps
+    folder = inv.write()
+    policy = str(FIXTURES / "aws-all-images.json")
+    got = {}
+    for suffix in (".csv", ".parquet"):
+        table = tmp_path / f"actions{suffix}"
+        args = ["lifecycle", str(folder), "--policy", policy, "--actions", str(table), "-q"]
+        result = runner.invoke(app, [*args, "--as-of", "2026-11-01T00:00:00Z", "--month", "2026-10"])
+        assert result.exit_code == 0, result.output
+        if suffix == ".csv":
+            with table.open(newline="", encoding="utf-8") as f:
+                got[suffix] = sorted(r["image_tags"] for r in csv.DictReader(f))
+        else:
+            got[suffix] = sorted(pq.read_table(table).column("image_tags").to_pylist())
+    assert got[".parquet"] == ["+plain", "=HYPERLINK(1)"]
+    assert got[".csv"] == ["'+plain", "'=HYPERLINK(1)"]
+
+
 def test_an_actions_file_of_no_table_format_is_exit_2_in_one_line(tmp_path):
     folder = inventory(tmp_path)
     table = tmp_path / "actions.json"

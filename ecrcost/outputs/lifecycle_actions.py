@@ -1,6 +1,7 @@
 """The per-image list of a lifecycle what-if as a table (``lifecycle --actions FILE``): one row per
 policy and image it expires or archives, the fields of the JSON ``actions`` items after the policy's
-name, as Parquet or CSV (by the file's suffix), written a column at a time and atomically."""
+name, as Parquet or CSV (by the file's suffix), written a column at a time and atomically. In the CSV,
+a cell a spreadsheet would run as a formula gets a leading quote, as in exports."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 from ..analysis.lifecycle.evaluate import KEEP
 from ..analysis.lifecycle.simulation import Simulation
 from ..core.errors import InputError
+from .export.encode import neutralised
 from .json_columns import ROWS, arrow_column
 from .lifecycle import ACTION_KEYS
 from .write import opened
@@ -65,5 +67,6 @@ def write_actions(sims: Sequence[Simulation], path: Path) -> None:
             import pyarrow.csv as pcsv
 
             with pcsv.CSVWriter(sink, SCHEMA) as csv:
-                for batch in batches(sims):
-                    csv.write_batch(batch)
+                for batch in batches(sims):  # cells a spreadsheet would run as formulas get a quote
+                    columns = [neutralised(c) for c in batch.columns]
+                    csv.write_batch(pa.RecordBatch.from_arrays(columns, schema=SCHEMA))

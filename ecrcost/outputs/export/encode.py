@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection"): neutralised with a leading quote.
@@ -15,6 +17,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def neutralised(column: pa.Array) -> pa.Array:
+    """:func:`neutralise` over a whole Arrow text column (other columns as they are)."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return column
+    risky = pc.match_substring_regex(column, "^[" + re.escape("".join(FORMULA_START)) + "]")
+    return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
 
 
 def decimal_text(value: Decimal) -> str:
