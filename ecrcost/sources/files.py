@@ -176,12 +176,14 @@ def concatenated(tables: list[RawTable], path: Source, constants: list[dict[str,
         for name, value in values.items():
             if name not in table.frame:
                 continue
-            col = table.frame[name].astype("str").str.strip()
-            bad = (col != value).to_numpy() & ~table.null(name).to_numpy()
+            texts, codes = _stripped_categories(table.frame[name])
+            same = np.asarray(texts == value, dtype=bool)
+            bad = np.where(codes >= 0, ~same[np.maximum(codes, 0)], True) & ~table.null(name).to_numpy()
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
+                shown = texts.iloc[codes[i]] if codes[i] >= 0 else ""
                 raise table.error(
-                    f"'{col.iloc[i]}' in a folder of {name}={value}: a row belongs in its partition's folder",
+                    f"'{shown}' in a folder of {name}={value}: a row belongs in its partition's folder",
                     i,
                     name,
                 )
@@ -198,9 +200,12 @@ def concatenated(tables: list[RawTable], path: Source, constants: list[dict[str,
             )
     columns: dict[str, pd.Series | pd.Categorical] = {}
     nulls: dict[str, np.ndarray] = {}
+    rows = sum(len(t.frame) for t in tables)
     for name in names:
+        if any(name in t.nulls for t in tables):
+            nulls[name] = np.concatenate([t.null(name).to_numpy() for t in tables])
         pieces = [
-            t.frame[name]
+            t.frame.pop(name)  # each file's column is let go as it is taken: one copy at a time
             if name in t.frame
             else pd.Series(
                 pd.Categorical.from_codes(np.zeros(len(t.frame), np.int8), categories=pd.Index([v[name]]))
@@ -208,18 +213,32 @@ def concatenated(tables: list[RawTable], path: Source, constants: list[dict[str,
             for t, v in zip(tables, constants, strict=True)
         ]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces):
-            union = pd.api.types.union_categoricals(pieces)
-            values = pa.array(union.categories.array, pa.large_string())  # 64-bit offsets: safe to combine
-            if isinstance(values, pa.ChunkedArray):
-                values = values.combine_chunks()
-            columns[name] = pd.Categorical.from_codes(union.codes, dtype=unique_categories(values))
+            folded = _Folded()  # the files' dictionaries unified in Arrow, not hashed again by pandas
+            while pieces:
+                folded.add([_arrow_dictionary(pieces.pop(0))])
+            columns[name] = _from_dictionary(folded.result(), rows)
         else:
             columns[name] = pd.concat(pieces, ignore_index=True)
-        if any(name in t.nulls for t in tables):
-            nulls[name] = np.concatenate([t.null(name).to_numpy() for t in tables])
     starts = np.cumsum([0] + [len(t.frame) for t in tables[:-1]])
     parts = tuple((t.path, t.kind, int(at)) for t, at in zip(tables, starts, strict=True))
     return RawTable(path, pd.DataFrame(columns), tables[0].kind, nulls, parts)
+
+
+def _stripped_categories(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A text column's distinct values, stripped, and each row's position among them (-1: missing)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return pd.Series(col.cat.categories).astype("str").str.strip(), col.cat.codes.to_numpy()
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return pd.Series(uniques).astype("str").str.strip(), codes
+
+
+def _arrow_dictionary(col: pd.Series) -> pa.DictionaryArray:
+    """A categorical as an Arrow dictionary array (large_string values, int32 indices, nulls for -1)."""
+    codes = col.cat.codes.to_numpy().astype(np.int32, copy=False)
+    values = pa.array(col.cat.categories.astype("str").array, pa.large_string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), values)
 
 
 def _too_many(path: Source, max_rows: int, row: int, label: str) -> InputError:
