@@ -4,17 +4,18 @@ pyarrow allocates through mimalloc by default, which keeps memory it has freed f
 inventory frees much of what it allocates (each batch of text, each batch's dictionary), so with
 mimalloc the process's peak stays well above what it holds; Arrow's jemalloc pool brought ``estimate``
 on a million images from 1.58–1.71 GB to 1.46–1.54 GB (benchmarks/README.md). The command line asks
-for it on Linux, where pyarrow's wheels carry jemalloc, through ``ARROW_DEFAULT_MEMORY_POOL`` (read
-when Arrow first allocates, so ``--help`` still imports no pyarrow), unless the user set that
-variable; a library user's process is left as it is."""
+for it on x86-64 Linux, whose pyarrow wheels carry jemalloc (elsewhere Arrow would warn that it has
+none), through ``ARROW_DEFAULT_MEMORY_POOL`` (read when Arrow first allocates, so ``--help`` still
+imports no pyarrow), unless the user set that variable; a library user's process is left as it is."""
 
 from __future__ import annotations
 
 import os
+import platform
 import sys
 
 
 def lean_pool() -> None:
-    """Ask Arrow for its jemalloc pool, unless the user chose a pool or jemalloc is not there."""
-    if sys.platform == "linux":
+    """Ask Arrow for its jemalloc pool, unless the user chose a pool (x86-64 Linux only)."""
+    if sys.platform == "linux" and platform.machine() == "x86_64":
         os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
