@@ -12,23 +12,12 @@ from typing import Any
 import pandas as pd
 
 from ..core.errors import InputError
-from ..core.usage import Usage
+from ..core.usage import IMAGE_COLUMNS, Usage
 
-# The image columns pricing uses (metering: lifetimes, archive windows, an index's children); the
-# others (tags, pull times, media types, referrers) are for reports and lifecycle what-ifs.
-PRICED_IMAGE_COLUMNS = (
-    "account_id",
-    "region",
-    "repository",
-    "image_digest",
-    "size_bytes",
-    "pushed_at",
-    "deleted_at",
-    "image_status",
-    "parent_digest",
-    "last_archived_at",
-    "last_activated_at",
-)
+# The image columns pricing uses (metering: lifetimes, archive windows, an index's children): all but
+# these, which are for reports and lifecycle what-ifs (tags, pull times, media types, referrers).
+UNPRICED_IMAGE_COLUMNS = ("image_tags", "last_pulled_at", "manifest_media_type", "subject_digest")
+PRICED_IMAGE_COLUMNS = tuple(c for c in IMAGE_COLUMNS if c not in UNPRICED_IMAGE_COLUMNS)
 
 
 @dataclass(frozen=True)
