@@ -16,7 +16,9 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
     signature refers to), last_archived_at, last_activated_at (DescribeImages lastArchivedAt /
     lastActivatedAt; lifecycle rules read them)
 ``layers`` — one row per (image, blob): account_id, region, repository, image_digest, layer_digest,
-    size_bytes (int)
+    size_bytes (int). An inventory of 20 million layer rows or more is read *keyed* instead
+    (docs/scale.md): image_row (the row of ``images`` holding it), blob (an id per layer digest) and
+    size_bytes, without the text; ``ecrcost.load(path, layers="text")`` reads the text whatever the size.
 ``repositories`` — one row per repository, where the source knows it (``collect``): account_id,
     region, repository, repository_arn, tags (dict of str), lifecycle_policy (policy JSON text or ""),
     encryption_type (AES256 | KMS | KMS_DSSE; "" unknown), kms_key ("" for none), pull_through_cache
@@ -66,6 +68,7 @@ IMAGE_COLUMNS = [
     "last_activated_at",
 ]
 LAYER_COLUMNS = ["account_id", "region", "repository", "image_digest", "layer_digest", "size_bytes"]
+KEYED_LAYER_COLUMNS = ["image_row", "blob", "size_bytes"]
 REPOSITORY_COLUMNS = [
     "account_id",
     "region",
@@ -78,6 +81,22 @@ REPOSITORY_COLUMNS = [
     "pull_through_cache",
 ]
 REGISTRY_COLUMNS = ["account_id", "region", "blob_mounting"]
+
+
+def is_keyed(layers: pd.DataFrame | None) -> bool:
+    """Whether ``layers`` are keyed (image rows and blob ids) rather than text."""
+    return layers is not None and "image_row" in layers.columns
+
+
+def keyed_subset(layers: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
+    """Keyed ``layers`` of the image rows ``kept`` (a mask over the images), their image rows renumbered
+    as the kept images' are."""
+    new_row = np.cumsum(kept, dtype=np.int64) - 1
+    image_row = layers["image_row"].to_numpy()
+    mine = kept[image_row]
+    out = layers[mine].reset_index(drop=True)
+    out["image_row"] = new_row[image_row[mine]].astype(np.int32)
+    return out
 
 
 def empty(columns: list[str]) -> pd.DataFrame:

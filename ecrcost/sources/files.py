@@ -167,6 +167,21 @@ def read_table(
     return RawTable(path, pd.DataFrame(_read_csv(path, names, max_rows)), "csv")
 
 
+def parquet_with_header(path: Path, required: Iterable[str], optional: Iterable[str]) -> pq.ParquetFile:
+    """A Parquet table opened and its header checked, as :func:`read_table` does before any value."""
+    parquet = _open_parquet(path)
+    _check_header(path, parquet.schema_arrow.names, list(required), list(optional), header_row=None)
+    return parquet
+
+
+def check_unread(parquet: pq.ParquetFile, path: Path, read: Iterable[str]) -> None:
+    """The shape check :func:`read_table` makes of the columns it does not read (``only``)."""
+    read = set(read)
+    for name in parquet.schema_arrow.names:
+        if name not in read:
+            _check_shape(parquet.schema_arrow.field(name).type, name, path, False)
+
+
 def concatenated(tables: list[RawTable], path: Source, constants: list[dict[str, str]]) -> RawTable:
     """The rows of several files of one table as one RawTable whose errors name each row's own file
     (a partitioned inventory). ``constants``: per table, columns its folder names (``account_id=…``)

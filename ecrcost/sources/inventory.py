@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from ..core.usage import (
 )
 from . import checks
 from .files import RawTable, concatenated, read_table
+from .layer_keys import keyed_from, keyed_layers, layer_rows
 from .objectstore import Folder, LocalFolder, S3File, s3_call
 from .select import EVERYTHING, Select, narrowed, nothing_selected
 from .summary import NAME as SUMMARY
@@ -75,6 +76,7 @@ REPOSITORIES_TABLE = [
 REPOSITORIES_REQUIRED = ["repository"]
 REPOSITORIES_OPTIONAL = [c for c in REPOSITORIES_TABLE if c not in REPOSITORIES_REQUIRED]
 DEFAULT_REGION = "us-east-1"
+LayerForm = Literal["auto", "text", "keyed"]
 IMAGE_STATUS = ["ACTIVE", "ARCHIVED", "ACTIVATING"]
 
 
@@ -153,10 +155,14 @@ def _read(
     return concatenated(tables, folder.named(), constants) if tables else None
 
 
-def read_inventory(folder: Path, prices: PriceBook, select: Select = EVERYTHING) -> Usage:
+def read_inventory(
+    folder: Path, prices: PriceBook, select: Select = EVERYTHING, layers: LayerForm = "auto"
+) -> Usage:
     """The inventory in ``folder`` (plain or partitioned): only the partitions and image columns
-    ``select`` names are read, and only its accounts' and regions' rows are kept."""
-    return _inventory(LocalFolder(folder), folder, prices, select, str(folder))
+    ``select`` names are read, and only its accounts' and regions' rows are kept. ``layers``: "text",
+    "keyed" (Parquet layers only: image rows and blob ids, docs/scale.md) or "auto" (keyed from
+    :func:`~ecrcost.sources.layer_keys.keyed_from` layer rows)."""
+    return _inventory(LocalFolder(folder), folder, prices, select, str(folder), layers)
 
 
 def read_remote_inventory(url: str, prices: PriceBook, select: Select = EVERYTHING) -> Usage:
@@ -183,7 +189,9 @@ def read_remote_inventory(url: str, prices: PriceBook, select: Select = EVERYTHI
             raise
 
 
-def _inventory(big: Folder, folder: Path, prices: PriceBook, select: Select, source: str) -> Usage:
+def _inventory(
+    big: Folder, folder: Path, prices: PriceBook, select: Select, source: str, form: LayerForm = "auto"
+) -> Usage:
     """Images and layers from ``big`` (partitioned or not), the other tables from ``folder``."""
     split = [] if _find(big, "images", False) else partitions(big, select)
     # every partition left out: say so rather than "not an inventory folder"
@@ -195,9 +203,16 @@ def _inventory(big: Folder, folder: Path, prices: PriceBook, select: Select, sou
     # The raw table goes as soon as it is checked: the layers are read next, the largest table.
     images = _images(raw, prices)
     del raw
+    keyed = _keyed(big, split, images, form)
     # only the columns metering uses (media_type, if present, is kept for people)
-    raw_layers = _read(big, "layers", False, (LAYERS_REQUIRED, LAYERS_OPTIONAL), split, only=LAYER_COLUMNS)
-    if raw_layers is not None:  # the integer keys that the orphan check builds are the ones metering needs
+    raw_layers = (
+        None
+        if keyed
+        else _read(big, "layers", False, (LAYERS_REQUIRED, LAYERS_OPTIONAL), split, only=LAYER_COLUMNS)
+    )
+    if keyed:
+        layers, keys = keyed
+    elif raw_layers is not None:  # the integer keys that the orphan check builds are the ones metering needs
         layers, keys = _layers(raw_layers, images)
         del raw_layers
     else:
@@ -229,6 +244,27 @@ def _inventory(big: Folder, folder: Path, prices: PriceBook, select: Select, sou
         usage = replace(usage, transfer=transfer)
     usage.adopt_keys(keys)  # the orphan check built them: metering needs the same
     return narrowed(usage, select)
+
+
+def _keyed(
+    big: Folder, split: list[tuple[dict[str, str], Folder]], images: pd.DataFrame, form: LayerForm
+) -> tuple[pd.DataFrame, StorageKeys] | None:
+    """The layers keyed in DuckDB (:mod:`~ecrcost.sources.layer_keys`) when ``form`` asks for it or they
+    are that many rows, stored as local Parquet, and every row is one the text path would take as it is."""
+    if form == "text":
+        return None
+    found = (
+        [(_find(where, "layers", False), values) for values, where in split]
+        if split
+        else [(_find(big, "layers", False), {})]
+    )
+    files = [(path, values) for path, values in found if path is not None]
+    if not files or not all(isinstance(p, Path) and p.suffix.lower() == ".parquet" for p, _ in files):
+        return None
+    local = [(cast(Path, p), values) for p, values in files]
+    if form == "auto" and layer_rows(local) < keyed_from():
+        return None
+    return keyed_layers(local, LAYERS_REQUIRED, LAYERS_OPTIONAL, images, keys_from_frames(images, None))
 
 
 def registry_settings(folder: Path) -> pd.DataFrame | None:

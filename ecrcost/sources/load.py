@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.errors import InputError
 from ..core.pricebook import PriceBook, load_pricebook
 from ..core.usage import Usage
-from .inventory import read_inventory, read_remote_inventory
+from .inventory import LayerForm, read_inventory, read_remote_inventory
 from .objectstore import URL
 from .scenario import read_scenario
 from .select import Select, narrowed
@@ -23,6 +23,7 @@ def load(
     accounts: Iterable[str] = (),
     regions: Iterable[str] = (),
     image_columns: Iterable[str] | None = None,
+    layers: LayerForm = "auto",
 ) -> Usage:
     """Read a scenario CSV (a file), an inventory folder (a directory, plain or partitioned by
     ``account_id=…/region=…``) or an inventory under ``s3://bucket/prefix`` into Usage.
@@ -30,7 +31,9 @@ def load(
     Regions are checked against ``prices`` (the bundled price book by default). ``accounts`` and
     ``regions``: only these are read (a partition folder of another is never opened) and priced.
     ``image_columns``: only these columns of a Parquet inventory's images are read (pricing needs
-    :data:`~ecrcost.sources.select.PRICED_IMAGE_COLUMNS`); the others come back empty."""
+    :data:`~ecrcost.sources.select.PRICED_IMAGE_COLUMNS`); the others come back empty. ``layers``: "text"
+    (every column of :data:`~ecrcost.core.usage.LAYER_COLUMNS`), "keyed" (a Parquet inventory's layers
+    as image rows and blob ids, no text: docs/scale.md) or "auto" (keyed from 20 million layer rows)."""
     select = Select.of(accounts, regions, image_columns)
     prices = prices or load_pricebook()
     url = URL.match(str(path))  # a Path folds s3:// into s3:/
@@ -44,7 +47,7 @@ def load(
         return read_remote_inventory(where, prices, select)
     path = Path(path)
     if path.is_dir():
-        return read_inventory(path, prices, select)
+        return read_inventory(path, prices, select, layers)
     if not path.exists():
         raise InputError("no such file or folder", file=path)
     if path.stem in ("images", "layers", "transfer") and path.suffix.lower() in (".csv", ".parquet"):

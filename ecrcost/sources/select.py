@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..core.errors import InputError
-from ..core.usage import IMAGE_COLUMNS, Usage
+from ..core.usage import IMAGE_COLUMNS, Usage, is_keyed, keyed_subset
 
 # The image columns pricing uses (metering: lifetimes, archive windows, an index's children): all but
 # these, which are for reports and lifecycle what-ifs (tags, pull times, media types, referrers).
@@ -70,11 +70,18 @@ def narrowed(usage: Usage, select: Select) -> Usage:
         return usage
     changes: dict[str, Any] = {}
     # workloads stay: a workload's account and region are where it runs, not its images' registry
+    kept_images = None
     for name in ("storage", "transfer", "images", "layers", "repositories", "registries", "pulls"):
         table = getattr(usage, name)
         if table is None or not len(table):
             continue
+        if name == "layers" and is_keyed(table):  # keyed layers follow their images
+            if kept_images is not None and not bool(kept_images.all()):
+                changes[name] = keyed_subset(table, kept_images)
+            continue
         keep = select.rows(table)
+        if name == "images":
+            kept_images = keep.to_numpy()
         if not bool(keep.all()):
             changes[name] = table[keep.to_numpy()].reset_index(drop=True)
     out = replace(usage, **changes) if changes else usage  # replace: keys and metering built afresh

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from ...core.errors import InputError
-from ...core.usage import Usage
+from ...core.usage import Usage, is_keyed, keyed_subset
 from .policy import Policy, parse_policy, wildcard_matches
 
 
@@ -27,10 +28,15 @@ def only_repositories(usage: Usage, patterns: Iterable[str]) -> Usage:
             hit |= wildcard_matches(names.astype(str), pattern)
         return (codes >= 0) & hit[np.maximum(codes, 0)]
 
-    images = usage.images[matching(usage.images["repository"])]
+    kept = matching(usage.images["repository"])
+    images = usage.images[kept]
     if not len(images):
         raise InputError(f"no repository matches {', '.join(patterns)}", field="repository")
-    layers = usage.layers[matching(usage.layers["repository"])] if usage.layers is not None else None
+    layers = usage.layers
+    if is_keyed(layers):  # keyed layers (docs/scale.md) follow their images
+        layers = keyed_subset(cast(pd.DataFrame, layers), kept)
+    elif layers is not None:
+        layers = layers[matching(layers["repository"])]
     table = usage.repositories
     if table is not None:
         table = table[matching(table["repository"])]

@@ -145,7 +145,15 @@ def build(
 
 
 def keys_from_frames(images: pd.DataFrame, layers: pd.DataFrame | None) -> StorageKeys:
-    """Keys for a Usage built by hand (pandas columns): factorizes the string columns."""
+    """Keys for a Usage built by hand (pandas columns): factorizes the string columns. Keyed layers
+    (``image_row``, ``blob``: docs/scale.md) carry their keys."""
+    if layers is not None and "image_row" in layers.columns:
+        rows = layers["image_row"].to_numpy().astype(np.int32, copy=False)
+        if len(rows) and not (int(rows.min()) >= 0 and int(rows.max()) < len(images)):
+            raise ValueError("keyed layers name image rows the images do not have")
+        base = keys_from_frames(images, None)
+        blob = layers["blob"].to_numpy().astype(np.int32, copy=False)
+        return StorageKeys(base.repo, base.repos, base.registry, rows, blob, base.parent)
     cols: dict[str, tuple[tuple[np.ndarray, ...], list[Any]]] = {}
     for c in ("account_id", "region", "repository"):
         if layers is None:

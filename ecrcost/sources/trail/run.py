@@ -82,7 +82,7 @@ def read_trail(options: Options) -> Result:
     if not folder.is_dir():
         raise InputError("not an inventory folder (run ecrcost collect first)", file=folder)
     prices = options.prices or load_pricebook()
-    usage = read_inventory(folder, prices)
+    usage = read_inventory(folder, prices, layers="text")  # pulls are matched by layer digest
     if usage.images is None or usage.layers is None:
         raise InputError(
             "the inventory has no layers table: layer sizes are what pulls are priced by", file=folder
