@@ -184,10 +184,10 @@ def new_bytes(
     repo = h.image_repo
     # The holdings as they are and the images' own columns (zero-copy: DuckDB scans the numpy
     # buffers and joins them on the image row; no column as long as the holdings is made here).
-    holdings = pa.table({"blob": h.blob, "size_bytes": h.size, "img": h.image})
+    holdings = h.table()
     images = pa.table(
         {
-            "img": np.arange(len(repo), dtype=h.image.dtype),
+            "img": np.arange(len(repo), dtype=np.int32),
             "scope": metering.scopes(blob_mounting)[repo],
             "registry": keys.registry[repo],
             "pushed": microseconds(usage.images["pushed_at"], 0),

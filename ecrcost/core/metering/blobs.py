@@ -46,26 +46,53 @@ def bounds(month: Month) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Holdings:
-    """What each image stores, whatever the month: one row per (image row, blob).
+    """What each image stores, whatever the month: rows of (image row, blob, size).
 
-    ``image``: image row; ``blob``: blob id (a layer digest's id, or for an image billed by its own
-    size, one id of its own); ``size``: bytes. ``basis``: "layers" or "image sizes" (no layer data at
-    all). ``bare``: image rows billed by their own size because they have no layer rows and are no
-    index. ``image_repo``: the repository id of each image row (not of each holding: at 100M holdings
-    that column alone is 400 MB; :attr:`repo` makes it when asked).
+    ``parts``: the rows in pieces of (image rows, blob ids, sizes in bytes) — the layer rows as the keys
+    hold them (no copy: at 100M layer rows that is 1.6 GB), then the images billed by their own size,
+    each a blob of its own id. ``basis``: "layers" or "image sizes" (no layer data at all). ``bare``:
+    image rows billed by their own size because they have no layer rows and are no index.
+    ``image_repo``: the repository id of each image row (:attr:`repo` makes it per holding).
     """
 
-    image: np.ndarray
-    blob: np.ndarray
-    size: np.ndarray
+    parts: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
     basis: str
     bare: np.ndarray
     image_repo: np.ndarray
+
+    def table(self) -> pa.Table:
+        """The holdings as Arrow (blob, size_bytes, img) over the parts' buffers: DuckDB scans them."""
+        schema = pa.schema(
+            [
+                ("blob", pa.from_numpy_dtype(self.parts[0][1].dtype) if self.parts else pa.int32()),
+                ("size_bytes", pa.int64()),
+                ("img", pa.int32()),
+            ]
+        )
+        return pa.Table.from_batches(
+            [pa.record_batch([blob, size, image], schema=schema) for image, blob, size in self.parts], schema
+        )
+
+    @property
+    def image(self) -> np.ndarray:
+        return _joined([p[0] for p in self.parts], np.int32)
+
+    @property
+    def blob(self) -> np.ndarray:
+        return _joined([p[1] for p in self.parts], np.int32)
+
+    @property
+    def size(self) -> np.ndarray:
+        return _joined([p[2] for p in self.parts], np.int64)
 
     @property
     def repo(self) -> np.ndarray:
         """The repository id of each holding."""
         return self.image_repo[self.image]
+
+
+def _joined(pieces: list[np.ndarray], dtype: type) -> np.ndarray:
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.array([], dtype)
 
 
 @dataclass(frozen=True)
@@ -181,7 +208,7 @@ class Metering:
         size = images["size_bytes"].to_numpy(dtype=np.int64)
         if layers is None or keys.layer_image is None or keys.blob is None:
             own = np.flatnonzero(~has_children).astype(np.int32)
-            return Holdings(own, own, size[own], "image sizes", own, keys.repo)
+            return Holdings(((own, own, size[own]),), "image sizes", own, keys.repo)
         rows = keys.layer_image
         known = rows >= 0
         has_layers = np.bincount(rows[known], minlength=n) > 0
@@ -189,19 +216,16 @@ class Metering:
         n_blob = int(keys.blob.max(initial=-1)) + 1
         blob_type = np.int32 if n_blob + n < 2**31 else np.int64
         layer_size = layers["size_bytes"].to_numpy(dtype=np.int64)
-        if bool(known.all()) and not len(bare) and rows.dtype == np.int32 and keys.blob.dtype == blob_type:
-            # Every layer row placed, no image billed by its own size: the key columns as they are
-            # (no copy: at 100M layer rows each copy is 400-800 MB).
-            return Holdings(rows, keys.blob, layer_size, "layers", bare, keys.repo)
-        image = np.concatenate([rows[known], bare]).astype(np.int32)
-        return Holdings(
-            image,
-            np.concatenate([keys.blob[known].astype(blob_type), (n_blob + bare).astype(blob_type)]),
-            np.concatenate([layer_size[known], size[bare]]),
-            "layers",
-            bare,
-            keys.repo,
+        # The layer rows as the keys hold them when every one is placed (a loaded inventory's are):
+        # no copy, at 100M layer rows each copy is 400-800 MB.
+        whole = bool(known.all()) and rows.dtype == np.int32 and keys.blob.dtype == blob_type
+        placed = (
+            (rows, keys.blob, layer_size)
+            if whole
+            else (rows[known].astype(np.int32), keys.blob[known].astype(blob_type), layer_size[known])
         )
+        parts = (placed, (bare, (n_blob + bare).astype(blob_type), size[bare])) if len(bare) else (placed,)
+        return Holdings(parts, "layers", bare, keys.repo)
 
     def lifetimes(self, month: Month) -> Lifetimes:
         """The inventory's own lifetimes in ``month`` (worked out once per month)."""
@@ -268,7 +292,6 @@ class Metering:
         # The holdings as they are (no copy), and each image's segments in the month with its
         # repository and scope: DuckDB joins them on the image row, one row per holding and segment;
         # images not stored that month drop out.
-        holding = {"blob": h.blob, "size_bytes": h.size, "img": h.image}
         image = life.image.astype(np.int32) if len(self.images) < 2**31 else life.image
         repo = h.image_repo[life.image]
         segments = {
@@ -284,7 +307,7 @@ class Metering:
             segments["pushed"] = self._pushed[life.image]
         if holders:
             segments["newness"] = self._newness[life.image]
-        con.register("holdings", pa.table(holding))  # zero-copy: DuckDB scans the numpy buffers
+        con.register("holdings", h.table())  # zero-copy: DuckDB scans the numpy buffers
         con.register("segments", pa.table(segments))
         blobs = "(SELECT h.blob, h.size_bytes, g.* FROM holdings h JOIN segments g ON h.img = g.img)"
         if bool((life.end == me).all()):
@@ -385,10 +408,10 @@ class Metering:
         columns = ["account_id", "region", "repository", "byte_us"]
         if not len(early):
             return pd.DataFrame(columns=columns)
-        h = self.holdings
         own = np.zeros(len(self.images), dtype=np.int64)
-        mine = np.isin(h.image, early)
-        np.add.at(own, h.image[mine], h.size[mine])  # exact int64 sums (bincount would go through floats)
+        for image, _, size in self.holdings.parts:
+            mine = np.isin(image, early)
+            np.add.at(own, image[mine], size[mine])  # exact int64 sums (bincount would go through floats)
         out = self.keys.repos.iloc[self.keys.repo[early]].reset_index(drop=True)
         out["byte_us"] = [int(own[i]) * int(remaining[i]) for i in early]  # Python ints: exact
         return out[columns]
