@@ -210,3 +210,44 @@ def test_a_partitioned_inventory_keys_as_text(tmp_path, monkeypatch, keep_column
             got[mode] = (result.exit_code, result.stderr)
         assert got["keyed"] == got["text"]
         assert got["text"][0] == 2 and "region=us-east-1" in got["text"][1], got
+
+
+POLICY = {
+    "rules": [
+        {
+            "rulePriority": 1,
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1},
+            "action": {"type": "expire"},
+        }
+    ]
+}
+
+
+def test_every_command_says_the_same_of_keyed_layers(tmp_path, monkeypatch):
+    """report (terminal and HTML), export and lifecycle: the same bytes out, keyed or text."""
+    from test_input_errors import runner
+
+    from ecrcost.cli import app
+
+    folder = _rich(tmp_path / "inv")
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(POLICY))
+    outputs: dict[str, list[str]] = {}
+    for mode, rows in (("text", "1000000000"), ("keyed", "0")):
+        monkeypatch.setenv("ECRCOST_KEYED_LAYERS_FROM", rows)
+        out = tmp_path / mode
+        commands = [
+            ["report", str(folder), "--month", MONTH, "-q", "--html", str(out / "report.html")],
+            ["export", str(folder), "--month", MONTH, "-q", "-o", str(out / "focus.csv")],
+            ["lifecycle", str(folder), "--month", MONTH, "--as-of", "2026-10-31T00:00:00Z", "-q",
+             "--policy", str(policy), "-o", str(out / "lifecycle.json")],
+        ]  # fmt: skip
+        shown = []
+        for argv in commands:
+            result = runner.invoke(app, argv)
+            assert result.exit_code == 0, result.output
+            shown.append(result.stdout)
+        files = [(out / name).read_text() for name in ("report.html", "focus.csv", "lifecycle.json")]
+        outputs[mode] = [*files, *shown]
+    assert outputs["keyed"] == outputs["text"]
+    assert json.loads(outputs["keyed"][2])["policies"][0]["bytes_freed"] > 0

@@ -61,23 +61,19 @@ def keyed_layers(
     schemas = []
     for path, _ in files:
         parquet = parquet_with_header(path, required, optional)
-        schemas.append(parquet.schema_arrow)
-        if not all(
-            _simple(parquet.schema_arrow.field(c).type, c) for c in KEYED if c in parquet.schema_arrow.names
-        ):
-            return (
-                None  # text stored as binary, sizes as text or floats: the text path converts or names them
-            )
+        schema = parquet.schema_arrow
+        schemas.append(schema)
+        if not all(_simple(schema.field(c).type, c) for c in KEYED if c in schema.names):
+            return None  # text stored as binary, sizes as text or floats: the text path converts them
         check_unread(parquet, path, KEYED)
     columns = set(schemas[0].names) & set(KEYED)
     if any(set(s.names) & set(KEYED) != columns for s in schemas):
         return None  # the text path names the file that differs
-    where = {}
-    for column in ("account_id", "region"):
-        where[column] = _placed(column, column in columns, files, images)
-        if where[column] is None:
-            return None
-    return _keyed(files, where, images, image_keys)
+    account = _placed("account_id", "account_id" in columns, files, images)
+    region = _placed("region", "region" in columns, files, images)
+    if account is None or region is None:
+        return None
+    return _keyed(files, account, region, images, image_keys)
 
 
 def _simple(kind: pa.DataType, column: str) -> bool:
@@ -115,12 +111,14 @@ def _literal(text: str) -> str:
 
 def _keyed(
     files: Sequence[tuple[Path, dict[str, str]]],
-    where: dict[str, tuple[str, str] | None],
+    placed_account: tuple[str, str],
+    placed_region: tuple[str, str],
     images: pd.DataFrame,
     image_keys: StorageKeys,
 ) -> tuple[pd.DataFrame, StorageKeys] | None:
-    account, account_odd = where["account_id"] or ("", "")
-    region, region_odd = where["region"] or ("", "")
+    """The two DuckDB passes (digest ids, then the keyed rows); None at the first batch with a row the
+    text path must judge."""
+    (account, account_odd), (region, region_odd) = placed_account, placed_region
     paths = [str(path) for path, _ in files]
     # hive_partitioning off: DuckDB would otherwise put the folder's account_id=… over the file's own
     # column (and type it as a number); the folders' values are joined from ``parts`` instead.

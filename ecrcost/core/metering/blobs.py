@@ -52,7 +52,7 @@ class Holdings:
     hold them (no copy: at 100M layer rows that is 1.6 GB), then the images billed by their own size,
     each a blob of its own id. ``basis``: "layers" or "image sizes" (no layer data at all). ``bare``:
     image rows billed by their own size because they have no layer rows and are no index.
-    ``image_repo``: the repository id of each image row (:attr:`repo` makes it per holding).
+    ``image_repo``: the repository id of each image row.
     """
 
     parts: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
@@ -72,27 +72,6 @@ class Holdings:
         return pa.Table.from_batches(
             [pa.record_batch([blob, size, image], schema=schema) for image, blob, size in self.parts], schema
         )
-
-    @property
-    def image(self) -> np.ndarray:
-        return _joined([p[0] for p in self.parts], np.int32)
-
-    @property
-    def blob(self) -> np.ndarray:
-        return _joined([p[1] for p in self.parts], np.int32)
-
-    @property
-    def size(self) -> np.ndarray:
-        return _joined([p[2] for p in self.parts], np.int64)
-
-    @property
-    def repo(self) -> np.ndarray:
-        """The repository id of each holding."""
-        return self.image_repo[self.image]
-
-
-def _joined(pieces: list[np.ndarray], dtype: type) -> np.ndarray:
-    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.array([], dtype)
 
 
 @dataclass(frozen=True)

@@ -148,12 +148,7 @@ def keys_from_frames(images: pd.DataFrame, layers: pd.DataFrame | None) -> Stora
     """Keys for a Usage built by hand (pandas columns): factorizes the string columns. Keyed layers
     (``image_row``, ``blob``: docs/scale.md) carry their keys."""
     if layers is not None and "image_row" in layers.columns:
-        rows = layers["image_row"].to_numpy().astype(np.int32, copy=False)
-        if len(rows) and not (int(rows.min()) >= 0 and int(rows.max()) < len(images)):
-            raise ValueError("keyed layers name image rows the images do not have")
-        base = keys_from_frames(images, None)
-        blob = layers["blob"].to_numpy().astype(np.int32, copy=False)
-        return StorageKeys(base.repo, base.repos, base.registry, rows, blob, base.parent)
+        return _with_keyed_layers(keys_from_frames(images, None), layers)
     cols: dict[str, tuple[tuple[np.ndarray, ...], list[Any]]] = {}
     for c in ("account_id", "region", "repository"):
         if layers is None:
@@ -181,3 +176,12 @@ def keys_from_frames(images: pd.DataFrame, layers: pd.DataFrame | None) -> Stora
         parent,
         blob,
     )
+
+
+def _with_keyed_layers(keys: StorageKeys, layers: pd.DataFrame) -> StorageKeys:
+    """``keys`` of the images with keyed layers' own image rows and blob ids (no copy)."""
+    rows = layers["image_row"].to_numpy().astype(np.int32, copy=False)
+    if len(rows) and not (int(rows.min()) >= 0 and int(rows.max()) < len(keys.repo)):
+        raise ValueError("keyed layers name image rows the images do not have")
+    blob = layers["blob"].to_numpy().astype(np.int32, copy=False)
+    return StorageKeys(keys.repo, keys.repos, keys.registry, rows, blob, keys.parent)
