@@ -43,6 +43,10 @@ def settings() -> dict[str, str]:
 @cache
 def _database() -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = dict(settings())
+    # DuckDB's jemalloc keeps what a query freed until a thread purges it: without background threads
+    # that is the next allocation on the same thread, so after keying 100M layer rows several GB stay
+    # resident while Python works on (docs/scale.md). Background threads give it back to the system.
+    config["allocator_background_threads"] = True
     try:
         return duckdb.connect(":memory:", config=config)
     except duckdb.Error as exc:  # a limit DuckDB cannot parse, a temporary folder it cannot use
