@@ -34,7 +34,17 @@ from ...core.quantities import of_stored
 from ...core.units import GB
 from ...core.usage import Usage
 from ..workloads import inspector_only, running_count, runtime, uses
-from .evaluate import EXPIRE, KEEP, REPO, TRANSITION, digest_numbers, evaluate, locate
+from .evaluate import (
+    EXPIRE,
+    KEEP,
+    REPO,
+    TRANSITION,
+    category_objects,
+    decided,
+    digest_numbers,
+    evaluate,
+    locate,
+)
 from .policy import Policy, Rule
 from .protect import Reference, in_use, keeps_tags
 from .simulation import Applied, Simulation
@@ -156,8 +166,8 @@ def _decisions(
     rows = np.flatnonzero(stored)
     now_images = images.iloc[rows].reset_index(drop=True)
 
-    decided, names = _decide(now_images, policy, name, as_of)
-    action = decided["action"].to_numpy(dtype=object)
+    decisions_of, names = _decide(now_images, policy, name, as_of)
+    action = category_objects(decisions_of["action"])
     expired = np.zeros(len(images), dtype=bool)
     expired[rows[action == EXPIRE]] = True
     moved = np.zeros(len(images), dtype=bool)
@@ -194,9 +204,9 @@ def _decisions(
         [*REPO, "image_digest", "image_tags", "size_bytes", "pushed_at", "image_status"]
     ].copy()
     decisions["policy"] = pd.Categorical(names)
-    decisions["action"] = pd.Categorical(action, categories=[KEEP, EXPIRE, TRANSITION])
-    decisions["rule_priority"] = decided["rule_priority"].to_numpy()
-    decisions["reason"] = pd.Categorical(decided["reason"].to_numpy())
+    decisions["action"] = decisions_of["action"].array
+    decisions["rule_priority"] = decisions_of["rule_priority"].to_numpy()
+    decisions["reason"] = decisions_of["reason"].array
     decisions["protected"] = protected
     decisions["orphan"] = _orphans(now_images, action)
     return decisions, expired, moved, running_hits, _undated(now_images, policy)
@@ -228,13 +238,10 @@ def _decide(
     for rules, parts in by_rules.items():
         rows = np.concatenate(parts)
         out = evaluate(images.iloc[rows], Policy(name="", rules=rules), as_of)
-        action[rows] = out["action"].to_numpy()
+        action[rows] = category_objects(out["action"])
         priority[rows] = out["rule_priority"].to_numpy()
-        reason[rows] = out["reason"].to_numpy()
-    decided = pd.DataFrame(
-        {"action": action, "rule_priority": priority, "reason": reason}, index=images.index
-    )
-    return decided, names
+        reason[rows] = category_objects(out["reason"])
+    return decided(action, priority, reason, images.index), names
 
 
 def _orphans(images: pd.DataFrame, action: np.ndarray) -> np.ndarray:
