@@ -263,3 +263,24 @@ def test_duckdb_gives_back_what_its_queries_freed():
         assert con.execute("SELECT current_setting('allocator_background_threads')").fetchall() == [(True,)]
     finally:
         con.close()
+
+
+def test_the_command_line_keys_every_parquet_inventory_and_only_while_it_runs(tmp_path, monkeypatch):
+    from test_input_errors import runner
+
+    from ecrcost.cli import app
+    from ecrcost.core.memory import COMMAND_LINE
+
+    monkeypatch.delenv("ECRCOST_KEYED_LAYERS_FROM", raising=False)
+    folder = _rich(tmp_path / "inv")
+    token = COMMAND_LINE.set(True)  # what the command line's root callback does for one command
+    try:
+        assert list(ecrcost.load(folder).layers.columns) == KEYED_LAYER_COLUMNS
+    finally:
+        COMMAND_LINE.reset(token)
+    result = runner.invoke(
+        app, ["estimate", str(folder), "--month", MONTH, "-q", "-o", str(tmp_path / "e.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert not COMMAND_LINE.get()  # reset when the command is done: the Python API keeps its text
+    assert list(ecrcost.load(folder).layers.columns) == LAYER_COLUMNS

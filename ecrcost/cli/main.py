@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from ..core.errors import one_line
-from ..core.memory import lean_pool
+from ..core.memory import COMMAND_LINE, lean_pool
 from ..version import __version__
 
 # Options whose value may be left out: the bare option means this value (``--blob-mounting`` = on).
@@ -144,11 +144,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    pass
+    token = COMMAND_LINE.set(True)  # for this command only (a test runs many in one process)
+    ctx.call_on_close(lambda: COMMAND_LINE.reset(token))
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..core.memory import COMMAND_LINE
 from ..core.metering.keys import StorageKeys
 from ..core.sql import connect
 from ..core.usage import KEYED_LAYER_COLUMNS
@@ -37,9 +38,12 @@ BATCH = 1 << 20  # result rows fetched at a time
 
 
 def keyed_from() -> int:
-    """The layer row count from which layers are keyed: ``ECRCOST_KEYED_LAYERS_FROM`` or 20 million."""
+    """The layer row count from which layers are keyed: ``ECRCOST_KEYED_LAYERS_FROM``, else 0 on the
+    command line (:data:`~ecrcost.core.memory.COMMAND_LINE`) and 20 million in the Python API."""
     given = os.environ.get("ECRCOST_KEYED_LAYERS_FROM", "").strip().replace("_", "")
-    return int(given) if given.isdigit() else KEYED_FROM
+    if given.isdigit():
+        return int(given)
+    return 0 if COMMAND_LINE.get() else KEYED_FROM
 
 
 def layer_rows(files: Sequence[tuple[Path, dict[str, str]]]) -> int:
