@@ -16,9 +16,10 @@ Columns (snake_case of the ECR API names; GB = 2^30 bytes; quantities are exact 
     signature refers to), last_archived_at, last_activated_at (DescribeImages lastArchivedAt /
     lastActivatedAt; lifecycle rules read them)
 ``layers`` — one row per (image, blob): account_id, region, repository, image_digest, layer_digest,
-    size_bytes (int). An inventory of 20 million layer rows or more is read *keyed* instead
-    (docs/scale.md): image_row (the row of ``images`` holding it), blob (an id per layer digest) and
-    size_bytes, without the text; ``ecrcost.load(path, layers="text")`` reads the text whatever the size.
+    size_bytes (int). A Parquet inventory of 20 million layer rows or more (any, on the command line)
+    is read *keyed* instead (docs/scale.md): image_row (the row of ``images`` holding it), blob (an id
+    per layer digest) and size_bytes, without the text; ``ecrcost.load(path, layers="text")`` reads
+    the text whatever the size.
 ``repositories`` — one row per repository, where the source knows it (``collect``): account_id,
     region, repository, repository_arn, tags (dict of str), lifecycle_policy (policy JSON text or ""),
     encryption_type (AES256 | KMS | KMS_DSSE; "" unknown), kms_key ("" for none), pull_through_cache
