@@ -159,8 +159,8 @@ def digest_numbers(images: pd.DataFrame, *columns: str, ordered: bool = True) ->
             numbers.append(np.where(own >= 0, of_code[np.maximum(own, 0)], -1))
         else:
             codes, distinct = pd.factorize(text_values(values))
-            found = positions(pd.Index(distinct), names)
-            numbers.append(np.where(found[codes] >= 0, rank[np.maximum(found[codes], 0)], -1))
+            found = positions(pd.Index(distinct), names)[codes]
+            numbers.append(np.where(found >= 0, rank[np.maximum(found, 0)], -1))
     return numbers
 
 
