@@ -68,6 +68,16 @@ def write_csv(path: Path, rows: Iterable[Mapping[str, Any]], columns: list[str] 
     return path
 
 
+def set_cell(path: Path, column: str, row: int, value: Any, kind: pa.DataType | None = None) -> None:
+    """Rewrite the Parquet file ``path`` with one cell changed (``kind``: the column's new type)."""
+    table = pq.read_table(path)
+    values = table[column].to_pylist()
+    values[row] = value
+    field = table.schema.get_field_index(column)
+    kind = kind or table.schema.field(column).type
+    pq.write_table(table.set_column(field, column, pa.array(values, kind)), path)
+
+
 class Inventory:
     """A registry's inventory: images pushed with named layers (a layer's digest is the hash of its name,
     an image's the hash of ``repo:name``, so one image replicated to two regions keeps its digest), and

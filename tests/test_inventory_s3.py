@@ -9,9 +9,9 @@ import uuid
 from pathlib import Path
 
 import boto3
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from factories import set_cell
 from test_input_errors import assert_one_error, estimate, runner
 from test_partitioned import MONTH, _two_accounts, spoil_column
 
@@ -97,13 +97,7 @@ def test_errors_name_the_s3_file_row_and_column(front, tmp_path, monkeypatch):
     aws_env(monkeypatch, front.url)
     _, split = _two_accounts(tmp_path)
     layers = split / f"account_id={ACCOUNT}" / "region=us-east-1" / "layers.parquet"
-    table = pq.read_table(layers)
-    digests = table["layer_digest"].to_pylist()
-    digests[4] = "sha256:not a digest"
-    pq.write_table(
-        table.set_column(table.schema.get_field_index("layer_digest"), "layer_digest", pa.array(digests)),
-        layers,
-    )
+    set_cell(layers, "layer_digest", 4, "sha256:not a digest")
     url = upload(split)
     result, out = estimate(tmp_path, url, *MONTH)
     assert_one_error(

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from factories import RANDOM_MONTH, Inventory, inventories
+from factories import RANDOM_MONTH, Inventory, inventories, set_cell
 from hypothesis import HealthCheck, given, settings
 from test_input_errors import estimate
 
@@ -125,16 +125,6 @@ def test_random_inventories_price_the_same_keyed(inventory):
             assert keyed.exact.to_dict("records") == text.exact.to_dict("records")
 
 
-def _set(path: Path, column: str, row: int, value: Any, kind: pa.DataType | None = None) -> None:
-    table = pq.read_table(path)
-    values = table[column].to_pylist()
-    values[row] = value
-    field = table.schema.get_field_index(column)
-    pq.write_table(
-        table.set_column(field, column, pa.array(values, kind or table.schema.field(column).type)), path
-    )
-
-
 def _retype(path: Path, column: str, kind: pa.DataType) -> None:
     table = pq.read_table(path)
     field = table.schema.get_field_index(column)
@@ -142,18 +132,21 @@ def _retype(path: Path, column: str, kind: pa.DataType) -> None:
 
 
 BAD = {
-    "an image not in images": lambda p: _set(p, "image_digest", 3, "sha256:" + "0" * 64),
-    "not a digest": lambda p: _set(p, "layer_digest", 2, "sha256:not a digest"),
-    "blank digest": lambda p: _set(p, "layer_digest", 5, ""),
-    "null digest": lambda p: _set(p, "layer_digest", 5, None),
-    "negative size": lambda p: _set(p, "size_bytes", 1, -5),
-    "null size": lambda p: _set(p, "size_bytes", 4, None),
-    "huge size": lambda p: _set(p, "size_bytes", 4, 10**18),
-    "size not a number": lambda p: (_retype(p, "size_bytes", pa.string()), _set(p, "size_bytes", 3, "12 MB")),
-    "size not whole": lambda p: (_retype(p, "size_bytes", pa.float64()), _set(p, "size_bytes", 3, 1.5)),
-    "unknown repository": lambda p: _set(p, "repository", 6, "nope"),
-    "invalid repository": lambda p: _set(p, "repository", 6, "Not Valid"),
-    "another region": lambda p: _set(p, "region", 0, "ap-south-1"),
+    "an image not in images": lambda p: set_cell(p, "image_digest", 3, "sha256:" + "0" * 64),
+    "not a digest": lambda p: set_cell(p, "layer_digest", 2, "sha256:not a digest"),
+    "blank digest": lambda p: set_cell(p, "layer_digest", 5, ""),
+    "null digest": lambda p: set_cell(p, "layer_digest", 5, None),
+    "negative size": lambda p: set_cell(p, "size_bytes", 1, -5),
+    "null size": lambda p: set_cell(p, "size_bytes", 4, None),
+    "huge size": lambda p: set_cell(p, "size_bytes", 4, 10**18),
+    "size not a number": lambda p: (
+        _retype(p, "size_bytes", pa.string()),
+        set_cell(p, "size_bytes", 3, "12 MB"),
+    ),
+    "size not whole": lambda p: (_retype(p, "size_bytes", pa.float64()), set_cell(p, "size_bytes", 3, 1.5)),
+    "unknown repository": lambda p: set_cell(p, "repository", 6, "nope"),
+    "invalid repository": lambda p: set_cell(p, "repository", 6, "Not Valid"),
+    "another region": lambda p: set_cell(p, "region", 0, "ap-south-1"),
     "missing column": lambda p: pq.write_table(pq.read_table(p).drop_columns(["layer_digest"]), p),
     "unknown column": lambda p: pq.write_table(
         pq.read_table(p).append_column("layer_digests", pa.array(["x"] * pq.read_table(p).num_rows)), p
@@ -164,7 +157,7 @@ BAD = {
 }
 # accepted by the text path as it trims or converts them: the keyed path leaves them to it
 ACCEPTED = {
-    "padded repository": lambda p: _set(p, "repository", 6, "  svc-b "),
+    "padded repository": lambda p: set_cell(p, "repository", 6, "  svc-b "),
     "binary digests": lambda p: _retype(p, "layer_digest", pa.binary()),
     "sizes as text": lambda p: _retype(p, "size_bytes", pa.string()),
     "sizes as floats": lambda p: _retype(p, "size_bytes", pa.float64()),
@@ -202,7 +195,7 @@ def test_a_partitioned_inventory_keys_as_text(tmp_path, monkeypatch, keep_column
     # a row in the wrong partition's folder: the text path's error, whichever path was asked for
     path = split / "account_id=111122223333" / "region=us-east-1" / "layers.parquet"
     if keep_columns:
-        _set(path, "region", 2, "eu-west-1")
+        set_cell(path, "region", 2, "eu-west-1")
         got = {}
         for mode, rows in (("text", "1000000000"), ("keyed", "0")):
             monkeypatch.setenv("ECRCOST_KEYED_LAYERS_FROM", rows)

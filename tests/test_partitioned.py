@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from factories import set_cell
 from test_input_errors import assert_one_error, estimate, runner
 
 import ecrcost
@@ -72,13 +73,7 @@ def test_a_partitioned_inventory_prices_as_one_folder(tmp_path):
 def test_an_error_names_the_partition_file_and_its_row(tmp_path):
     _, split = _split(tmp_path, keep_columns=True)
     path = split / "account_id=111122223333" / "region=us-east-1" / "layers.parquet"
-    table = pq.read_table(path)
-    digests = table["layer_digest"].to_pylist()
-    digests[4] = "sha256:not a digest"
-    pq.write_table(
-        table.set_column(table.schema.get_field_index("layer_digest"), "layer_digest", pa.array(digests)),
-        path,
-    )
+    set_cell(path, "layer_digest", 4, "sha256:not a digest")
     result, out = estimate(tmp_path, split, *MONTH)
     assert_one_error(result, out, f"error: {path}, row 5, column 'layer_digest': ", "digest")
 

@@ -62,11 +62,12 @@ def keyed_layers(
     ``images``: a frame of :data:`~ecrcost.core.usage.KEYED_LAYER_COLUMNS` and the storage keys with
     its layer rows. None when a row is not one the text path would take as it is (that path then
     reads the table and names the row). A header the text path would reject raises the same error."""
-    schemas = []
+    schemas, rows = [], 0
     for path, _ in files:
         parquet = parquet_with_header(path, required, optional)
         schema = parquet.schema_arrow
         schemas.append(schema)
+        rows += parquet.metadata.num_rows
         if not all(_simple(schema.field(c).type, c) for c in KEYED if c in schema.names):
             return None  # text stored as binary, sizes as text or floats: the text path converts them
         check_unread(parquet, path, KEYED)
@@ -77,7 +78,7 @@ def keyed_layers(
     region = _placed("region", "region" in columns, files, images)
     if account is None or region is None:
         return None
-    return _keyed(files, account, region, images, image_keys)
+    return _keyed(files, rows, account, region, images, image_keys)
 
 
 def _simple(kind: pa.DataType, column: str) -> bool:
@@ -115,20 +116,20 @@ def _literal(text: str) -> str:
 
 def _keyed(
     files: Sequence[tuple[Path, dict[str, str]]],
+    n: int,
     placed_account: tuple[str, str],
     placed_region: tuple[str, str],
     images: pd.DataFrame,
     image_keys: StorageKeys,
 ) -> tuple[pd.DataFrame, StorageKeys] | None:
-    """The two DuckDB passes (digest ids, then the keyed rows); None at the first batch with a row the
-    text path must judge."""
+    """The two DuckDB passes (digest ids, then the ``n`` keyed rows); None at the first batch with a row
+    the text path must judge."""
     (account, account_odd), (region, region_odd) = placed_account, placed_region
     paths = [str(path) for path, _ in files]
     # hive_partitioning off: DuckDB would otherwise put the folder's account_id=… over the file's own
     # column (and type it as a number); the folders' values are joined from ``parts`` instead.
     listed = ", ".join(_literal(p) for p in paths)
     source = f"read_parquet([{listed}], filename = true, union_by_name = true, hive_partitioning = false)"
-    n = layer_rows(files)
     rows = np.empty(n, dtype=np.int32)
     blob = np.empty(n, dtype=np.int32)
     size = np.empty(n, dtype=np.int64)
@@ -199,6 +200,5 @@ def _keyed(
             raise RuntimeError(f"keyed {at:,} layer rows of {n:,}")
     finally:
         con.close()  # and its temporary table with it
-    layers = pd.DataFrame({"image_row": rows, "blob": blob, "size_bytes": size}, copy=False)
-    assert list(layers.columns) == KEYED_LAYER_COLUMNS
+    layers = pd.DataFrame(dict(zip(KEYED_LAYER_COLUMNS, (rows, blob, size), strict=True)), copy=False)
     return layers, replace(image_keys, layer_image=rows, blob=blob)
